@@ -1,0 +1,1 @@
+"""Channel adapters: one module per network behind the interface in `base`."""

@@ -1,0 +1,89 @@
+"""The one small interface every channel adapter implements.
+
+An adapter turns an Article into a Post (`render`, pure, no network) and delivers a Post
+(`send`), returning a Receipt or raising one of the DeliveryError classes from `bot.errors`.
+Adapters never touch the sent-log or the content folder.
+
+`key` is the delivery's stable key, chosen once per (article, channel) before the first attempt
+and kept in the sent-log: a 13-character AT Protocol TID (`[2-7a-z]`), so it can serve as a
+Mastodon Idempotency-Key, a Bluesky record key and a webhook-id alike.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+
+from bot.models import Article, Post, Receipt
+
+
+class Recovery(enum.StrEnum):
+    """What the engine may do with a delivery left `sending` by a process that died."""
+
+    IDEMPOTENT = "idempotent"  # re-send: the network de-duplicates by our key
+    LOOKUP = "lookup"  # ask the network (find_existing) before re-sending
+    NONE = "none"  # cannot know: mark `unknown`, re-send only on `retry --force`
+
+
+class ChannelOptions(BaseModel):
+    """Base for each adapter's options (the keys of its channels.yaml entry)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+ImageFetcher = Callable[[str], Awaitable["Image | None"]]
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A fetched hero image."""
+
+    url: str
+    content: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class ChannelContext:
+    """What the engine hands every adapter: the shared HTTP client and the image fetcher."""
+
+    http: httpx.AsyncClient
+    fetch_image: ImageFetcher
+
+
+class Channel(ABC):
+    """Base class of the adapters; subclasses set the class attributes and two methods."""
+
+    type_name: ClassVar[str]
+    Options: ClassVar[type[ChannelOptions]]
+    recovery: ClassVar[Recovery] = Recovery.NONE
+    default_template: ClassVar[str] = "{title}\n\n{description}\n\n{cta}\n\n{url}"
+
+    def __init__(
+        self, name: str, options: ChannelOptions, context: ChannelContext, template: str | None
+    ) -> None:
+        self.name = name
+        self.options = options
+        self.context = context
+        self.template = template or self.default_template
+
+    @abstractmethod
+    def render(self, article: Article) -> Post:
+        """The post for this article as this network will show it; no network call."""
+
+    @abstractmethod
+    async def send(self, post: Post, article: Article, key: str) -> Receipt:
+        """Deliver the post; return the network's id and URL or raise a DeliveryError."""
+
+    async def find_existing(self, post: Post, article: Article, key: str) -> Receipt | None:
+        """For Recovery.LOOKUP channels: the post if the network already has it, else None."""
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """Release anything the adapter holds (sessions); the HTTP client is not its own."""

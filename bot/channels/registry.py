@@ -1,0 +1,35 @@
+"""The adapters by their channels.yaml `type`."""
+
+from __future__ import annotations
+
+import importlib
+
+from bot.channels.base import Channel
+
+# type -> "module:Class"; imported on first use so a config naming one type loads one module
+TYPES: dict[str, str] = {
+    "outbox": "bot.channels.outbox:OutboxChannel",
+    "webhook": "bot.channels.webhook:WebhookChannel",
+    "mastodon": "bot.channels.mastodon:MastodonChannel",
+    "bluesky": "bot.channels.bluesky:BlueskyChannel",
+    "linkedin": "bot.channels.linkedin:LinkedInChannel",
+    "x": "bot.channels.x:XChannel",
+    "discord": "bot.channels.discord:DiscordChannel",
+    "slack": "bot.channels.slack:SlackChannel",
+    "telegram": "bot.channels.telegram:TelegramChannel",
+}
+
+
+def get(type_name: str) -> type[Channel] | None:
+    target = TYPES.get(type_name)
+    if target is None:
+        return None
+    module_name, _, cls_name = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if e.name == module_name:
+            return None
+        raise
+    cls: type[Channel] = getattr(module, cls_name)
+    return cls

@@ -1,0 +1,404 @@
+"""Load and validate `bot.yaml` and `channels.yaml` once into frozen settings.
+
+Relative paths in `bot.yaml` resolve against the folder that holds `bot.yaml`; absolute paths
+are used as they are. `${VAR}` references are replaced by environment variables; a missing
+variable is a ConfigError naming the channel (or key) and the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from bot.errors import ConfigError
+
+DEFAULT_CONFIG = "config/bot.yaml"
+ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
+_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+_SIZE_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "gb": 1000**3}
+_SIZE_UNITS["gib"] = 1024**3
+
+
+def parse_duration(value: Any) -> timedelta:
+    """`90`, `90s`, `15m`, `24h`, `7d`, `1w` -> timedelta. Plain numbers are seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 90s, 15m, 24h or 7d")
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    m = _DURATION.match(str(value))
+    if not m:
+        raise ValueError(f"{value!r} is not a duration such as 90s, 15m, 24h or 7d")
+    return timedelta(seconds=float(m.group(1)) * _DURATION_UNITS[m.group(2)])
+
+
+def parse_size(value: Any) -> int:
+    """`5 MB`, `512KiB`, `1000` -> bytes."""
+    if isinstance(value, bool):
+        raise ValueError("expected a size such as 5 MB")
+    if isinstance(value, int):
+        return value
+    m = _SIZE.match(str(value))
+    if not m:
+        raise ValueError(f"{value!r} is not a size such as 5 MB or 512 KiB")
+    unit = (m.group(2) or "b").lower()
+    return int(float(m.group(1)) * _SIZE_UNITS[unit])
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Size = Annotated[int, BeforeValidator(parse_size)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class SiteSettings(_Strict):
+    title: str
+    url: str
+    description: str = ""
+    language: str = "en"
+    timezone: str = "UTC"
+    author: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError("must be an absolute http(s) URL such as https://example.com")
+        return v.rstrip("/")
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(
+                f"unknown time zone {v!r} (use an IANA name such as Europe/Paris)"
+            ) from e
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class ContentSettings(_Strict):
+    dir: Path
+    permalink: str = "{site_url}/articles/{slug}/"
+    max_file_size: Size = 5 * 1024 * 1024
+    # other front matter names -> Herald's names, e.g. {summary: description, cover: heroImage}
+    field_map: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("permalink")
+    @classmethod
+    def _permalink(cls, v: str) -> str:
+        allowed = {"site_url", "slug", "id", "year", "month", "day"}
+        names = set(re.findall(r"\{(\w*)\}", v))
+        unknown = names - allowed
+        if unknown:
+            raise ValueError(
+                f"unknown placeholder {{{sorted(unknown)[0]}}}; use {', '.join(sorted(allowed))}"
+            )
+        if "{slug}" not in v and "{id}" not in v:
+            raise ValueError("must contain {slug} or {id} so each article has its own URL")
+        return v
+
+
+class FeedsSettings(_Strict):
+    dir: Path
+    limit: int = Field(default=50, ge=1, le=100_000)
+    # public URL under which the feed files are served (self links); default {site.url}/feeds
+    url: str | None = None
+    websub_hub: str | None = None
+    per_tag: bool = False
+
+
+class DatabaseSettings(_Strict):
+    url: str = "sqlite:///var/herald.sqlite3"
+
+
+class PublishingSettings(_Strict):
+    catch_up: Duration = timedelta(hours=24)
+    max_age: Duration = timedelta(days=7)
+    give_up_after: Duration = timedelta(hours=24)
+    concurrency: int = Field(default=8, ge=1, le=256)
+    attempts: int = Field(default=3, ge=1, le=20)
+    pause_after: int = Field(default=5, ge=1)
+    pause_for: Duration = timedelta(minutes=15)
+    sending_timeout: Duration = timedelta(minutes=5)
+
+
+class ImageSettings(_Strict):
+    max_bytes: Size = 5 * 1024 * 1024
+    timeout: Duration = timedelta(seconds=10)
+    allow_private: bool = False
+
+
+class ServerSettings(_Strict):
+    host: str = "0.0.0.0"
+    port: int | None = Field(default=None, ge=0, le=65535)
+
+
+class WorkerSettings(_Strict):
+    scan_interval: Duration = timedelta(seconds=60)
+    grace_period: Duration = timedelta(seconds=20)
+    settle: Duration = timedelta(milliseconds=150)
+
+
+class Settings(_Strict):
+    site: SiteSettings
+    content: ContentSettings
+    feeds: FeedsSettings
+    database: DatabaseSettings = DatabaseSettings()
+    publishing: PublishingSettings = PublishingSettings()
+    images: ImageSettings = ImageSettings()
+    server: ServerSettings = ServerSettings()
+    worker: WorkerSettings = WorkerSettings()
+    channels_file: Path = Path("channels.yaml")
+
+
+class ChannelEntry(_Strict):
+    """The keys every channel has; the rest of the entry are its type's options."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    type: str
+    enabled: bool = True
+    template: str | None = None
+    include_tags: tuple[str, ...] = ()
+    exclude_tags: tuple[str, ...] = ()
+
+
+COMMON_CHANNEL_KEYS = frozenset(ChannelEntry.model_fields)
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """One validated channel: its common keys and its type's options model."""
+
+    name: str
+    type: str
+    enabled: bool
+    template: str | None
+    include_tags: tuple[str, ...]
+    exclude_tags: tuple[str, ...]
+    options: BaseModel
+
+    def accepts(self, tags: Sequence[str]) -> bool:
+        """True when an article with these tags passes the channel's tag filters."""
+        lowered = {t.lower() for t in tags}
+        if self.include_tags and not lowered & {t.lower() for t in self.include_tags}:
+            return False
+        return not lowered & {t.lower() for t in self.exclude_tags}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything loaded from the two YAML files; `path` is bot.yaml's absolute path."""
+
+    path: Path
+    settings: Settings
+    channels: tuple[ChannelConfig, ...]
+    channels_path: Path
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def resolve(self, p: Path) -> Path:
+        return p if p.is_absolute() else (self.base_dir / p).resolve()
+
+    @property
+    def content_dir(self) -> Path:
+        return self.resolve(self.settings.content.dir)
+
+    @property
+    def feeds_dir(self) -> Path:
+        return self.resolve(self.settings.feeds.dir)
+
+    @property
+    def feeds_url(self) -> str:
+        return (self.settings.feeds.url or f"{self.settings.site.url}/feeds").rstrip("/")
+
+    @property
+    def database_url(self) -> str:
+        """The database URL with a relative SQLite path resolved against the config folder."""
+        url = self.settings.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite://":
+            rel = url[len(prefix) :]
+            if rel != ":memory:":
+                return prefix + str(self.resolve(Path(rel)))
+        return url
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(_display(path), "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(_display(path), "", f"cannot read: {e}") from e
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark
+        line = mark.line + 1 if mark else None
+        col = f", column {mark.column + 1}" if mark else ""
+        raise ConfigError(_display(path), "", f"invalid YAML{col}: {e.problem}", line) from e
+    except yaml.YAMLError as e:
+        raise ConfigError(_display(path), "", f"invalid YAML: {e}") from e
+
+
+def _key_path(loc: Sequence[int | str], prefix: str = "") -> str:
+    parts = [prefix] if prefix else []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts)
+
+
+def _first_error(e: ValidationError, file: Path, prefix: str = "") -> ConfigError:
+    err = e.errors(include_url=False)[0]
+    loc = [x for x in err["loc"] if not (isinstance(x, str) and x.startswith("function-"))]
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif err["type"] == "missing":
+        msg = "required key is missing"
+    elif msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    more = len(e.errors()) - 1
+    if more:
+        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return ConfigError(_display(file), _key_path(loc, prefix), msg)
+
+
+def expand_env(value: Any, env: Mapping[str, str], where: str, file: Path) -> Any:
+    """Replace `${VAR}` in every string of a YAML tree; a missing variable is a ConfigError."""
+    if isinstance(value, str):
+
+        def sub(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name not in env:
+                raise ConfigError(_display(file), where, f"environment variable {name} is not set")
+            return env[name]
+
+        return ENV_REF.sub(sub, value)
+    if isinstance(value, list):
+        return [expand_env(v, env, where, file) for v in value]
+    if isinstance(value, dict):
+        return {k: expand_env(v, env, where, file) for k, v in value.items()}
+    return value
+
+
+def load_settings(path: Path) -> Settings:
+    raw = _read_yaml(path)
+    if not isinstance(raw, dict):
+        raise ConfigError(_display(path), "", "must be a mapping with site, content and feeds")
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as e:
+        raise _first_error(e, path) from None
+
+
+def load_channels(path: Path, env: Mapping[str, str]) -> tuple[ChannelConfig, ...]:
+    """Read channels.yaml; each entry's options are validated by its type's Options model."""
+    from bot.channels import registry  # channels import config types; keep this edge lazy
+
+    if not path.exists():
+        return ()
+    raw = _read_yaml(path)
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or set(raw) - {"channels"}:
+        raise ConfigError(_display(path), "", "must be a mapping with one key, channels")
+    entries = raw.get("channels") or []
+    if not isinstance(entries, list):
+        raise ConfigError(_display(path), "channels", "must be a list of channel entries")
+    seen: set[str] = set()
+    out: list[ChannelConfig] = []
+    for i, entry in enumerate(entries):
+        where = f"channels[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(_display(path), where, "must be a mapping with name and type")
+        name = entry.get("name")
+        if isinstance(name, str):
+            where = f"channels[{i}] ({name})"
+        common = {k: v for k, v in entry.items() if k in COMMON_CHANNEL_KEYS}
+        try:
+            base = ChannelEntry.model_validate(common)
+        except ValidationError as e:
+            raise _first_error(e, path, f"channels[{i}]") from None
+        if base.name in seen:
+            raise ConfigError(_display(path), f"{where}.name", f"duplicate channel name {name!r}")
+        seen.add(base.name)
+        kind = registry.get(base.type)
+        if kind is None:
+            raise ConfigError(
+                _display(path),
+                f"{where}.type",
+                f"unknown type {base.type!r}; use one of {', '.join(sorted(registry.TYPES))}",
+            )
+        opts_raw = {k: v for k, v in entry.items() if k not in COMMON_CHANNEL_KEYS}
+        if base.enabled:
+            opts_raw = expand_env(opts_raw, env, where, path)
+        else:  # a disabled channel may reference variables that are not set
+            opts_raw = {k: v for k, v in opts_raw.items() if not ENV_REF.search(str(v))}
+        try:
+            options = kind.Options.model_validate(opts_raw)
+        except ValidationError as e:
+            if not base.enabled:
+                options = kind.Options.model_construct(**opts_raw)
+            else:
+                raise _first_error(e, path, where) from None
+        out.append(
+            ChannelConfig(
+                name=base.name,
+                type=base.type,
+                enabled=base.enabled,
+                template=base.template,
+                include_tags=base.include_tags,
+                exclude_tags=base.exclude_tags,
+                options=options,
+            )
+        )
+    return tuple(out)
+
+
+def config_path(explicit: str | None, env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    return Path(explicit or env.get("HERALD_CONFIG") or DEFAULT_CONFIG).absolute()
+
+
+def load(path: Path, env: Mapping[str, str] | None = None) -> Config:
+    """Load bot.yaml and its channels file; raises ConfigError naming the file and key."""
+    env = os.environ if env is None else env
+    path = path.absolute()
+    settings = load_settings(path)
+    cfg = Config(path=path, settings=settings, channels=(), channels_path=path)
+    channels_path = cfg.resolve(settings.channels_file)
+    channels = load_channels(channels_path, env)
+    return Config(path=path, settings=settings, channels=channels, channels_path=channels_path)

@@ -1,0 +1,147 @@
+"""Plain value types shared by every module: articles, problems, posts, receipts, statuses."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something a writer or operator should fix, located in a file.
+
+    `path` is the path as shown to the user, `line` is 1-based (0 when the whole file is meant).
+    """
+
+    path: str
+    line: int
+    severity: Severity
+    field: str
+    message: str
+
+    def format(self) -> str:
+        return f"{self.path}:{self.line}: {self.severity}: {self.field}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "severity": self.severity,
+            "field": self.field,
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Problem:
+        return cls(d["path"], d["line"], d["severity"], d["field"], d["message"])
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One article as read from its file, with everything but the rendered body.
+
+    Dates are timezone-aware. `path` is the file's path inside the content folder (POSIX
+    separators); `id` is stable across edits of title and body and is the feed guid and the
+    sent-log key. `url` is the article's absolute permalink; `image` an absolute URL or None.
+    `extra` holds other front matter scalars as strings (read_time, ...).
+    """
+
+    id: str
+    slug: str
+    path: str
+    title: str
+    url: str
+    published: datetime
+    updated: datetime
+    subtitle: str | None = None
+    description: str | None = None
+    author: str | None = None
+    created: datetime | None = None
+    image: str | None = None
+    cta: str | None = None
+    tags: tuple[str, ...] = ()
+    draft: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def is_published(self, now: datetime) -> bool:
+        return not self.draft and self.published <= now
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "slug": self.slug,
+            "path": self.path,
+            "title": self.title,
+            "url": self.url,
+            "published": self.published.isoformat(),
+            "updated": self.updated.isoformat(),
+            "subtitle": self.subtitle,
+            "description": self.description,
+            "author": self.author,
+            "created": self.created.isoformat() if self.created else None,
+            "image": self.image,
+            "cta": self.cta,
+            "tags": list(self.tags),
+            "draft": self.draft,
+            "extra": dict(self.extra),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Article:
+        return cls(
+            id=d["id"],
+            slug=d["slug"],
+            path=d["path"],
+            title=d["title"],
+            url=d["url"],
+            published=datetime.fromisoformat(d["published"]),
+            updated=datetime.fromisoformat(d["updated"]),
+            subtitle=d.get("subtitle"),
+            description=d.get("description"),
+            author=d.get("author"),
+            created=datetime.fromisoformat(d["created"]) if d.get("created") else None,
+            image=d.get("image"),
+            cta=d.get("cta"),
+            tags=tuple(d.get("tags") or ()),
+            draft=bool(d.get("draft")),
+            extra=dict(d.get("extra") or {}),
+        )
+
+
+class DeliveryStatus(enum.StrEnum):
+    """Where one (article, channel) delivery stands in the sent-log."""
+
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    SENT = "sent"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """An article rendered for one network: the text as it will be posted and its measure.
+
+    `length` is counted the way the network counts; `limit` is the network's maximum.
+    `fields` carries the structured parts some networks show apart from the text (embed title,
+    card description, image URL, ...).
+    """
+
+    text: str
+    length: int
+    limit: int
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a network returned for a post: its id and public URL (when it gives one)."""
+
+    post_id: str
+    url: str | None = None
