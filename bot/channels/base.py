@@ -87,3 +87,4 @@ class Channel(ABC):
 
     async def aclose(self) -> None:
         """Release anything the adapter holds (sessions); the HTTP client is not its own."""
+        return None

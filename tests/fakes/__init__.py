@@ -1,0 +1,1 @@
+"""Loopback emulators of the social networks' APIs. They import nothing from `bot`."""
