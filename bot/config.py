@@ -374,6 +374,7 @@ def load_channels(path: Path, env: Mapping[str, str]) -> tuple[ChannelConfig, ..
                 options = kind.Options.model_construct(**opts_raw)
             else:
                 raise _first_error(e, path, where) from None
+        options = _resolve_paths(options, path.parent)
         out.append(
             ChannelConfig(
                 name=base.name,
@@ -386,6 +387,16 @@ def load_channels(path: Path, env: Mapping[str, str]) -> tuple[ChannelConfig, ..
             )
         )
     return tuple(out)
+
+
+def _resolve_paths(options: BaseModel, base: Path) -> BaseModel:
+    """Relative paths in a channel's options resolve against the channels file's folder."""
+    update = {
+        name: (base / value).resolve()
+        for name in type(options).model_fields
+        if isinstance(value := getattr(options, name, None), Path) and not value.is_absolute()
+    }
+    return options.model_copy(update=update) if update else options
 
 
 def config_path(explicit: str | None, env: Mapping[str, str] | None = None) -> Path:

@@ -1,0 +1,99 @@
+"""Build the feed files from the library: newest published articles, rendered and written.
+
+The build is skipped when its inputs (the newest articles, their files and the feed settings)
+are the same as last time and the files are still there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from bot import __version__, content, feeds
+from bot.config import Config
+from bot.library import rules_for
+from bot.store import Store, meta_table
+
+log = logging.getLogger("herald.build")
+
+
+@dataclass
+class BuildResult:
+    entries: int = 0
+    written: list[str] = field(default_factory=list)
+    skipped: bool = False  # inputs unchanged, nothing rendered
+    locked: bool = False  # another worker is building
+
+
+def feed_meta(cfg: Config) -> feeds.FeedMeta:
+    s = cfg.settings
+    return feeds.FeedMeta(
+        title=s.site.title,
+        site_url=s.site.url,
+        description=s.site.description,
+        language=s.site.language,
+        feeds_url=cfg.feeds_url,
+        author=s.site.author,
+        websub_hub=s.feeds.websub_hub,
+        generator=f"Herald {__version__}",
+    )
+
+
+def _fingerprint(cfg: Config, parts: Iterable[str]) -> str:
+    h = hashlib.sha256()
+    h.update(__version__.encode())
+    h.update(cfg.settings.model_dump_json().encode())
+    for p in parts:
+        h.update(p.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def build(
+    cfg: Config, store: Store, now: float, *, shadowed: Iterable[str] = (), force: bool = False
+) -> BuildResult:
+    """Write rss.xml, atom.xml and feed.json (atomically, only when their bytes change)."""
+    with store.feed_lock() as mine:
+        if not mine:
+            return BuildResult(locked=True)
+        limit = cfg.settings.feeds.limit
+        newest = store.newest_articles(now, limit, exclude_paths=shadowed)
+        cache = store.cached_files()
+        key = _fingerprint(
+            cfg,
+            (
+                json.dumps([a.to_dict(), cache[a.path].mtime_ns if a.path in cache else 0])
+                for a in newest
+            ),
+        )
+        out_dir = cfg.feeds_dir
+        if not force and _last_fingerprint(store) == key and (out_dir / "rss.xml").exists():
+            return BuildResult(entries=len(newest), skipped=True)
+        rules = rules_for(cfg)
+        entries = [(a, content.render_body(a, rules)) for a in newest]
+        files = feeds.render_feeds(entries, feed_meta(cfg), per_tag=cfg.settings.feeds.per_tag)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = feeds.write_if_changed(out_dir, files)
+        _save_fingerprint(store, key)
+        if written:
+            log.info("feeds: wrote %s (%d articles)", ", ".join(written), len(entries))
+        return BuildResult(entries=len(entries), written=written)
+
+
+def _last_fingerprint(store: Store) -> str | None:
+    with store.engine.connect() as conn:
+        return conn.execute(
+            sa.select(meta_table.c.value).where(meta_table.c.key == "feeds_fingerprint")
+        ).scalar()
+
+
+def _save_fingerprint(store: Store, key: str) -> None:
+    ins = store._insert_ignore(meta_table)
+    ins = ins.on_conflict_do_update(index_elements=[meta_table.c.key], set_={"value": key})
+    with store.engine.begin() as conn:
+        conn.execute(ins, {"key": "feeds_fingerprint", "value": key})

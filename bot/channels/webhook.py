@@ -1,0 +1,136 @@
+"""Generic signed webhook (Standard Webhooks 1.0): POST the article as JSON, HMAC-SHA256 signed.
+
+`webhook-id` is the delivery key, the same on every retry and after a crash, so a receiver
+that de-duplicates by it gets each article once (Recovery.IDEMPOTENT). Set `idempotent: false`
+for a receiver that does not; such deliveries interrupted by a crash become `unknown`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import time
+from typing import cast
+
+from pydantic import SecretStr, field_validator
+
+from bot.channels.base import Channel, ChannelOptions, Recovery
+from bot.compose import count_chars, fit, template_fields
+from bot.errors import PermanentError
+from bot.http import raise_for_status, request
+from bot.models import Article, Post, Receipt
+
+
+class WebhookOptions(ChannelOptions):
+    url: SecretStr
+    secret: SecretStr | None = None
+    event_type: str = "article.published"
+    idempotent: bool = True
+    limit: int = 5000
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: SecretStr) -> SecretStr:
+        raw = v.get_secret_value()
+        if not raw.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return v
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None:
+            return v
+        raw = v.get_secret_value()
+        if not raw.startswith("whsec_"):
+            raise ValueError("must start with whsec_ followed by base64 (Standard Webhooks)")
+        try:
+            _key(raw)
+        except (binascii.Error, ValueError) as e:
+            raise ValueError("the part after whsec_ is not valid base64") from e
+        return v
+
+
+def _key(secret: str) -> bytes:
+    b64 = secret.removeprefix("whsec_")
+    return base64.b64decode(b64 + "=" * (-len(b64) % 4), validate=True)
+
+
+def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """The `webhook-signature` value: `v1,<base64 HMAC-SHA256 of id.timestamp.body>`."""
+    content = f"{msg_id}.{timestamp}.".encode() + body
+    mac = hmac.new(_key(secret), content, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
+
+
+class WebhookChannel(Channel):
+    type_name = "webhook"
+    Options = WebhookOptions
+    default_template = "{title}\n\n{description}\n\n{cta}\n\n{url}"
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.opts = cast(WebhookOptions, self.options)
+        self.recovery = Recovery.IDEMPOTENT if self.opts.idempotent else Recovery.NONE  # type: ignore[misc]
+
+    def render(self, article: Article) -> Post:
+        text = fit(
+            self.template, template_fields(article), measure=count_chars, limit=self.opts.limit
+        )
+        return Post(text=text, length=count_chars(text), limit=self.opts.limit)
+
+    def payload(self, post: Post, article: Article) -> bytes:
+        data = {
+            "type": self.opts.event_type,
+            "timestamp": article.published.isoformat(),
+            "data": {
+                "id": article.id,
+                "title": article.title,
+                "subtitle": article.subtitle,
+                "description": article.description,
+                "cta": article.cta,
+                "url": article.url,
+                "image": article.image,
+                "author": article.author,
+                "tags": list(article.tags),
+                "published": article.published.isoformat(),
+                "text": post.text,
+            },
+        }
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+    async def send(self, post: Post, article: Article, key: str) -> Receipt:
+        body = self.payload(post, article)
+        msg_id = f"msg_{key}"
+        ts = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(ts),
+        }
+        if self.opts.secret is not None:
+            headers["webhook-signature"] = sign(
+                self.opts.secret.get_secret_value(), msg_id, ts, body
+            )
+        resp = await request(
+            self.context.http,
+            "POST",
+            self.opts.url.get_secret_value(),
+            content=body,
+            headers=headers,
+        )
+        if resp.status_code == 410:
+            raise PermanentError(
+                "the receiver answered 410 Gone: it wants no more deliveries", status=410
+            )
+        if 300 <= resp.status_code < 400:
+            raise PermanentError(
+                f"the receiver answered a redirect ({resp.status_code}); "
+                "webhooks do not follow redirects: update the url",
+                status=resp.status_code,
+            )
+        raise_for_status(resp)
+        return Receipt(post_id=msg_id, url=None)

@@ -1,0 +1,102 @@
+"""The article library: scan the content folder through the metadata cache.
+
+Only new or changed files (by path, size and modification time) are parsed; everything else
+comes from the database, so a scan of unchanged content reads no article file.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot import content
+from bot.config import Config
+from bot.models import Problem
+from bot.progress import Progress
+from bot.store import Store
+
+log = logging.getLogger("herald.scan")
+BATCH = 1000
+
+
+def rules_for(cfg: Config, display_base: Path | None = None) -> content.ContentRules:
+    s = cfg.settings
+    return content.ContentRules(
+        root=cfg.content_dir,
+        site_url=s.site.url,
+        timezone=s.site.tz,
+        permalink=s.content.permalink,
+        max_file_size=s.content.max_file_size,
+        field_map=dict(s.content.field_map),
+        display_base=display_base,
+    )
+
+
+@dataclass
+class ScanResult:
+    files: int = 0
+    parsed: int = 0
+    removed: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    # files left out of the feeds because an earlier file has their slug or id
+    shadowed: set[str] = field(default_factory=set)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.parsed or self.removed)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for p in self.problems if p.severity == "warning")
+
+
+def scan(cfg: Config, store: Store, now: float, *, progress: bool = True) -> ScanResult:
+    """Bring the metadata cache up to date with the content folder; report every problem."""
+    rules = rules_for(cfg)
+    result = ScanResult()
+    walk_problems: list[Problem] = []
+    if not rules.root.is_dir():
+        result.problems.append(
+            Problem(str(rules.root), 0, "error", "content.dir", "content folder does not exist")
+        )
+        return result
+    sources = list(content.iter_sources(rules, walk_problems))
+    result.files = len(sources)
+    cache = store.cached_files()
+    stale = [
+        s
+        for s in sources
+        if (c := cache.get(s.relpath)) is None or (c.size, c.mtime_ns) != (s.size, s.mtime_ns)
+    ]
+    present = {s.relpath for s in sources}
+    removed = [p for p in cache if p not in present]
+    if removed:
+        store.forget_files(removed)
+        result.removed = len(removed)
+    with Progress("reading articles", len(stale)) as bar:
+        for i in range(0, len(stale), BATCH):
+            batch = []
+            for src in stale[i : i + BATCH]:
+                parsed = content.parse_source(src, rules)
+                batch.append((src.relpath, src.size, src.mtime_ns, parsed.article, parsed.problems))
+                bar.advance()
+            store.save_parsed(batch, now)
+    result.parsed = len(stale)
+    if result.changed:
+        log.info("scan: %d files, %d read, %d removed", result.files, result.parsed, result.removed)
+    result.problems = walk_problems + store.stored_problems()
+    for what, value, paths in store.duplicate_keys():
+        result.shadowed.update(paths[1:])
+        shown = [content.display_path(rules, p) for p in paths]
+        for i, path in enumerate(shown):
+            others = ", ".join(shown[:i] + shown[i + 1 :])
+            result.problems.append(
+                Problem(path, 0, "error", what, f"{what} {value!r} is also used by {others}")
+            )
+    result.problems.sort(key=lambda p: (p.path, p.line))
+    return result

@@ -1,0 +1,462 @@
+"""The publishing engine: what is due where; claim, send, record; reconcile after a crash.
+
+A pass: `plan()` records a sent-log row for every (published article, channel) pair that has
+none (`scheduled`, or `skipped` for baseline / too old / filtered / duplicate URL);
+`recover()` settles deliveries a dead worker left `sending`; `deliver_due()` claims due rows
+atomically and sends them concurrently, recording each outcome. Channels never touch the
+store; the engine never touches the network except through channels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    wait_exponential_jitter,
+)
+
+from bot.channels import registry
+from bot.channels.base import Channel, ChannelContext, Recovery
+from bot.config import ChannelConfig, Config
+from bot.errors import AlreadyDone, DeliveryError, RateLimited, TransientError
+from bot.http import make_client
+from bot.images import image_fetcher
+from bot.models import Article, DeliveryStatus, Post, Receipt
+from bot.sentlog import SentLog
+from bot.store import Delivery, Store, text_hash
+
+log = logging.getLogger("herald.publish")
+S = DeliveryStatus
+
+INLINE_WAIT_CAP = 30.0  # longest server-asked wait served in-process; longer ones are scheduled
+BACKOFF = (30, 120, 600, 1800, 3600, 7200, 14400)  # seconds between scheduled retries
+STALE_AFTER = 60.0  # seconds without a heartbeat after which a worker's claims are dead
+
+
+@dataclass
+class PassResult:
+    planned: int = 0
+    skipped: int = 0
+    sent: int = 0
+    failed: int = 0
+    retrying: int = 0
+    unknown: int = 0
+    recovered: int = 0
+    outcomes: list[tuple[str, str, str]] = field(default_factory=list)  # (article, channel, status)
+
+    def merge(self, other: PassResult) -> None:
+        for name in ("planned", "skipped", "sent", "failed", "retrying", "unknown", "recovered"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.outcomes.extend(other.outcomes)
+
+
+def build_channels(
+    configs: Sequence[ChannelConfig], context: ChannelContext
+) -> dict[str, tuple[ChannelConfig, Channel]]:
+    out: dict[str, tuple[ChannelConfig, Channel]] = {}
+    for cc in configs:
+        kind = registry.get(cc.type)
+        assert kind is not None  # validated when the config loaded
+        out[cc.name] = (cc, kind(cc.name, cc.options, context, cc.template))
+    return out
+
+
+class Publisher:
+    """One worker's engine. Use as `async with Publisher(cfg, store, worker_id) as p:`."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        store: Store,
+        worker_id: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.settings = cfg.settings.publishing
+        self.store = store
+        self.log = SentLog(store, worker_id)
+        self.clock = clock
+        self._own_http = http is None
+        self.http = http or make_client()
+        img = cfg.settings.images
+        self.context = ChannelContext(
+            http=self.http,
+            fetch_image=image_fetcher(
+                self.http,
+                max_bytes=img.max_bytes,
+                timeout=img.timeout.total_seconds(),
+                allow_private=img.allow_private,
+            ),
+        )
+        self.channels = build_channels([c for c in cfg.channels if c.enabled], self.context)
+        self.stopping = False
+        self._semaphore = asyncio.Semaphore(self.settings.concurrency)
+        self._hold: dict[str, float] = {}  # channel -> do not send before (rate limit)
+        self.in_flight: set[asyncio.Task[None]] = set()
+
+    async def __aenter__(self) -> Publisher:
+        self.log.register_worker(self.clock())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        for _cc, ch in self.channels.values():
+            await ch.aclose()
+        if self._own_http:
+            await self.http.aclose()
+        self.log.unregister_worker()
+
+    # ------------------------------------------------------------------ planning
+    def plan(self, now: float | None = None) -> PassResult:
+        """Record every newly due (article, channel) pair; return counts."""
+        now = self.clock() if now is None else now
+        result = PassResult()
+        states = self.log.ensure_channels(list(self.channels), now)
+        catch_up = self.settings.catch_up.total_seconds()
+        max_age = self.settings.max_age.total_seconds()
+        for name, (cc, _ch) in self.channels.items():
+            first_seen = states[name].first_seen
+            rows = []
+            for article in self.log.unrecorded(name, now):
+                published = article.published.timestamp()
+                if published < first_seen - catch_up:
+                    status, reason = S.SKIPPED, "baseline"
+                elif published < now - max_age:
+                    status, reason = S.SKIPPED, "too old"
+                elif not cc.accepts(article.tags):
+                    status, reason = S.SKIPPED, "filtered"
+                elif (other := self._url_taken(name, article)) is not None:
+                    status, reason = S.SKIPPED, "duplicate"
+                    log.info(
+                        "%s: %s has the URL of %s, already recorded; not posting it again",
+                        name,
+                        article.id,
+                        other,
+                    )
+                else:
+                    status, reason = S.SCHEDULED, None
+                rows.append(SentLog.new_row(article, name, status, now, reason))
+                if status == S.SCHEDULED:
+                    log.info("due: %s on %s", article.id, name)
+            inserted = self.log.record(rows)
+            result.planned += inserted
+            result.skipped += sum(1 for r in rows if r["status"] == S.SKIPPED)
+        return result
+
+    def _url_taken(self, channel: str, article: Article) -> str | None:
+        """A renamed file without a front matter id gets a new id; same URL, same article."""
+        import sqlalchemy as sa
+
+        from bot.store import deliveries
+
+        with self.store.engine.connect() as conn:
+            return conn.execute(
+                sa.select(deliveries.c.article_id)
+                .where(deliveries.c.channel == channel)
+                .where(deliveries.c.article_url == article.url)
+                .where(deliveries.c.article_id != article.id)
+                .where(
+                    deliveries.c.status.in_(
+                        [str(s) for s in (S.SENT, S.SENDING, S.UNKNOWN, S.SCHEDULED, S.RETRYING)]
+                    )
+                )
+                .limit(1)
+            ).scalar()
+
+    # ------------------------------------------------------------------ crash recovery
+    async def recover(self, now: float | None = None, *, exclusive: bool = False) -> PassResult:
+        """Settle deliveries left `sending` by a dead worker.
+
+        `exclusive`: this process holds the only-worker lock (SQLite), so every claim that is
+        not its own is dead.
+        """
+        now = self.clock() if now is None else now
+        result = PassResult()
+        stale = self.log.dead_claims(now, 0.0 if exclusive else STALE_AFTER)
+        for d in stale:
+            entry = self.channels.get(d.channel)
+            status, error = (
+                S.UNKNOWN,
+                (
+                    "the worker stopped while sending; the post may or may not exist. Check the "
+                    f"channel, then run `herald retry --force --channel {d.channel} "
+                    f"--article {d.article_id}` if it is missing"
+                ),
+            )
+            receipt: Receipt | None = None
+            if entry is not None:
+                _cc, ch = entry
+                if ch.recovery == Recovery.IDEMPOTENT:
+                    status, error = S.SCHEDULED, "re-sent after a crash (idempotent channel)"
+                elif ch.recovery == Recovery.LOOKUP:
+                    article = self.store.article(d.article_id)
+                    try:
+                        if article is not None:
+                            post = ch.render(article)
+                            receipt = await ch.find_existing(post, article, d.key)
+                            status = S.SENT if receipt else S.SCHEDULED
+                            error = (
+                                "found on the channel after a crash"
+                                if receipt
+                                else "not found on the channel after a crash; re-sending"
+                            )
+                    except DeliveryError as e:
+                        error = f"could not check the channel after a crash: {e.message}"
+            if self.log.resolve_stale(
+                d,
+                now,
+                status,
+                error,
+                receipt.post_id if receipt else None,
+                receipt.url if receipt else None,
+            ):
+                result.recovered += 1
+                if status == S.UNKNOWN:
+                    result.unknown += 1
+                log.warning(
+                    "recovered %s on %s from a dead worker: %s", d.article_id, d.channel, status
+                )
+        self.log.forget_dead_workers(now, STALE_AFTER)
+        return result
+
+    # ------------------------------------------------------------------ sending
+    def _ready_channels(self, now: float) -> list[str]:
+        states = self.log.channel_states()
+        ready = []
+        for name in self.channels:
+            st = states.get(name)
+            if st and st.paused_until and st.paused_until > now:
+                continue
+            if self._hold.get(name, 0) > now:
+                continue
+            ready.append(name)
+        return ready
+
+    async def deliver_due(self) -> PassResult:
+        """Claim and send everything due now, concurrently; return when nothing is due."""
+        result = PassResult()
+        per_channel = max(1, self.settings.concurrency)
+        running: dict[asyncio.Task[PassResult], str] = {}
+        load: dict[str, int] = dict.fromkeys(self.channels, 0)
+        while True:
+            if not self.stopping:
+                now = self.clock()
+                for name in self._ready_channels(now):
+                    spare = per_channel - load[name]
+                    if spare <= 0:
+                        continue
+                    for d in self.log.claim_due(now, [name], spare):
+                        task = asyncio.create_task(self._deliver(d))
+                        running[task] = name
+                        load[name] += 1
+            if not running:
+                break
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                load[running.pop(task)] -= 1
+                result.merge(task.result())
+        return result
+
+    async def send_now(self, article_id: str, channel: str | None = None) -> PassResult:
+        """`send ARTICLE`: post now, once, even if skipped, on one or every channel."""
+        result = PassResult()
+        article = self.store.article(article_id)
+        if article is None:
+            raise KeyError(article_id)
+        now = self.clock()
+        self.log.ensure_channels(list(self.channels), now)
+        names = [channel] if channel else list(self.channels)
+        for name in names:
+            if name not in self.channels:
+                raise KeyError(name)
+            self.log.record([SentLog.new_row(article, name, S.SCHEDULED, now)])
+            d = self.log.get(article_id, name)
+            assert d is not None
+            if d.status in (S.SENT, S.SENDING):
+                log.info("%s on %s is already %s; not sending again", article_id, name, d.status)
+                continue
+            allowed = [S.SCHEDULED, S.RETRYING, S.SKIPPED, S.FAILED, S.UNKNOWN]
+            claimed = self.log.claim_one(d.id, now, allowed)
+            if claimed is not None:
+                result.merge(await self._deliver(claimed))
+        return result
+
+    async def _deliver(self, d: Delivery) -> PassResult:
+        result = PassResult()
+        entry = self.channels.get(d.channel)
+        article = self.store.article(d.article_id)
+        now = self.clock()
+        if entry is None:
+            self.log.release(d, now)
+            return result
+        cc, ch = entry
+        if article is None:
+            self.log.mark_failed(d, now, "the article was deleted before it could be sent")
+            result.failed += 1
+            result.outcomes.append((d.article_id, d.channel, "failed"))
+            return result
+        post = ch.render(article)
+        attempts = 0
+        try:
+            receipt, attempts = await self._attempt(ch, post, article, d)
+            note = None
+        except AlreadyDone as e:
+            receipt, note = Receipt(e.post_id or "", e.url), f"already on the channel: {e.message}"
+        except DeliveryError as e:
+            return self._record_failure(d, cc, e, max(attempts, 1))
+        now = self.clock()
+        self.log.mark_sent(d, now, receipt.post_id or None, receipt.url, text_hash(post.text), note)
+        self.log.channel_success(d.channel, now)
+        log.info(
+            "sent %s to %s (attempt %d)%s",
+            d.article_id,
+            d.channel,
+            d.attempts,
+            f": {receipt.url}" if receipt.url else "",
+            extra={
+                "article": d.article_id,
+                "channel": d.channel,
+                "outcome": "sent",
+                "attempt": d.attempts,
+                "post_url": receipt.url,
+            },
+        )
+        result.sent += 1
+        result.outcomes.append((d.article_id, d.channel, "sent"))
+        return result
+
+    async def _attempt(
+        self, ch: Channel, post: Post, article: Article, d: Delivery
+    ) -> tuple[Receipt, int]:
+        """Up to `publishing.attempts` tries in this process, waiting as the server asks."""
+        attempts = 0
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, RateLimited) and exc.retry_at is not None:
+                return max(0.0, exc.retry_at.timestamp() - self.clock()) + random.uniform(0, 0.2)
+            return float(wait_exponential_jitter(initial=1, max=10, jitter=1)(state))
+
+        def stop(state: RetryCallState) -> bool:
+            if self.stopping or state.attempt_number >= self.settings.attempts:
+                return True
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, RateLimited) and exc.retry_at is not None:
+                return exc.retry_at.timestamp() - self.clock() > INLINE_WAIT_CAP
+            return False
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(TransientError), wait=wait, stop=stop, reraise=True
+        )
+        async for attempt in retrying:
+            with attempt:
+                attempts += 1
+                if attempts > 1:
+                    log.info(
+                        "retrying %s on %s (attempt %d)",
+                        d.article_id,
+                        d.channel,
+                        d.attempts + attempts - 1,
+                    )
+                async with self._semaphore:
+                    receipt = await ch.send(post, article, d.key)
+                return receipt, attempts
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _record_failure(
+        self, d: Delivery, cc: ChannelConfig, e: DeliveryError, attempts: int
+    ) -> PassResult:
+        result = PassResult()
+        now = self.clock()
+        first = d.first_attempt_at or now
+        give_up = self.settings.give_up_after.total_seconds()
+        reason = e.message
+        if e.retryable and now - first < give_up:
+            at = self._next_attempt(d, e, now)
+            if at - first > give_up:
+                at = first + give_up
+            self.log.mark_retry(d, now, at, reason)
+            if isinstance(e, RateLimited) and e.retry_at is not None:
+                self._hold[d.channel] = e.retry_at.timestamp()
+            log.warning(
+                "retry %s on %s at %s: %s",
+                d.article_id,
+                d.channel,
+                _iso(at),
+                reason,
+                extra={
+                    "article": d.article_id,
+                    "channel": d.channel,
+                    "outcome": "retrying",
+                    "attempt": d.attempts,
+                },
+            )
+            result.retrying += 1
+            result.outcomes.append((d.article_id, d.channel, "retrying"))
+        else:
+            if e.retryable:
+                reason = f"gave up after {self.settings.give_up_after}: {reason}"
+            self.log.mark_failed(d, now, reason)
+            log.error(
+                "failed %s on %s: %s",
+                d.article_id,
+                d.channel,
+                reason,
+                extra={
+                    "article": d.article_id,
+                    "channel": d.channel,
+                    "outcome": "failed",
+                    "attempt": d.attempts,
+                },
+            )
+            result.failed += 1
+            result.outcomes.append((d.article_id, d.channel, "failed"))
+        if self.log.channel_failure(
+            d.channel,
+            now,
+            self.settings.pause_after,
+            self.settings.pause_for.total_seconds(),
+            reason,
+        ):
+            log.warning(
+                "channel %s paused for %s after %d failures in a row: %s",
+                d.channel,
+                self.settings.pause_for,
+                self.settings.pause_after,
+                reason,
+            )
+        return result
+
+    def _next_attempt(self, d: Delivery, e: DeliveryError, now: float) -> float:
+        if isinstance(e, RateLimited) and e.retry_at is not None:
+            return max(now + 1.0, e.retry_at.timestamp())
+        step = BACKOFF[min(max(d.attempts - 1, 0), len(BACKOFF) - 1)]
+        return now + step * random.uniform(0.8, 1.2)
+
+    def next_due(self, now: float | None = None) -> float | None:
+        """When the engine next has work: a retry or a scheduled article's publish time."""
+        now = self.clock() if now is None else now
+        times = [
+            t
+            for t in (self.log.next_attempt_time(), self.store.next_scheduled_time(now))
+            if t is not None
+        ]
+        return min(times) if times else None
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")

@@ -1,0 +1,456 @@
+"""Sent-log operations: record what is due, claim atomically, record outcomes, report.
+
+Every (article id, channel name) pair has at most one row. Claims flip a row to `sending` in
+one statement (`UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING`), so
+any number of workers on PostgreSQL never claim the same delivery twice.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.models import Article, DeliveryStatus
+from bot.store import Delivery, Store, articles, channels, deliveries, workers
+from bot.tid import new_tid
+
+S = DeliveryStatus
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelState:
+    name: str
+    first_seen: float
+    consecutive_failures: int
+    paused_until: float | None
+    pause_reason: str | None
+    last_success_at: float | None
+
+
+class SentLog:
+    """The sent-log over a Store."""
+
+    def __init__(self, store: Store, worker_id: str) -> None:
+        self.store = store
+        self.engine = store.engine
+        self.worker_id = worker_id
+
+    # ------------------------------------------------------------------ workers
+    def register_worker(self, now: float) -> None:
+        host, pid = socket.gethostname(), os.getpid()
+        ins = self.store._insert_ignore(workers).on_conflict_do_update(
+            index_elements=[workers.c.id], set_={"heartbeat_at": now}
+        )
+        with self.engine.begin() as conn:
+            conn.execute(
+                ins,
+                {
+                    "id": self.worker_id,
+                    "host": host,
+                    "pid": pid,
+                    "started_at": now,
+                    "heartbeat_at": now,
+                },
+            )
+
+    def heartbeat(self, now: float) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                workers.update().where(workers.c.id == self.worker_id).values(heartbeat_at=now)
+            )
+
+    def unregister_worker(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(workers.delete().where(workers.c.id == self.worker_id))
+
+    def dead_claims(self, now: float, stale_after: float) -> list[Delivery]:
+        """Deliveries left `sending` by a worker that is gone (dead pid on this host, no
+        heartbeat for `stale_after` seconds, or no worker row)."""
+        host = socket.gethostname()
+        out: list[Delivery] = []
+        with self.engine.connect() as conn:
+            live = {
+                r.id: r
+                for r in conn.execute(
+                    sa.select(workers.c.id, workers.c.host, workers.c.pid, workers.c.heartbeat_at)
+                )
+            }
+            rows = conn.execute(sa.select(deliveries).where(deliveries.c.status == S.SENDING))
+            for row in rows:
+                d = Delivery.from_row(row)
+                if d.claimed_by == self.worker_id:
+                    continue
+                w = live.get(d.claimed_by or "")
+                if (
+                    w is None
+                    or now - w.heartbeat_at > stale_after
+                    or (w.host == host and not _pid_alive(w.pid))
+                ):
+                    out.append(d)
+        return out
+
+    def forget_dead_workers(self, now: float, stale_after: float) -> None:
+        host = socket.gethostname()
+        with self.engine.begin() as conn:
+            for w in conn.execute(sa.select(workers)).all():
+                if w.id == self.worker_id:
+                    continue
+                if now - w.heartbeat_at > stale_after or (w.host == host and not _pid_alive(w.pid)):
+                    conn.execute(workers.delete().where(workers.c.id == w.id))
+
+    # ------------------------------------------------------------------ channels
+    def ensure_channels(self, names: Sequence[str], now: float) -> dict[str, ChannelState]:
+        """Channel states; a channel seen for the first time is recorded with `now`."""
+        ins = self.store._insert_ignore(channels).on_conflict_do_nothing(
+            index_elements=[channels.c.name]
+        )
+        with self.engine.begin() as conn:
+            if names:
+                conn.execute(
+                    ins,
+                    [{"name": n, "first_seen": now, "consecutive_failures": 0} for n in names],
+                )
+        return self.channel_states()
+
+    def channel_states(self) -> dict[str, ChannelState]:
+        with self.engine.connect() as conn:
+            return {
+                r.name: ChannelState(
+                    r.name,
+                    r.first_seen,
+                    r.consecutive_failures,
+                    r.paused_until,
+                    r.pause_reason,
+                    r.last_success_at,
+                )
+                for r in conn.execute(sa.select(channels))
+            }
+
+    def channel_success(self, name: str, now: float) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                channels.update()
+                .where(channels.c.name == name)
+                .values(
+                    consecutive_failures=0,
+                    paused_until=None,
+                    pause_reason=None,
+                    last_success_at=now,
+                )
+            )
+
+    def channel_failure(
+        self, name: str, now: float, pause_after: int, pause_for: float, reason: str
+    ) -> bool:
+        """Count a failure; pause the channel after `pause_after` in a row. True if paused now."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                channels.update()
+                .where(channels.c.name == name)
+                .values(consecutive_failures=channels.c.consecutive_failures + 1)
+            )
+            count = conn.execute(
+                sa.select(channels.c.consecutive_failures).where(channels.c.name == name)
+            ).scalar_one()
+            if count >= pause_after:
+                conn.execute(
+                    channels.update()
+                    .where(channels.c.name == name)
+                    .values(
+                        paused_until=now + pause_for, pause_reason=reason, consecutive_failures=0
+                    )
+                )
+                return True
+        return False
+
+    # ------------------------------------------------------------------ what is due
+    def unrecorded(self, channel: str, now: float, limit: int = 5000) -> list[Article]:
+        """Published articles with no sent-log row for this channel, oldest first."""
+        has_row = (
+            sa.select(deliveries.c.id)
+            .where(deliveries.c.article_id == articles.c.article_id)
+            .where(deliveries.c.channel == channel)
+            .exists()
+        )
+        q = (
+            sa.select(articles.c.data, articles.c.first_seen)
+            .where(articles.c.data.is_not(None))
+            .where(sa.not_(articles.c.draft))
+            .where(articles.c.published <= now)
+            .where(~has_row)
+            .order_by(articles.c.published, articles.c.article_id)
+            .limit(limit)
+        )
+        import json
+
+        with self.engine.connect() as conn:
+            seen: set[str] = set()
+            out = []
+            for data, _first_seen in conn.execute(q):
+                a = Article.from_dict(json.loads(data))
+                if a.id not in seen:  # two files claiming one id: the first wins
+                    seen.add(a.id)
+                    out.append(a)
+            return out
+
+    def record(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert new sent-log rows, ignoring pairs another worker recorded first."""
+        if not rows:
+            return 0
+        ins = self.store._insert_ignore(deliveries).on_conflict_do_nothing(
+            index_elements=[deliveries.c.article_id, deliveries.c.channel]
+        )
+        with self.engine.begin() as conn:
+            res = conn.execute(ins, list(rows))
+            return int(res.rowcount or 0)
+
+    @staticmethod
+    def new_row(
+        article: Article,
+        channel: str,
+        status: DeliveryStatus,
+        now: float,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "article_id": article.id,
+            "channel": channel,
+            "status": str(status),
+            "key": new_tid(),
+            "attempts": 0,
+            "next_attempt_at": now if status == S.SCHEDULED else None,
+            "reason": reason,
+            "article_url": article.url,
+            "title": article.title,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+    def claim_due(self, now: float, channels_ok: Sequence[str], limit: int) -> list[Delivery]:
+        """Atomically take up to `limit` due deliveries of these channels for this worker."""
+        if not channels_ok or limit <= 0:
+            return []
+        due = (
+            sa.select(deliveries.c.id)
+            .where(deliveries.c.status.in_([str(S.SCHEDULED), str(S.RETRYING)]))
+            .where(deliveries.c.next_attempt_at <= now)
+            .where(deliveries.c.channel.in_(list(channels_ok)))
+            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        stmt = (
+            deliveries.update()
+            .where(deliveries.c.id.in_(due.scalar_subquery()))
+            .where(deliveries.c.status.in_([str(S.SCHEDULED), str(S.RETRYING)]))
+            .values(
+                status=str(S.SENDING),
+                claimed_by=self.worker_id,
+                claimed_at=now,
+                updated_at=now,
+                attempts=deliveries.c.attempts + 1,
+                first_attempt_at=sa.func.coalesce(deliveries.c.first_attempt_at, now),
+            )
+            .returning(*deliveries.c)
+        )
+        with self.engine.begin() as conn:
+            return sorted(
+                (Delivery.from_row(r) for r in conn.execute(stmt)),
+                key=lambda d: (d.next_attempt_at or 0, d.id),
+            )
+
+    def claim_one(
+        self, delivery_id: int, now: float, allowed: Sequence[DeliveryStatus]
+    ) -> Delivery | None:
+        stmt = (
+            deliveries.update()
+            .where(deliveries.c.id == delivery_id)
+            .where(deliveries.c.status.in_([str(s) for s in allowed]))
+            .values(
+                status=str(S.SENDING),
+                claimed_by=self.worker_id,
+                claimed_at=now,
+                updated_at=now,
+                attempts=deliveries.c.attempts + 1,
+                first_attempt_at=sa.func.coalesce(deliveries.c.first_attempt_at, now),
+            )
+            .returning(*deliveries.c)
+        )
+        with self.engine.begin() as conn:
+            row = conn.execute(stmt).first()
+        return Delivery.from_row(row) if row else None
+
+    # ------------------------------------------------------------------ outcomes
+    def _finish(self, d: Delivery, now: float, **values: Any) -> bool:
+        """Update a delivery this worker holds; False if it lost the claim meanwhile."""
+        stmt = (
+            deliveries.update()
+            .where(deliveries.c.id == d.id)
+            .where(deliveries.c.status == str(S.SENDING))
+            .where(deliveries.c.claimed_by == self.worker_id)
+            .values(updated_at=now, claimed_by=None, claimed_at=None, **values)
+        )
+        with self.engine.begin() as conn:
+            return bool(conn.execute(stmt).rowcount)
+
+    def mark_sent(
+        self,
+        d: Delivery,
+        now: float,
+        post_id: str | None,
+        post_url: str | None,
+        text_hash: str,
+        note: str | None = None,
+    ) -> bool:
+        return self._finish(
+            d,
+            now,
+            status=str(S.SENT),
+            post_id=post_id,
+            post_url=post_url,
+            text_hash=text_hash,
+            sent_at=now,
+            next_attempt_at=None,
+            last_error=note,
+        )
+
+    def mark_retry(self, d: Delivery, now: float, at: float, error: str) -> bool:
+        return self._finish(d, now, status=str(S.RETRYING), next_attempt_at=at, last_error=error)
+
+    def mark_failed(self, d: Delivery, now: float, error: str) -> bool:
+        return self._finish(d, now, status=str(S.FAILED), next_attempt_at=None, last_error=error)
+
+    def release(self, d: Delivery, now: float) -> bool:
+        """Give a claim back untouched (shutdown before the send started)."""
+        return self._finish(
+            d,
+            now,
+            status=str(S.SCHEDULED) if d.attempts <= 1 else str(S.RETRYING),
+            attempts=d.attempts - 1,
+            next_attempt_at=now,
+        )
+
+    def resolve_stale(
+        self,
+        d: Delivery,
+        now: float,
+        status: DeliveryStatus,
+        error: str | None,
+        post_id: str | None = None,
+        post_url: str | None = None,
+    ) -> bool:
+        """Settle a delivery left `sending` by a dead worker (compare-and-set on its claim)."""
+        values: dict[str, Any] = {
+            "status": str(status),
+            "updated_at": now,
+            "claimed_by": None,
+            "claimed_at": None,
+            "last_error": error,
+        }
+        if status == S.SCHEDULED:
+            values["next_attempt_at"] = now
+        if status == S.SENT:
+            values.update(post_id=post_id, post_url=post_url, sent_at=now)
+        stmt = (
+            deliveries.update()
+            .where(deliveries.c.id == d.id)
+            .where(deliveries.c.status == str(S.SENDING))
+            .where(deliveries.c.claimed_by == d.claimed_by)
+            .values(**values)
+        )
+        with self.engine.begin() as conn:
+            return bool(conn.execute(stmt).rowcount)
+
+    # ------------------------------------------------------------------ operator actions
+    def requeue(self, *, channel: str | None, article: str | None, force: bool, now: float) -> int:
+        """`retry`: failed (and retrying) deliveries due now; with force also unknown and
+        skipped ones."""
+        statuses = [S.FAILED, S.RETRYING]
+        if force:
+            statuses += [S.UNKNOWN, S.SKIPPED]
+        q = deliveries.update().where(deliveries.c.status.in_([str(s) for s in statuses]))
+        if channel:
+            q = q.where(deliveries.c.channel == channel)
+        if article:
+            q = q.where(deliveries.c.article_id == article)
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                q.values(
+                    status=str(S.RETRYING),
+                    next_attempt_at=now,
+                    updated_at=now,
+                    first_attempt_at=None,
+                    reason=None,
+                )
+            )
+            return int(res.rowcount or 0)
+
+    def get(self, article_id: str, channel: str) -> Delivery | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(deliveries)
+                .where(deliveries.c.article_id == article_id)
+                .where(deliveries.c.channel == channel)
+            ).first()
+        return Delivery.from_row(row) if row else None
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(deliveries.c.channel, deliveries.c.status, sa.func.count()).group_by(
+                    deliveries.c.channel, deliveries.c.status
+                )
+            )
+            out: dict[str, dict[str, int]] = {}
+            for ch, st, n in rows:
+                out.setdefault(ch, {})[st] = n
+            return out
+
+    def select(
+        self,
+        *,
+        statuses: Sequence[DeliveryStatus] | None = None,
+        order: str = "updated_at",
+        limit: int = 20,
+        reason: str | None = None,
+        descending: bool = True,
+    ) -> list[Delivery]:
+        q = sa.select(deliveries)
+        if statuses:
+            q = q.where(deliveries.c.status.in_([str(s) for s in statuses]))
+        if reason:
+            q = q.where(deliveries.c.reason == reason)
+        col = deliveries.c[order]
+        q = q.order_by(col.desc() if descending else col.asc(), deliveries.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [Delivery.from_row(r) for r in conn.execute(q)]
+
+    def next_attempt_time(self) -> float | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(sa.func.min(deliveries.c.next_attempt_at)).where(
+                    deliveries.c.status.in_([str(S.SCHEDULED), str(S.RETRYING)])
+                )
+            ).scalar()
+
+    def all(self) -> list[Delivery]:
+        with self.engine.connect() as conn:
+            return [
+                Delivery.from_row(r)
+                for r in conn.execute(sa.select(deliveries).order_by(deliveries.c.id))
+            ]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

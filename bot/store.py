@@ -1,0 +1,487 @@
+"""The sent-log and the article metadata cache, over SQLite (default) or PostgreSQL.
+
+One code path for both engines (SQLAlchemy Core). Times are stored as float epoch seconds
+(UTC). The schema is versioned in `herald_meta` and upgraded on open.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from bot.errors import StoreError
+from bot.models import Article, DeliveryStatus, Problem
+
+log = logging.getLogger("herald.store")
+
+SCHEMA_VERSION = 1
+metadata = sa.MetaData()
+
+meta_table = sa.Table(
+    "herald_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+articles = sa.Table(
+    "articles",
+    metadata,
+    sa.Column("path", sa.String(1024), primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("mtime_ns", sa.BigInteger, nullable=False),
+    sa.Column("article_id", sa.String(1024)),
+    sa.Column("slug", sa.String(512)),
+    sa.Column("published", sa.Float),
+    sa.Column("draft", sa.Boolean, nullable=False, default=False),
+    sa.Column("first_seen", sa.Float, nullable=False),
+    sa.Column("data", sa.Text),  # Article JSON, NULL when the file has errors
+    sa.Column("problems", sa.Text),  # JSON list of problems, NULL when none
+    sa.Index("ix_articles_published", "published"),
+    sa.Index("ix_articles_article_id", "article_id"),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("article_id", sa.String(1024), nullable=False),
+    sa.Column("channel", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("key", sa.String(32), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", sa.Float),
+    sa.Column("last_error", sa.Text),
+    sa.Column("reason", sa.String(64)),
+    sa.Column("post_id", sa.String(512)),
+    sa.Column("post_url", sa.String(1024)),
+    sa.Column("text_hash", sa.String(64)),
+    sa.Column("article_url", sa.String(1024)),
+    sa.Column("title", sa.Text),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("first_attempt_at", sa.Float),
+    sa.Column("sent_at", sa.Float),
+    sa.Column("claimed_by", sa.String(128)),
+    sa.Column("claimed_at", sa.Float),
+    sa.UniqueConstraint("article_id", "channel", name="uq_deliveries_article_channel"),
+    sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
+    sa.Index("ix_deliveries_channel_status", "channel", "status"),
+)
+
+channels = sa.Table(
+    "channels",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("first_seen", sa.Float, nullable=False),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False, default=0),
+    sa.Column("paused_until", sa.Float),
+    sa.Column("pause_reason", sa.Text),
+    sa.Column("last_success_at", sa.Float),
+)
+
+workers = sa.Table(
+    "workers",
+    metadata,
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("heartbeat_at", sa.Float, nullable=False),
+)
+
+# status values that mean "this (article, channel) pair is settled or in progress"
+ACTIVE = (DeliveryStatus.SCHEDULED, DeliveryStatus.RETRYING)
+FEED_LOCK_KEY = 0x48455241  # "HERA": PostgreSQL advisory lock for the feed builder
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://` and `postgres://` use psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def worker_identity() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
+
+
+@dataclass(frozen=True, slots=True)
+class CachedFile:
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One row of the sent-log."""
+
+    id: int
+    article_id: str
+    channel: str
+    status: DeliveryStatus
+    key: str
+    attempts: int
+    next_attempt_at: float | None
+    last_error: str | None
+    reason: str | None
+    post_id: str | None
+    post_url: str | None
+    article_url: str | None
+    title: str | None
+    created_at: float
+    updated_at: float
+    first_attempt_at: float | None
+    sent_at: float | None
+    claimed_by: str | None
+    claimed_at: float | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Delivery:
+        m = row._mapping
+        return cls(
+            id=m["id"],
+            article_id=m["article_id"],
+            channel=m["channel"],
+            status=DeliveryStatus(m["status"]),
+            key=m["key"],
+            attempts=m["attempts"],
+            next_attempt_at=m["next_attempt_at"],
+            last_error=m["last_error"],
+            reason=m["reason"],
+            post_id=m["post_id"],
+            post_url=m["post_url"],
+            article_url=m["article_url"],
+            title=m["title"],
+            created_at=m["created_at"],
+            updated_at=m["updated_at"],
+            first_attempt_at=m["first_attempt_at"],
+            sent_at=m["sent_at"],
+            claimed_by=m["claimed_by"],
+            claimed_at=m["claimed_at"],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: getattr(self, k) for k in self.__slots__}
+        d["status"] = str(self.status)
+        return d
+
+
+class SingleWorkerLock:
+    """An exclusive lock file beside a SQLite database: one worker per file.
+
+    The kernel releases it when the process dies, so a crashed worker never blocks a restart.
+    """
+
+    def __init__(self, db_path: Path) -> None:
+        self.path = db_path.with_name(db_path.name + ".lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise StoreError(
+                f"another worker ({holder}) is already running on {self.path.with_suffix('')}; "
+                "SQLite allows one worker per database file. Stop it, or use PostgreSQL "
+                "(database.url: postgresql://...) to run several workers."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+class Store:
+    """The database: metadata cache, sent-log, channel state, worker heartbeats."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        self.is_postgres = self.url.startswith("postgresql")
+        self.sqlite_path: Path | None = None
+        if self.is_sqlite:
+            db = sa.engine.make_url(self.url).database
+            if db and db != ":memory:":
+                self.sqlite_path = Path(db)
+                self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine: Engine = self._make_engine()
+            self._upgrade()
+        except sa.exc.SQLAlchemyError as e:
+            raise StoreError(
+                f"cannot open the database {self.safe_url}: {e.__class__.__name__}: "
+                f"{str(e).splitlines()[0]}"
+            ) from e
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with any password hidden."""
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    def _make_engine(self) -> Engine:
+        if self.is_sqlite:
+            engine = sa.create_engine(self.url, connect_args={"timeout": 30})
+
+            @sa.event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA busy_timeout=30000")
+                cur.close()
+
+            return engine
+        return sa.create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+    def _upgrade(self) -> None:
+        with self.engine.begin() as conn:
+            if self.is_postgres:  # serialise concurrent first starts
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK_KEY + 1})
+            metadata.create_all(conn, tables=[meta_table])
+            row = conn.execute(
+                sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+            ).first()
+            version = int(row[0]) if row else 0
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the database schema is version {version}, newer than this Herald "
+                    f"({SCHEMA_VERSION}); upgrade Herald"
+                )
+            for v in range(version + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[v](conn)
+                log.info("database schema upgraded to version %d", v)
+            if version < SCHEMA_VERSION:
+                values = {"key": "schema_version", "value": str(SCHEMA_VERSION)}
+                if row:
+                    conn.execute(
+                        meta_table.update().where(meta_table.c.key == "schema_version"),
+                        {"value": values["value"]},
+                    )
+                else:
+                    conn.execute(meta_table.insert(), values)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    def _insert_ignore(self, table: sa.Table) -> Any:
+        if self.is_postgres:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            return pg_insert(table)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+
+    # ------------------------------------------------------------------ metadata cache
+    def cached_files(self) -> dict[str, CachedFile]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(articles.c.path, articles.c.size, articles.c.mtime_ns))
+            return {r[0]: CachedFile(r[1], r[2]) for r in rows}
+
+    def save_parsed(
+        self,
+        items: Sequence[tuple[str, int, int, Article | None, Sequence[Problem]]],
+        now: float,
+    ) -> None:
+        """Upsert parsed files: (path, size, mtime_ns, article or None, problems)."""
+        if not items:
+            return
+        rows = []
+        for path, size, mtime_ns, article, problems in items:
+            rows.append(
+                {
+                    "path": path,
+                    "size": size,
+                    "mtime_ns": mtime_ns,
+                    "article_id": article.id if article else None,
+                    "slug": article.slug if article else None,
+                    "published": article.published.timestamp() if article else None,
+                    "draft": bool(article.draft) if article else False,
+                    "first_seen": now,
+                    "data": json.dumps(article.to_dict(), ensure_ascii=False) if article else None,
+                    "problems": json.dumps([p.to_dict() for p in problems], ensure_ascii=False)
+                    if problems
+                    else None,
+                }
+            )
+        stmt = self._insert_ignore(articles)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[articles.c.path],
+            set_={
+                c: stmt.excluded[c]
+                for c in (
+                    "size",
+                    "mtime_ns",
+                    "article_id",
+                    "slug",
+                    "published",
+                    "draft",
+                    "data",
+                    "problems",
+                )
+            },
+        )
+        with self.engine.begin() as conn:
+            conn.execute(stmt, rows)
+
+    def forget_files(self, paths: Iterable[str]) -> None:
+        paths = list(paths)
+        with self.engine.begin() as conn:
+            for i in range(0, len(paths), 500):
+                conn.execute(articles.delete().where(articles.c.path.in_(paths[i : i + 500])))
+
+    def stored_problems(self) -> list[Problem]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(articles.c.problems)
+                .where(articles.c.problems.is_not(None))
+                .order_by(articles.c.path)
+            )
+            return [Problem.from_dict(d) for (raw,) in rows for d in json.loads(raw)]
+
+    def duplicate_keys(self) -> list[tuple[str, str, list[str]]]:
+        """(what, value, paths) for slugs or ids shared by several files."""
+        out: list[tuple[str, str, list[str]]] = []
+        with self.engine.connect() as conn:
+            for what, col in (("slug", articles.c.slug), ("id", articles.c.article_id)):
+                dup = (
+                    sa.select(col)
+                    .where(articles.c.data.is_not(None))
+                    .group_by(col)
+                    .having(sa.func.count() > 1)
+                )
+                rows = conn.execute(
+                    sa.select(col, articles.c.path)
+                    .where(col.in_(dup))
+                    .order_by(col, articles.c.path)
+                )
+                grouped: dict[str, list[str]] = {}
+                for value, path in rows:
+                    grouped.setdefault(value, []).append(path)
+                out.extend((what, v, p) for v, p in grouped.items())
+        return out
+
+    def newest_articles(
+        self, now: float, limit: int, exclude_paths: Iterable[str] = ()
+    ) -> list[Article]:
+        """Published articles, newest first (ties by id), at most `limit`."""
+        exclude = list(exclude_paths)
+        q = (
+            sa.select(articles.c.data)
+            .where(articles.c.data.is_not(None))
+            .where(sa.not_(articles.c.draft))
+            .where(articles.c.published <= now)
+            .order_by(articles.c.published.desc(), articles.c.article_id.desc())
+            .limit(limit + len(exclude))
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(q.add_columns(articles.c.path))
+            out = [
+                Article.from_dict(json.loads(data)) for data, path in rows if path not in exclude
+            ]
+        return out[:limit]
+
+    def article(self, article_id: str) -> Article | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(articles.c.data)
+                .where(articles.c.article_id == article_id)
+                .where(articles.c.data.is_not(None))
+                .order_by(articles.c.path)
+            ).first()
+        return Article.from_dict(json.loads(row[0])) if row else None
+
+    def all_articles(self) -> list[Article]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(articles.c.data)
+                .where(articles.c.data.is_not(None))
+                .order_by(articles.c.published.desc(), articles.c.article_id)
+            )
+            return [Article.from_dict(json.loads(r[0])) for r in rows]
+
+    def next_scheduled_time(self, now: float) -> float | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(sa.func.min(articles.c.published))
+                .where(articles.c.data.is_not(None))
+                .where(sa.not_(articles.c.draft))
+                .where(articles.c.published > now)
+            ).scalar()
+
+    def scheduled_articles(self, now: float, limit: int = 50) -> list[Article]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(articles.c.data)
+                .where(articles.c.data.is_not(None))
+                .where(sa.not_(articles.c.draft))
+                .where(articles.c.published > now)
+                .order_by(articles.c.published)
+                .limit(limit)
+            )
+            return [Article.from_dict(json.loads(r[0])) for r in rows]
+
+    # ------------------------------------------------------------------ feed builder lock
+    @contextmanager
+    def feed_lock(self) -> Iterator[bool]:
+        """True when this process may build the feeds now (PostgreSQL: an advisory lock)."""
+        if not self.is_postgres:
+            yield True
+            return
+        with self.engine.connect() as conn:
+            got = bool(
+                conn.execute(
+                    sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": FEED_LOCK_KEY}
+                ).scalar()
+            )
+            conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": FEED_LOCK_KEY})
+                    conn.commit()
+
+
+def _migrate_1(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[articles, deliveries, channels, workers])
+
+
+MIGRATIONS = {1: _migrate_1}
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def now_ts() -> float:
+    return time.time()
