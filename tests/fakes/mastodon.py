@@ -1,0 +1,274 @@
+"""Loopback Mastodon instance: statuses with Idempotency-Key, media processing, length rule.
+
+    with FakeMastodon(tokens={"tok-alice": "alice"}) as fake:
+        fake.url, fake.posts, fake.media
+        fake.media_polls = 2          # next uploads answer 202 and stay processing for 2 polls
+        fake.fail_next(fake.rate_limited(seconds=30))
+
+Imports nothing from bot/: counting is implemented here independently.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import itertools
+import re
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import regex
+
+from tests.fakes.server import FakeService, Fault, Reply, Request
+
+URL_RE = re.compile(r"https?://[^\s<>\"]+")
+TRAILING = ".,:;!?)]}'\""
+URL_WEIGHT = 23
+VISIBILITIES = ("public", "unlisted", "private", "direct")
+INVALID_TOKEN = {"error": "The access token is invalid"}
+
+
+def mastodon_length(text: str) -> int:
+    """Graphemes, each http(s) URL (without trailing punctuation) counted as 23."""
+
+    def placeholder(m: re.Match[str]) -> str:
+        url = m.group(0)
+        stripped = url.rstrip(TRAILING)
+        return "x" * URL_WEIGHT + url[len(stripped) :]
+
+    return len(regex.findall(r"\X", URL_RE.sub(placeholder, text)))
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_multipart(req: Request) -> dict[str, tuple[bytes, str | None, str | None]]:
+    """name -> (content, filename, content type) of a multipart/form-data body."""
+    head = f"Content-Type: {req.headers.get('content-type', '')}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + req.body)
+    out: dict[str, tuple[bytes, str | None, str | None]] = {}
+    if not message.is_multipart():
+        return out
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if isinstance(name, str):
+            content = part.get_payload(decode=True)
+            filename = part.get_filename()
+            ctype = part.get_content_type() if part.get("content-type") else None
+            out[name] = (content if isinstance(content, bytes) else b"", filename, ctype)
+    return out
+
+
+class FakeMastodon(FakeService):
+    """A Mastodon instance with a few accounts, keyed by their access tokens."""
+
+    def __init__(
+        self,
+        tokens: dict[str, str] | None = None,
+        max_characters: int = 500,
+        idempotency_ttl: float = 3600.0,
+    ) -> None:
+        super().__init__()
+        # stop within 50 ms instead of the default 0.5 s poll (keeps test teardown fast)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.tokens = tokens if tokens is not None else {"test-token": "herald"}
+        self.max_characters = max_characters
+        self.idempotency_ttl = idempotency_ttl
+        self.media_polls = 0  # 0: uploads are ready at once (200); N: 202, then N polls of 206
+        self.posts: list[dict[str, Any]] = []  # created statuses, in order
+        self.media: dict[str, dict[str, Any]] = {}
+        self.idempotency_hits = 0
+        self._keys: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+        self._pending_polls: dict[str, int] = {}
+        self._ids = itertools.count(int(time.time() * 1000) << 16)
+
+    # -- helpers for tests
+    def rate_limited(self, seconds: float = 60.0, path: str | None = None) -> Fault:
+        """A 429 as Mastodon sends it, resetting `seconds` from now (ISO 8601 reset header)."""
+        reset = datetime.now(UTC) + timedelta(seconds=seconds)
+        return Fault.status(
+            429,
+            {"error": "Too many requests"},
+            {
+                "X-RateLimit-Limit": "300",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": iso(reset),
+            },
+            path=path,
+        )
+
+    def _next_id(self) -> str:
+        return str(next(self._ids))
+
+    def _rate_headers(self) -> dict[str, str]:
+        reset = datetime.now(UTC) + timedelta(minutes=5)
+        return {
+            "X-RateLimit-Limit": "300",
+            "X-RateLimit-Remaining": "299",
+            "X-RateLimit-Reset": iso(reset),
+        }
+
+    def _account(self, req: Request) -> str | None:
+        auth = req.headers.get("authorization", "")
+        if not auth.startswith("Bearer "):
+            return None
+        return self.tokens.get(auth[len("Bearer ") :])
+
+    # -- routes
+    def handle(self, req: Request) -> Reply:
+        if req.method == "GET" and req.path == "/api/v2/instance":
+            return Reply(
+                200,
+                {
+                    "domain": "127.0.0.1",
+                    "configuration": {
+                        "statuses": {
+                            "max_characters": self.max_characters,
+                            "max_media_attachments": 4,
+                            "characters_reserved_per_url": URL_WEIGHT,
+                        }
+                    },
+                },
+            )
+        account = self._account(req)
+        if account is None:
+            return Reply(401, INVALID_TOKEN)
+        if req.method == "POST" and req.path == "/api/v1/statuses":
+            reply = self._create_status(req, account)
+        elif req.method == "POST" and req.path == "/api/v2/media":
+            reply = self._upload(req, account)
+        elif req.method == "GET" and req.path.startswith("/api/v1/media/"):
+            reply = self._media_status(req.path.rsplit("/", 1)[1], account)
+        else:
+            reply = Reply(404, {"error": "Record not found"})
+        reply.headers.update(self._rate_headers())
+        return reply
+
+    def _params(self, req: Request) -> dict[str, Any]:
+        ctype = req.headers.get("content-type", "")
+        if ctype.startswith("application/json"):
+            data = req.json()
+            return data if isinstance(data, dict) else {}
+        if ctype.startswith("multipart/form-data"):
+            parts = parse_multipart(req)
+            return {k: v[0].decode() for k, v in parts.items()}
+        form = req.form()
+        params: dict[str, Any] = {k: v[-1] for k, v in form.items()}
+        if "media_ids[]" in form:
+            params["media_ids"] = form["media_ids[]"]
+        return params
+
+    def _create_status(self, req: Request, account: str) -> Reply:
+        key = req.headers.get("idempotency-key")
+        # the lock is held from the key check to the store, so concurrent repeats are serialised
+        with self.lock:
+            now = time.time()
+            if key:
+                seen = self._keys.get((account, key))
+                if seen and now - seen[0] < self.idempotency_ttl:
+                    self.idempotency_hits += 1
+                    return Reply(200, seen[1])
+            params = self._params(req)
+            text = str(params.get("status") or "")
+            media_ids = [str(m) for m in params.get("media_ids") or []]
+            visibility = params.get("visibility") or "public"
+            if visibility not in VISIBILITIES:
+                return Reply(422, {"error": "Validation failed: Visibility is not included"})
+            if not text.strip() and not media_ids:
+                return Reply(422, {"error": "Validation failed: Text can't be blank"})
+            if mastodon_length(text) > self.max_characters:
+                message = (
+                    f"Validation failed: Text character limit of {self.max_characters} exceeded"
+                )
+                return Reply(422, {"error": message})
+            attachments = []
+            for media_id in media_ids:
+                media = self.media.get(media_id)
+                if media is None or media["account"] != account:
+                    return Reply(404, {"error": "Record not found"})
+                if self._pending_polls.get(media_id, 0) > 0:
+                    return Reply(
+                        422,
+                        {
+                            "error": "Cannot attach files that have not finished processing. "
+                            "Try again in a moment!"
+                        },
+                    )
+                attachments.append(self._media_entity(media_id))
+            status_id = self._next_id()
+            status = {
+                "id": status_id,
+                "uri": f"{self.url}/users/{account}/statuses/{status_id}",
+                "url": f"{self.url}/@{account}/{status_id}",
+                "created_at": iso(datetime.now(UTC)),
+                "content": "<p>" + text.replace("&", "&amp;").replace("<", "&lt;") + "</p>",
+                "visibility": visibility,
+                "language": params.get("language") or "en",
+                "media_attachments": attachments,
+                "card": None,
+                "account": {"username": account, "acct": account},
+            }
+            self.posts.append(
+                {
+                    "id": status_id,
+                    "account": account,
+                    "text": text,
+                    "visibility": visibility,
+                    "language": params.get("language"),
+                    "media_ids": media_ids,
+                    "idempotency_key": key,
+                    "status": status,
+                }
+            )
+            if key:
+                self._keys[(account, key)] = (now, status)
+            return Reply(200, status)
+
+    def _upload(self, req: Request, account: str) -> Reply:
+        parts = parse_multipart(req)
+        if "file" not in parts:
+            return Reply(422, {"error": "Validation failed: File can't be blank"})
+        content, _filename, ctype = parts["file"]
+        if not ctype or not ctype.startswith("image/"):
+            return Reply(
+                422, {"error": "Validation failed: File content type is invalid, File is invalid"}
+            )
+        description = parts["description"][0].decode() if "description" in parts else None
+        with self.lock:
+            media_id = self._next_id()
+            self.media[media_id] = {
+                "account": account,
+                "content": content,
+                "content_type": ctype,
+                "description": description,
+            }
+            self._pending_polls[media_id] = self.media_polls
+            entity = self._media_entity(media_id)
+        return Reply(202 if self.media_polls else 200, entity)
+
+    def _media_entity(self, media_id: str) -> dict[str, Any]:
+        media = self.media[media_id]
+        ready = self._pending_polls.get(media_id, 0) == 0
+        return {
+            "id": media_id,
+            "type": "image",
+            "url": f"{self.url}/system/media/{media_id}.jpg" if ready else None,
+            "preview_url": f"{self.url}/system/media/{media_id}_small.jpg",
+            "description": media["description"],
+        }
+
+    def _media_status(self, media_id: str, account: str) -> Reply:
+        with self.lock:
+            media = self.media.get(media_id)
+            if media is None or media["account"] != account:
+                return Reply(404, {"error": "Record not found"})
+            left = self._pending_polls.get(media_id, 0)
+            if left > 0:
+                self._pending_polls[media_id] = left - 1
+                return Reply(206, self._media_entity(media_id))
+            return Reply(200, self._media_entity(media_id))
