@@ -1,0 +1,240 @@
+"""Discord channel: announce an article through a channel webhook as text plus one rich embed."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, cast
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+from pydantic import Field, SecretStr, field_validator
+
+from bot import compose
+from bot.channels.base import Channel, ChannelContext, ChannelOptions, Recovery
+from bot.errors import AuthError, DeliveryError, PermanentError, RateLimited
+from bot.http import error_text, raise_for_status, request, retry_at_from_headers
+from bot.models import Article, Post, Receipt
+
+log = logging.getLogger(__name__)
+
+CONTENT_LIMIT = 2000
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+AUTHOR_LIMIT = 256
+
+_WEBHOOK_PATH = re.compile(r"/api(?:/v\d+)?/webhooks/(\d+)/([^/?#]+)/?$")
+# Discord markdown lets a backslash escape any punctuation; these would format or link text.
+_MARKDOWN = "\\*_~`|>#[]<"
+_SENTINELS = {c: chr(0xE000 + i) for i, c in enumerate(_MARKDOWN)}
+_EXPANSIONS = {s: "\\" + c for c, s in _SENTINELS.items()}
+_SENTINEL_RANGE = re.compile(f"[{chr(0xE000)}-{chr(0xE000 + len(_MARKDOWN) - 1)}]")
+
+
+class DiscordOptions(ChannelOptions):
+    """channels.yaml keys of a Discord channel."""
+
+    url: SecretStr
+    base_url: str | None = None  # replaces scheme and host of `url` (an emulator); None: as is
+    username: str | None = Field(default=None, min_length=1, max_length=80)
+    avatar_url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _webhook_url(cls, v: SecretStr) -> SecretStr:
+        parts = urlsplit(v.get_secret_value())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(
+                "must be an http(s) URL such as https://discord.com/api/webhooks/ID/TOKEN"
+            )
+        if not _WEBHOOK_PATH.search(parts.path):
+            raise ValueError(
+                "is not a Discord webhook URL: expected https://discord.com/api/webhooks/ID/TOKEN"
+            )
+        return v
+
+    @field_validator("base_url", "avatar_url")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError("must be an absolute http(s) URL")
+        return v
+
+
+def _escape(text: str) -> str:
+    """Markdown-escape text, each escape held as one private-use character until `_expand`."""
+    text = _SENTINEL_RANGE.sub("", text)
+    return "".join(_SENTINELS.get(c, c) for c in text)
+
+
+def _expand(text: str) -> str:
+    return "".join(_EXPANSIONS.get(c, c) for c in text)
+
+
+def _measure(text: str) -> int:
+    return compose.count_chars(_expand(text))
+
+
+def _shorten(text: str, limit: int) -> str:
+    """One field of the embed, escaped, shortened at a word boundary to `limit` characters."""
+    return _expand(compose.fit("{text}", {"text": _escape(text)}, measure=_measure, limit=limit))
+
+
+def _flatten_errors(errors: Any, path: str = "") -> list[str]:
+    """Discord's nested `errors` object as `embeds.0.title: message` lines."""
+    if not isinstance(errors, dict):
+        return []
+    out: list[str] = []
+    for key, value in errors.items():
+        if key == "_errors" and isinstance(value, list):
+            out += [
+                f"{path or 'body'}: {e.get('message', e)}" for e in value if isinstance(e, dict)
+            ]
+        else:
+            out += _flatten_errors(value, f"{path}.{key}" if path else str(key))
+    return out
+
+
+class DiscordChannel(Channel):
+    """Posts `content` (the filled template) and one embed with title, description and image."""
+
+    type_name = "discord"
+    Options = DiscordOptions
+    recovery = Recovery.NONE
+    default_template = "**{title}**\n{cta}\n{url}"
+
+    def __init__(
+        self, name: str, options: ChannelOptions, context: ChannelContext, template: str | None
+    ) -> None:
+        super().__init__(name, options, context, template)
+        self.opts = cast(DiscordOptions, options)
+        self._guild_id: str | None = None
+
+    # -- composing
+    def render(self, article: Article) -> Post:
+        fields = {
+            k: (v if k == "url" else _escape(v))
+            for k, v in compose.template_fields(article).items()
+        }
+        text = _expand(compose.fit(self.template, fields, measure=_measure, limit=CONTENT_LIMIT))
+        return Post(
+            text=text,
+            length=compose.count_chars(text),
+            limit=CONTENT_LIMIT,
+            fields={"embed": self._embed(article)},
+        )
+
+    def _embed(self, article: Article) -> dict[str, Any]:
+        embed: dict[str, Any] = {
+            "type": "rich",
+            "title": _shorten(article.title, TITLE_LIMIT),
+            "url": article.url,
+            "timestamp": article.published.isoformat(),
+        }
+        summary = article.description or article.subtitle
+        if summary:
+            embed["description"] = _shorten(summary, DESCRIPTION_LIMIT)
+        if article.author:
+            embed["author"] = {"name": _shorten(article.author, AUTHOR_LIMIT)}
+        if article.image:  # Discord fetches the image itself
+            embed["image"] = {"url": article.image}
+        return embed
+
+    # -- delivering
+    def _webhook_url(self, **query: str) -> str:
+        parts = urlsplit(self.opts.url.get_secret_value())
+        if self.opts.base_url:
+            base = urlsplit(self.opts.base_url)
+            parts = parts._replace(scheme=base.scheme, netloc=base.netloc)
+        params = [(k, v) for k, v in parse_qsl(parts.query) if k not in query]
+        return urlunsplit(parts._replace(query=urlencode(params + list(query.items()))))
+
+    def _scrub(self, text: str) -> str:
+        secret = self.opts.url.get_secret_value()
+        match = _WEBHOOK_PATH.search(urlsplit(secret).path)
+        for part in (secret, match.group(2) if match else ""):
+            if part:
+                text = text.replace(part, "***")
+        return text
+
+    async def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return await request(self.context.http, method, url, **kwargs)
+        except DeliveryError as e:
+            e.message = self._scrub(e.message)
+            e.args = (e.message,)
+            raise
+
+    async def send(self, post: Post, article: Article, key: str) -> Receipt:
+        payload: dict[str, Any] = {"content": post.text, "allowed_mentions": {"parse": []}}
+        embed = post.fields.get("embed")
+        if embed:
+            payload["embeds"] = [embed]
+        if self.opts.username:
+            payload["username"] = self.opts.username
+        if self.opts.avatar_url:
+            payload["avatar_url"] = self.opts.avatar_url
+        response = await self._call("POST", self._webhook_url(wait="true"), json=payload)
+        if response.status_code == 204:  # posted, but the answer names no message
+            return Receipt(f"discord:{key}")
+        if response.status_code != 200:
+            self._raise(response)
+        try:
+            message = response.json()
+            message_id = str(message["id"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise PermanentError(
+                f"Discord: unexpected answer to a webhook post: {error_text(response)}",
+                status=response.status_code,
+            ) from e
+        channel_id = message.get("channel_id")
+        if not channel_id:
+            return Receipt(message_id)
+        guild = message.get("guild_id") or await self._lookup_guild_id() or "@me"
+        return Receipt(
+            message_id, url=f"https://discord.com/channels/{guild}/{channel_id}/{message_id}"
+        )
+
+    async def _lookup_guild_id(self) -> str | None:
+        """The webhook's server id (for message links), asked once; None when it cannot be had."""
+        if self._guild_id is None:
+            try:
+                response = await self._call("GET", self._webhook_url(), timeout=5.0)
+                guild = response.json().get("guild_id") if response.status_code == 200 else None
+            except (DeliveryError, ValueError, AttributeError):
+                return None
+            self._guild_id = str(guild) if guild else ""
+        return self._guild_id or None
+
+    def _raise(self, response: httpx.Response) -> None:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            body = {}
+        status = response.status_code
+        code = body.get("code")
+        message = str(body.get("message") or "") or error_text(response)
+        details = _flatten_errors(body.get("errors"))
+        text = self._scrub(
+            f"Discord: {message}"
+            + (f" (code {code})" if code else "")
+            + (f": {'; '.join(details)}" if details else "")
+            + f" [HTTP {status}]"
+        )
+        if status == 429:
+            retry_at = retry_at_from_headers(
+                response.headers, body_retry_after=body.get("retry_after")
+            )
+            raise RateLimited(text, retry_at=retry_at)
+        if code == 10015 or status == 404:
+            raise PermanentError(
+                text
+                + "; the webhook was deleted: create a new one and update url in channels.yaml",
+                status=status,
+            )
+        if code == 50027 or status == 401:
+            raise AuthError(text + "; check the webhook URL's token", status=status)
+        raise_for_status(response, text)
+        raise PermanentError(text, status=status)  # a 1xx/3xx answer: not a posted message

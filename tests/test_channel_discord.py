@@ -1,0 +1,219 @@
+"""The Discord adapter against the loopback Discord webhook emulator."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.channels.base import ChannelContext, Image
+from bot.channels.discord import DiscordChannel, DiscordOptions
+from bot.config import load_channels
+from bot.errors import AuthError, ConfigError, PermanentError, RateLimited, TransientError
+from bot.models import Article, Post, Receipt
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.server import Fault
+
+KEY = "3lbzq7wqdfk2a"
+WHEN = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
+
+
+def article(**changes: Any) -> Article:
+    values: dict[str, Any] = {
+        "id": "a1",
+        "slug": "loopback-testing",
+        "path": "loopback-testing.md",
+        "title": "Testing against loopback emulators",
+        "url": "https://blog.example/articles/loopback-testing/",
+        "published": WHEN,
+        "updated": WHEN,
+        "description": "Why real HTTP beats mocks for adapters.",
+        "cta": "Read the article",
+        "image": "https://blog.example/img/hero.jpg",
+        "author": "Ada",
+    }
+    values.update(changes)
+    return Article(**values)
+
+
+class ImageLog:
+    """An image fetcher that records what it was asked for (Discord should ask for nothing)."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    async def __call__(self, url: str) -> Image | None:
+        self.asked.append(url)
+        return None
+
+
+def send(
+    fake: FakeDiscord,
+    item: Article,
+    *,
+    template: str | None = None,
+    timeout: float = 5.0,
+    images: ImageLog | None = None,
+    **options: Any,
+) -> tuple[Post, Receipt]:
+    options.setdefault("url", fake.webhook_url)
+
+    async def go() -> tuple[Post, Receipt]:
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            context = ChannelContext(http=client, fetch_image=images or ImageLog())
+            channel = DiscordChannel("discord-news", DiscordOptions(**options), context, template)
+            post = channel.render(item)
+            return post, await channel.send(post, item, KEY)
+
+    return asyncio.run(go())
+
+
+def failure(fake: FakeDiscord, expected: type[Exception], **kwargs: Any) -> Any:
+    with pytest.raises(expected) as info:
+        send(fake, article(), **kwargs)
+    assert fake.token not in str(info.value) and fake.token not in repr(info.value)
+    return info.value
+
+
+def test_posts_content_and_embed_and_returns_message_link() -> None:
+    images = ImageLog()
+    with FakeDiscord() as fake:
+        post, receipt = send(fake, article(), images=images, username="Herald")
+        assert len(fake.messages) == 1
+        message = fake.messages[0]
+        assert receipt.post_id == message["id"]
+        assert receipt.url == (
+            f"https://discord.com/channels/{fake.guild_id}/{fake.channel_id}/{message['id']}"
+        )
+        assert message["content"] == post.text
+        assert "Testing against loopback emulators" in post.text
+        assert post.text.endswith(
+            "Read the article\nhttps://blog.example/articles/loopback-testing/"
+        )
+        embed = message["embeds"][0]
+        assert embed["title"] == "Testing against loopback emulators"
+        assert embed["url"] == "https://blog.example/articles/loopback-testing/"
+        assert embed["description"] == "Why real HTTP beats mocks for adapters."
+        assert embed["author"] == {"name": "Ada"}
+        posted = [r for r in fake.requests if r.method == "POST"]
+        assert posted[0].query["wait"] == ["true"]
+        assert posted[0].json()["allowed_mentions"] == {"parse": []}
+        assert posted[0].json()["username"] == "Herald"
+    # Discord downloads the hero image itself: the adapter passes the URL, never the bytes
+    assert embed["image"] == {"url": "https://blog.example/img/hero.jpg"}
+    assert images.asked == []
+
+
+def test_article_without_image_has_no_image_in_embed() -> None:
+    with FakeDiscord() as fake:
+        send(fake, article(image=None))
+        assert "image" not in fake.messages[0]["embeds"][0]
+
+
+def test_markdown_and_mentions_in_article_text_are_neutralised() -> None:
+    with FakeDiscord() as fake:
+        post, _ = send(fake, article(title="Use *stars* and _underscores_ @everyone"))
+        assert "\\*stars\\* and \\_underscores\\_ @everyone" in fake.messages[0]["content"]
+        assert fake.messages[0]["embeds"][0]["title"].startswith("Use \\*stars\\*")
+        assert post.text.endswith("https://blog.example/articles/loopback-testing/")
+
+
+def test_very_long_article_is_shortened_to_discord_limits_with_url_and_cta_intact() -> None:
+    long_title = "Endless " * 100
+    long_text = "word " * 3000
+    template = "{title}\n\n{description}\n\n{cta}\n{url}"
+    with FakeDiscord() as fake:
+        post, receipt = send(
+            fake, article(title=long_title, description=long_text), template=template
+        )
+        message = fake.messages[0]
+        assert receipt.post_id == message["id"]
+        assert post.length <= 2000 and len(message["content"]) <= 2000
+        assert message["content"].endswith(
+            "Read the article\nhttps://blog.example/articles/loopback-testing/"
+        )
+        assert "…" in message["content"]
+        embed = message["embeds"][0]
+        assert len(embed["title"]) <= 256 and embed["title"].endswith("…")
+        assert len(embed["description"]) <= 4096
+
+
+def test_rate_limit_uses_the_retry_after_from_the_body() -> None:
+    with FakeDiscord() as fake:
+        fake.rate_limit_next(retry_after=2.5)
+        before = datetime.now(UTC)
+        error = failure(fake, RateLimited)
+        assert error.retry_at is not None
+        assert before + timedelta(seconds=2.3) <= error.retry_at
+        assert error.retry_at <= datetime.now(UTC) + timedelta(seconds=2.6)
+        assert fake.messages == []
+
+
+def test_server_error_and_gateway_unavailable_are_transient() -> None:
+    with FakeDiscord() as fake:
+        fake.fail_next(Fault.status(500, {"message": "500: Internal Server Error", "code": 0}))
+        assert failure(fake, TransientError).status == 500
+        fake.fail_next(Fault.status(502, {"message": "502: Bad Gateway", "code": 0}))
+        assert failure(fake, TransientError).status == 502
+
+
+def test_dropped_connection_and_timeout_are_transient() -> None:
+    with FakeDiscord() as fake:
+        fake.fail_next(Fault.drop())
+        failure(fake, TransientError)
+        fake.fail_next(Fault.delay(1.0))
+        error = failure(fake, TransientError, timeout=0.2)
+        assert "timed out" in str(error)
+
+
+def test_wrong_token_is_an_auth_error_without_the_token() -> None:
+    with FakeDiscord() as fake:
+        wrong = fake.webhook_url.replace(fake.token, "wrong-Token-1234567890abcdefghijklmnop")
+        error = failure(fake, AuthError, url=wrong)
+        assert "Invalid Webhook Token" in str(error)
+        assert "wrong-Token-1234567890abcdefghijklmnop" not in str(error)
+
+
+def test_deleted_webhook_is_permanent() -> None:
+    with FakeDiscord() as fake:
+        fake.deleted = True
+        error = failure(fake, PermanentError)
+        assert "Unknown Webhook" in str(error) and "10015" in str(error)
+
+
+def test_invalid_form_body_is_permanent_and_names_the_field() -> None:
+    with FakeDiscord() as fake:
+        error = failure(fake, PermanentError, template="{url} " + "x" * 2100)
+        assert error.status == 400
+        assert "content: Must be 2000 or fewer in length." in str(error)
+        assert fake.messages == []
+
+
+def test_base_url_replaces_the_host_of_the_webhook_url() -> None:
+    with FakeDiscord() as fake:
+        real = f"https://discord.com/api/v10/webhooks/{fake.webhook_id}/{fake.token}"
+        _, receipt = send(fake, article(), url=real, base_url=fake.url)
+        assert receipt.post_id == fake.messages[0]["id"]
+        assert fake.requests[0].path == f"/api/v10/webhooks/{fake.webhook_id}/{fake.token}"
+
+
+def test_channels_yaml_entry_is_validated_and_keeps_the_url_secret(tmp_path: Path) -> None:
+    secret = "https://discord.com/api/webhooks/123/very-secret-token"
+    path = tmp_path / "channels.yaml"
+    path.write_text(
+        "channels:\n  - name: discord-news\n    type: discord\n    url: ${DISCORD_URL}\n",
+        encoding="utf-8",
+    )
+    (channel,) = load_channels(path, {"DISCORD_URL": secret})
+    assert isinstance(channel.options, DiscordOptions)
+    assert channel.options.url.get_secret_value() == secret
+    assert "very-secret-token" not in repr(channel.options)
+
+    with pytest.raises(ConfigError) as info:
+        load_channels(path, {"DISCORD_URL": "https://discord.com/channels/very-secret-token"})
+    assert "channels[0]" in str(info.value) and "url" in str(info.value)
+    assert "very-secret-token" not in str(info.value)
