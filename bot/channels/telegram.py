@@ -1,0 +1,256 @@
+"""Telegram channel: announce an article with the Bot API as a photo with caption or a message."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from typing import Any, ClassVar, cast
+
+import httpx
+from pydantic import SecretStr, field_validator
+
+from bot import compose
+from bot.channels.base import Channel, ChannelContext, ChannelOptions, Recovery
+from bot.errors import AuthError, DeliveryError, PermanentError, RateLimited, TransientError
+from bot.http import error_text, request, retry_at_from_headers
+from bot.models import Article, Post, Receipt
+
+log = logging.getLogger(__name__)
+
+MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024
+
+_TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
+_USERNAME = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,}$")
+_TAG = re.compile(r"<[^>]*>")
+# HTML control characters, each held as one private-use character until `_expand`
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_SENTINELS = {c: chr(0xE000 + i) for i, c in enumerate(_ENTITIES)}
+_EXPANSIONS = {s: _ENTITIES[c] for c, s in _SENTINELS.items()}
+_SENTINEL_RANGE = re.compile(f"[{chr(0xE000)}-{chr(0xE002)}]")
+# descriptions of a 400 that mean Telegram could not use the photo URL
+_PHOTO_PROBLEMS = ("http url", "file identifier", "web page content", "image_process", "photo_")
+
+
+class TelegramOptions(ChannelOptions):
+    """channels.yaml keys of a Telegram channel."""
+
+    base_url: str = "https://api.telegram.org"
+    token: SecretStr
+    chat_id: int | str
+    parse_mode: str = "HTML"
+    disable_notification: bool = False
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError("must be an absolute http(s) URL such as https://api.telegram.org")
+        return v.rstrip("/")
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, v: SecretStr) -> SecretStr:
+        if not _TOKEN.match(v.get_secret_value()):
+            raise ValueError("is not a bot token as BotFather gives them (digits:letters)")
+        return v
+
+    @field_validator("chat_id")
+    @classmethod
+    def _chat_id(cls, v: int | str) -> int | str:
+        if isinstance(v, int):
+            return v
+        v = v.strip()
+        if re.fullmatch(r"-?\d+", v):
+            return int(v)
+        if _USERNAME.match(v):
+            return v
+        raise ValueError(
+            "must be a numeric chat id such as -1001234567890 or a public channel such as @news"
+        )
+
+    @field_validator("parse_mode")
+    @classmethod
+    def _html_only(cls, v: str) -> str:
+        if v != "HTML":
+            raise ValueError("only HTML is supported")
+        return v
+
+
+def _escape(text: str) -> str:
+    text = _SENTINEL_RANGE.sub("", text)
+    return "".join(_SENTINELS.get(c, c) for c in text)
+
+
+def _expand(text: str) -> str:
+    return "".join(_EXPANSIONS.get(c, c) for c in text)
+
+
+def visible_length(text: str) -> int:
+    """What Telegram counts: the text after its HTML tags and entities are parsed (UTF-16)."""
+    return compose.count_utf16(html.unescape(_TAG.sub("", text)))
+
+
+def _url_for_html(url: str) -> str:
+    """A URL usable both as text and in href="...": quotes and angle brackets encoded."""
+    return _escape(url.replace('"', "%22").replace("<", "%3C").replace(">", "%3E"))
+
+
+def message_url(chat: dict[str, Any], message_id: str) -> str | None:
+    """t.me link of a message: public chats by username, private supergroups by id."""
+    username = chat.get("username")
+    if username:
+        return f"https://t.me/{username}/{message_id}"
+    chat_id = str(chat.get("id", ""))
+    if chat_id.startswith("-100"):
+        return f"https://t.me/c/{chat_id[4:]}/{message_id}"
+    return None
+
+
+class TelegramChannel(Channel):
+    """sendPhoto with a caption when there is an image and the text fits 1024, else sendMessage."""
+
+    type_name = "telegram"
+    Options = TelegramOptions
+    recovery = Recovery.NONE
+    extra_fields: ClassVar[tuple[str, ...]] = ("link",)  # template fields beyond compose's
+    # {link} is the article URL as a link labelled with the call-to-action (or the URL itself)
+    default_template = "<b>{title}</b>\n\n{description}\n\n{link}"
+
+    def __init__(
+        self, name: str, options: ChannelOptions, context: ChannelContext, template: str | None
+    ) -> None:
+        super().__init__(name, options, context, template)
+        self.opts = cast(TelegramOptions, options)
+        self.chat_id: int | str = self.opts.chat_id  # changes when a group became a supergroup
+
+    # -- composing
+    def render(self, article: Article) -> Post:
+        raw = compose.template_fields(article)
+        fields = {k: (_url_for_html(v) if k == "url" else _escape(v)) for k, v in raw.items()}
+        href = _url_for_html(raw.get("url", article.url))
+        label = _escape(raw.get("cta", "")) or href
+        fields["link"] = f'<a href="{href}">{label}</a>'
+
+        def measure(text: str) -> int:
+            return visible_length(_expand(text))
+
+        full = compose.render_template(self.template, fields)
+        if article.image and measure(full) <= CAPTION_LIMIT:
+            text = _expand(full)
+            limit, method = CAPTION_LIMIT, "sendPhoto"
+        else:
+            text = _expand(compose.fit(self.template, fields, measure=measure, limit=MESSAGE_LIMIT))
+            limit, method = MESSAGE_LIMIT, "sendMessage"
+        return Post(
+            text=text,
+            length=visible_length(text),
+            limit=limit,
+            fields={"method": method, "photo": article.image, "link_preview_url": article.url},
+        )
+
+    # -- delivering
+    def _scrub(self, text: str) -> str:
+        return text.replace(self.opts.token.get_secret_value(), "***")
+
+    async def _call(self, method: str, payload: dict[str, Any]) -> httpx.Response:
+        url = f"{self.opts.base_url}/bot{self.opts.token.get_secret_value()}/{method}"
+        try:
+            return await request(self.context.http, "POST", url, json=payload)
+        except DeliveryError as e:
+            e.message = self._scrub(e.message)
+            e.args = (e.message,)
+            raise
+
+    def _payload(self, post: Post, method: str) -> dict[str, Any]:
+        payload: dict[str, Any] = {"chat_id": self.chat_id, "parse_mode": self.opts.parse_mode}
+        if self.opts.disable_notification:
+            payload["disable_notification"] = True
+        if method == "sendPhoto":
+            payload["photo"] = post.fields["photo"]
+            payload["caption"] = post.text
+        else:
+            payload["text"] = post.text
+            preview = post.fields.get("link_preview_url")
+            if preview:
+                payload["link_preview_options"] = {"url": preview, "prefer_large_media": True}
+        return payload
+
+    async def send(self, post: Post, article: Article, key: str) -> Receipt:
+        method = str(post.fields.get("method") or "sendMessage")
+        if method == "sendPhoto" and not post.fields.get("photo"):
+            method = "sendMessage"
+        migrated = False
+        while True:
+            response = await self._call(method, self._payload(post, method))
+            body = _json(response)
+            if response.status_code == 200 and body.get("ok") is True:
+                return self._receipt(body, response)
+            params = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
+            new_chat = params.get("migrate_to_chat_id") if params else None
+            if new_chat is not None and not migrated:
+                log.warning(
+                    "%s: the Telegram group became a supergroup; posting to chat %s instead. "
+                    "Update chat_id to %s in channels.yaml",
+                    self.name,
+                    new_chat,
+                    new_chat,
+                )
+                self.chat_id = int(new_chat)
+                migrated = True
+                continue
+            description = str(body.get("description") or "").lower()
+            photo_failed = any(p in description for p in _PHOTO_PROBLEMS)
+            if method == "sendPhoto" and response.status_code == 400 and photo_failed:
+                log.warning(
+                    "%s: Telegram could not use the image (%s); posting without it",
+                    self.name,
+                    self._scrub(str(body.get("description"))),
+                )
+                method = "sendMessage"
+                continue
+            self._raise(response, body)
+
+    def _receipt(self, body: dict[str, Any], response: httpx.Response) -> Receipt:
+        result = body.get("result")
+        if not isinstance(result, dict) or "message_id" not in result:
+            raise PermanentError(
+                self._scrub(f"Telegram: unexpected answer: {error_text(response)}"),
+                status=response.status_code,
+            )
+        message_id = str(result["message_id"])
+        chat = result.get("chat") if isinstance(result.get("chat"), dict) else {}
+        return Receipt(message_id, url=message_url(chat or {}, message_id))
+
+    def _raise(self, response: httpx.Response, body: dict[str, Any]) -> None:
+        status = response.status_code
+        if status == 200:  # {"ok": false} with a 200: read its error_code
+            code = body.get("error_code")
+            status = code if isinstance(code, int) and code >= 400 else 500
+        description = str(body.get("description") or "") or error_text(response)
+        text = self._scrub(f"Telegram: {description} [HTTP {status}]")
+        params = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
+        retry_after = (params or {}).get("retry_after")
+        if status == 429 or retry_after is not None:
+            retry_at = retry_at_from_headers(response.headers, body_retry_after=retry_after)
+            raise RateLimited(text, retry_at=retry_at)
+        if status in (401, 404):
+            raise AuthError(text + "; check the bot token", status=status)
+        if status == 403:
+            raise AuthError(
+                text + "; add the bot to the chat with the right to post", status=status
+            )
+        if 400 <= status < 500:
+            raise PermanentError(text, status=status)
+        if status >= 500:
+            raise TransientError(text, status=status)
+        raise PermanentError(text, status=status)
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
