@@ -88,19 +88,19 @@ def rows_to_json(rows: Sequence[PreviewRow]) -> str:
 
 # --- HTML ----------------------------------------------------------------------------------
 
-# type -> (shown name, brand colour)
-NETWORKS: dict[str, tuple[str, str]] = {
-    "mastodon": ("Mastodon", "#6364FF"),
-    "bluesky": ("Bluesky", "#1185FE"),
-    "x": ("X", "#0F1419"),
-    "linkedin": ("LinkedIn", "#0A66C2"),
-    "discord": ("Discord", "#5865F2"),
-    "slack": ("Slack", "#4A154B"),
-    "telegram": ("Telegram", "#229ED9"),
-    "webhook": ("Webhook", "#475569"),
-    "outbox": ("Outbox", "#64748B"),
+# type -> (shown name, brand colour, link colour)
+NETWORKS: dict[str, tuple[str, str, str]] = {
+    "mastodon": ("Mastodon", "#6364FF", "#563ACC"),
+    "bluesky": ("Bluesky", "#1185FE", "#1185FE"),
+    "x": ("X", "#0F1419", "#1D9BF0"),
+    "linkedin": ("LinkedIn", "#0A66C2", "#0A66C2"),
+    "discord": ("Discord", "#5865F2", "#006CE7"),
+    "slack": ("Slack", "#4A154B", "#1264A3"),
+    "telegram": ("Telegram", "#229ED9", "#168ACD"),
+    "webhook": ("Webhook", "#475569", "#2563EB"),
+    "outbox": ("Outbox", "#64748B", "#2563EB"),
 }
-_OTHER = ("", "#64748B")
+_OTHER = ("", "#64748B", "#2563EB")
 
 # Links as the networks write them: Slack <url|label>, Markdown [label](url), bare URLs;
 # and hashtags.
@@ -109,7 +109,10 @@ _TOKEN = re.compile(
     r"|\[(?P<md_label>[^\]\n]+)\]\((?P<md_url>https?://[^)\s]+)\)"
     r"|(?P<url>https?://[^\s<>\"]+[^\s<>\".,:;!?)\]'])"
     r"|(?<![\w&#])(?P<tag>#\w+)"
+    r"|\*\*(?P<bold>[^*\n]+)\*\*"
 )
+# networks whose text is Markdown, where **bold** is shown bold
+_MARKDOWN_TYPES = frozenset({"discord"})
 
 _CSS = """
 *{box-sizing:border-box}
@@ -134,9 +137,9 @@ section.article>.meta{color:#536471;font-size:13px;margin:0 0 14px;word-break:br
 .net{background:var(--c);color:#fff;border-radius:999px;padding:2px 9px;font-size:12px;
  font-weight:600;white-space:nowrap}
 .text{white-space:pre-wrap;overflow-wrap:anywhere;margin:0 0 10px}
-.text a{color:var(--c);text-decoration:none}
+.text a{color:var(--l);text-decoration:none}
 .text a:hover{text-decoration:underline}
-.tag{color:var(--c)}
+.tag{color:var(--l)}
 .linkcard{display:block;border:1px solid #dfe3e8;border-radius:10px;overflow:hidden;
  color:inherit;text-decoration:none;margin:0 0 10px}
 .linkcard .img{height:150px;background:#cfd6de center/cover no-repeat}
@@ -171,8 +174,11 @@ def _link(url: str, label: str) -> str:
     return f'<a href="{html.escape(href)}" rel="nofollow noopener">{html.escape(label)}</a>'
 
 
-def text_html(text: str) -> str:
-    """Post text as HTML: escaped, links clickable, hashtags marked (line breaks kept by CSS)."""
+def text_html(text: str, markdown: bool = False) -> str:
+    """Post text as HTML: escaped, links clickable, hashtags marked (line breaks kept by CSS).
+
+    With `markdown`, `**bold**` is shown bold; otherwise it stays as written.
+    """
     out: list[str] = []
     pos = 0
     for m in _TOKEN.finditer(text):
@@ -183,6 +189,9 @@ def text_html(text: str) -> str:
             out.append(_link(m.group("md_url"), m.group("md_label")))
         elif m.group("url"):
             out.append(_link(m.group("url"), m.group("url")))
+        elif m.group("bold") is not None:
+            inner = html.escape(m.group("bold"))
+            out.append(f"<b>{inner}</b>" if markdown else html.escape(m.group()))
         else:
             out.append(f'<span class="tag">{html.escape(m.group("tag"))}</span>')
         pos = m.end()
@@ -226,17 +235,17 @@ def _link_card(row: PreviewRow) -> str:
 
 
 def _card(row: PreviewRow, site_title: str) -> str:
-    shown, colour = NETWORKS.get(row.type, _OTHER)
+    shown, colour, link = NETWORKS.get(row.type, _OTHER)
     shown = shown or row.type
     return (
-        f'<article class="card net-{html.escape(row.type)}" style="--c:{colour}">'
+        f'<article class="card net-{html.escape(row.type)}" style="--c:{colour};--l:{link}">'
         '<div class="head">'
         f'<div class="avatar" aria-hidden="true">{html.escape(_initials(site_title))}</div>'
         f'<div class="who"><b>{html.escape(site_title)}</b>'
         f"<span>{html.escape(row.channel)}</span></div>"
         f'<span class="net">{html.escape(shown)}</span>'
         "</div>"
-        f'<div class="text">{text_html(row.text)}</div>'
+        f'<div class="text">{text_html(row.text, row.type in _MARKDOWN_TYPES)}</div>'
         f"{_link_card(row)}"
         f"{_meter(row)}"
         "</article>"

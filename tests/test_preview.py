@@ -239,3 +239,13 @@ def test_row_for_a_post_without_limit_room_is_over() -> None:
     row = PreviewRow("a", "c", "x", "t", 281, 280, "https://x.org", "T", None, {})
     assert row.over
     assert not PreviewRow("a", "c", "x", "t", 280, 280, "https://x.org", "T", None, {}).over
+
+
+def test_markdown_bold_is_bold_only_on_markdown_networks() -> None:
+    rows = [
+        PreviewRow("a", "d", "discord", "**Title** & <x>", 10, 2000, "https://x.org", "T", None),
+        PreviewRow("a", "m", "mastodon", "**Title**", 9, 500, "https://x.org", "T", None),
+    ]
+    page = preview_html(rows, "Blog")
+    assert "<b>Title</b> &amp; &lt;x&gt;" in page
+    assert ">**Title**<" in page
