@@ -1,0 +1,236 @@
+"""Loopback emulator of LinkedIn's versioned Posts API and Images API upload flow.
+
+Enforces: Bearer token, `LinkedIn-Version` (YYYYMM, active set), `X-Restli-Protocol-Version`,
+the post body (author URN, visibility, distribution, lifecycleState, article card, known
+thumbnail), commentary ≤ 3000 characters, 422 DUPLICATE_POST for a repeated post. Like LinkedIn,
+it silently cuts the commentary at the first unescaped little-format reserved character and
+records `truncated=True` so tests can assert escaping.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.fakes.server import FakeService, Reply, Request
+
+RESERVED = set("\\|{}@[]()<>#*_~")
+HASHTAG_MARKUP = re.compile(r"\{hashtag\|\\#\|([^{}|\\]+)\}")
+URN = re.compile(r"^urn:li:(person|organization):[A-Za-z0-9_-]+$")
+MAX_COMMENTARY = 3000
+
+
+@dataclass
+class LinkedInPost:
+    urn: str
+    author: str
+    commentary: str  # as received
+    shown: str  # the text as LinkedIn would display it (unescaped, possibly cut)
+    truncated: bool
+    hashtags: list[str]
+    visibility: str
+    article: dict[str, Any]
+    body: dict[str, Any] = field(repr=False, default_factory=dict)
+
+
+def read_little(commentary: str) -> tuple[str, bool, list[str]]:
+    """Display text, whether it was cut at an unescaped reserved char, and hashtags found."""
+    out: list[str] = []
+    tags: list[str] = []
+    i = 0
+    while i < len(commentary):
+        ch = commentary[i]
+        if ch == "{":
+            m = HASHTAG_MARKUP.match(commentary, i)
+            if m:
+                out.append("#" + m.group(1))
+                tags.append(m.group(1))
+                i = m.end()
+                continue
+        if ch == "\\":
+            if i + 1 < len(commentary) and commentary[i + 1] in RESERVED:
+                out.append(commentary[i + 1])
+                i += 2
+                continue
+            return "".join(out), True, tags
+        if ch in RESERVED:
+            return "".join(out), True, tags
+        out.append(ch)
+        i += 1
+    return "".join(out), False, tags
+
+
+class FakeLinkedIn(FakeService):
+    """LinkedIn REST emulator; `posts` and `images` record what was created."""
+
+    def __init__(
+        self,
+        token: str = "li-token-good",
+        authors: tuple[str, ...] = ("urn:li:person:AbC123",),
+        active_versions: tuple[str, ...] = ("202504", "202507", "202510", "202601"),
+    ) -> None:
+        super().__init__()
+        self.token = token
+        self.authors = set(authors)
+        self.active_versions = set(active_versions)
+        self.posts: list[LinkedInPost] = []
+        self.images: dict[str, bytes | None] = {}  # image URN -> uploaded bytes (None: waiting)
+        self.upload_auth: list[str | None] = []  # Authorization header seen on each upload PUT
+        self._ids = itertools.count(7412345678901234567)
+        self._uploads: dict[str, str] = {}  # upload path -> image URN
+
+    # -- helpers
+    @staticmethod
+    def error(status: int, message: str, code: str | None = None, **extra: Any) -> Reply:
+        body: dict[str, Any] = {"status": status, "message": message, **extra}
+        if code:
+            body["code"] = code
+        return Reply(status, body)
+
+    def _check_headers(self, req: Request) -> Reply | None:
+        if req.headers.get("authorization") != f"Bearer {self.token}":
+            return self.error(401, "Invalid access token", serviceErrorCode=65600)
+        version = req.headers.get("linkedin-version")
+        if not version or not re.fullmatch(r"\d{6}", version):
+            return self.error(
+                400,
+                "A version must be present. Please specify a version by adding the "
+                "LinkedIn-Version header.",
+                "VERSION_MISSING",
+            )
+        if version not in self.active_versions:
+            return self.error(
+                426, f"Requested version {version} is not active", "NONEXISTENT_VERSION"
+            )
+        if req.headers.get("x-restli-protocol-version") != "2.0.0":
+            return self.error(400, "X-Restli-Protocol-Version 2.0.0 is required")
+        return None
+
+    # -- routes
+    def handle(self, req: Request) -> Reply:
+        if req.method == "PUT" and req.path in self._uploads:
+            return self._upload(req)
+        denied = self._check_headers(req)
+        if denied:
+            return denied
+        if req.method == "POST" and req.path == "/rest/posts":
+            return self._create_post(req)
+        if (
+            req.method == "POST"
+            and req.path == "/rest/images"
+            and req.query.get("action") == ["initializeUpload"]
+        ):
+            return self._initialize_upload(req)
+        return self.error(404, f"No resource for {req.method} {req.path}")
+
+    def _initialize_upload(self, req: Request) -> Reply:
+        owner = ((req.json() or {}).get("initializeUploadRequest") or {}).get("owner")
+        if not isinstance(owner, str) or not URN.match(owner):
+            return self.error(
+                400, "initializeUploadRequest.owner must be a person or organization URN"
+            )
+        n = next(self._ids)
+        urn = f"urn:li:image:C4E10AQF{n}"
+        path = f"/dms-uploads/{n}/uploaded-image/0"
+        with self.lock:
+            self.images[urn] = None
+            self._uploads[path] = urn
+        return Reply(
+            200,
+            {
+                "value": {
+                    "uploadUrl": self.url + path,
+                    "uploadUrlExpiresAt": 1_900_000_000_000,
+                    "image": urn,
+                }
+            },
+        )
+
+    def _upload(self, req: Request) -> Reply:
+        if not req.body:
+            return self.error(400, "empty upload")
+        with self.lock:
+            self.upload_auth.append(req.headers.get("authorization"))
+            self.images[self._uploads[req.path]] = req.body
+        return Reply(201)
+
+    def _create_post(self, req: Request) -> Reply:
+        try:
+            body = req.json()
+        except ValueError:
+            return self.error(400, "Malformed JSON")
+        if not isinstance(body, dict):
+            return self.error(400, "Body must be an object")
+        author = body.get("author")
+        if not isinstance(author, str) or not URN.match(author):
+            return self.error(422, f"/author: invalid URN {author!r}", "FIELD_VALUE_INVALID")
+        if author not in self.authors:
+            return self.error(403, f"Not enough permissions to post as {author}", "ACCESS_DENIED")
+        commentary = body.get("commentary")
+        if not isinstance(commentary, str):
+            return self.error(422, "/commentary is required", "FIELD_MISSING")
+        if len(commentary) > MAX_COMMENTARY:
+            return self.error(
+                422,
+                f"/commentary: length {len(commentary)} exceeds {MAX_COMMENTARY}",
+                "FIELD_LENGTH_TOO_LONG",
+            )
+        if body.get("visibility") not in ("PUBLIC", "CONNECTIONS", "LOGGED_IN"):
+            return self.error(422, "/visibility is invalid", "FIELD_VALUE_INVALID")
+        if (body.get("distribution") or {}).get("feedDistribution") != "MAIN_FEED":
+            return self.error(422, "/distribution/feedDistribution must be MAIN_FEED")
+        if body.get("lifecycleState") != "PUBLISHED":
+            return self.error(422, "/lifecycleState must be PUBLISHED")
+        article = (body.get("content") or {}).get("article")
+        if article is not None:
+            if not isinstance(article.get("source"), str) or not isinstance(
+                article.get("title"), str
+            ):
+                return self.error(422, "/content/article needs source and title", "FIELD_MISSING")
+            thumb = article.get("thumbnail")
+            if thumb is not None and self.images.get(thumb) is None:
+                return self.error(422, f"/content/article/thumbnail: image {thumb} is not uploaded")
+        shown, truncated, tags = read_little(commentary)
+        with self.lock:
+            for earlier in self.posts:
+                if (
+                    earlier.author == author
+                    and earlier.commentary == commentary
+                    and earlier.article == (article or {})
+                ):
+                    return Reply(
+                        422,
+                        {
+                            "errorDetailType": "com.linkedin.common.error.BadRequest",
+                            "message": (
+                                f"ERROR :: /commentary :: Content is a duplicate of {earlier.urn}"
+                            ),
+                            "errorDetails": {
+                                "inputErrors": [
+                                    {
+                                        "description": "Duplicate post is detected",
+                                        "input": {},
+                                        "code": "DUPLICATE_POST",
+                                    }
+                                ]
+                            },
+                            "status": 422,
+                        },
+                    )
+            urn = f"urn:li:share:{next(self._ids)}"
+            self.posts.append(
+                LinkedInPost(
+                    urn=urn,
+                    author=author,
+                    commentary=commentary,
+                    shown=shown,
+                    truncated=truncated,
+                    hashtags=tags,
+                    visibility=body["visibility"],
+                    article=article or {},
+                    body=body,
+                )
+            )
+        return Reply(201, b"", {"x-restli-id": urn, "x-linkedin-id": urn})
