@@ -108,6 +108,30 @@ def test_posts_content_and_embed_and_returns_message_link() -> None:
     assert images.asked == []
 
 
+def test_server_id_is_looked_up_once_and_a_failed_lookup_never_fails_the_post() -> None:
+    with FakeDiscord() as fake:
+        fake.lookup_down = True
+        _, receipt = send(fake, article())
+        message_id = fake.messages[0]["id"]
+        assert receipt == Receipt(
+            message_id, f"https://discord.com/channels/@me/{fake.channel_id}/{message_id}"
+        )
+
+        async def twice() -> list[Receipt]:
+            async with httpx.AsyncClient() as client:
+                context = ChannelContext(http=client, fetch_image=ImageLog())
+                options = DiscordOptions(url=fake.webhook_url)
+                channel = DiscordChannel("discord-news", options, context, None)
+                post = channel.render(article())
+                return [await channel.send(post, article(), KEY) for _ in range(2)]
+
+        fake.lookup_down = False
+        fake.requests.clear()
+        receipts = asyncio.run(twice())
+        assert [r.method for r in fake.requests] == ["POST", "GET", "POST"]
+        assert all(f"/channels/{fake.guild_id}/{fake.channel_id}/" in str(r.url) for r in receipts)
+
+
 def test_article_without_image_has_no_image_in_embed() -> None:
     with FakeDiscord() as fake:
         send(fake, article(image=None))

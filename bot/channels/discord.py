@@ -121,7 +121,7 @@ class DiscordChannel(Channel):
             text=text,
             length=compose.count_chars(text),
             limit=CONTENT_LIMIT,
-            fields={"embed": self._embed(article)},
+            fields={"embed": self._embed(article), "image": article.image},
         )
 
     def _embed(self, article: Article) -> dict[str, Any]:

@@ -112,7 +112,7 @@ class SlackChannel(Channel):
             text=text,
             length=compose.count_chars(text),
             limit=SECTION_LIMIT,
-            fields={"blocks": blocks},
+            fields={"blocks": blocks, "image": article.image},
         )
 
     def _webhook_url(self) -> str:

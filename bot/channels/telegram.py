@@ -147,7 +147,7 @@ class TelegramChannel(Channel):
             text=text,
             length=visible_length(text),
             limit=limit,
-            fields={"method": method, "photo": article.image, "link_preview_url": article.url},
+            fields={"method": method, "image": article.image, "link_preview_url": article.url},
         )
 
     # -- delivering
@@ -168,7 +168,7 @@ class TelegramChannel(Channel):
         if self.opts.disable_notification:
             payload["disable_notification"] = True
         if method == "sendPhoto":
-            payload["photo"] = post.fields["photo"]
+            payload["photo"] = post.fields["image"]
             payload["caption"] = post.text
         else:
             payload["text"] = post.text
@@ -179,7 +179,7 @@ class TelegramChannel(Channel):
 
     async def send(self, post: Post, article: Article, key: str) -> Receipt:
         method = str(post.fields.get("method") or "sendMessage")
-        if method == "sendPhoto" and not post.fields.get("photo"):
+        if method == "sendPhoto" and not post.fields.get("image"):
             method = "sendMessage"
         migrated = False
         while True:

@@ -26,6 +26,7 @@ class FakeDiscord(FakeService):
         self.channel_id = "1110000000000000000"
         self.messages: list[dict[str, Any]] = []
         self.deleted = False  # True: the webhook no longer exists (404 Unknown Webhook)
+        self.lookup_down = False  # True: GET of the webhook object answers 503
         self._sequence = itertools.count(1)
 
     @property
@@ -69,6 +70,8 @@ class FakeDiscord(FakeService):
         if m.group(2) != self.token:
             return Reply(401, {"message": "Invalid Webhook Token", "code": 50027})
         if req.method == "GET":
+            if self.lookup_down:
+                return Reply(503, {"message": "upstream connect error", "code": 0})
             return Reply(200, self._webhook_object())
         if req.method != "POST":
             return Reply(405, {"message": "405: Method Not Allowed", "code": 0})
