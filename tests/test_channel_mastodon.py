@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import ssl
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +24,8 @@ from tests.fakes.server import FakeService, Fault, Reply, Request
 
 TOKEN = "tok-Secret-4f9a"
 KEY = "3lbq2aaaaaa22"
+
+TLS = ssl.create_default_context()  # one CA bundle load for every client here
 
 
 def png() -> bytes:
@@ -90,7 +93,7 @@ def send(
     **options: Any,
 ) -> Receipt:
     async def go() -> Receipt:
-        async with httpx.AsyncClient(timeout=timeout) as client:
+        async with httpx.AsyncClient(timeout=timeout, verify=TLS) as client:
             ch = channel(client, url, **options)
             return await ch.send(the_post or ch.render(art), art, key)
 
@@ -129,7 +132,7 @@ def test_concurrent_sends_with_one_key_post_once(fake: FakeMastodon) -> None:
     fake.latency = 0.05
 
     async def go() -> list[Receipt]:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(verify=TLS) as client:
             ch = channel(client, fake.url)
             return await asyncio.gather(*(ch.send(post(), article(), KEY) for _ in range(8)))
 
@@ -152,7 +155,7 @@ def test_very_long_article_is_shortened_within_the_limit(fake: FakeMastodon) -> 
     art = article(title="Long " * 60, description="word " * 600)
 
     async def go() -> tuple[Post, Receipt]:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(verify=TLS) as client:
             ch = channel(client, fake.url)
             p = ch.render(art)
             return p, await ch.send(p, art, KEY)
@@ -171,7 +174,7 @@ def test_instance_limit_option_is_used(fake: FakeMastodon) -> None:
     art = article(description="word " * 600)
 
     async def go() -> Post:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(verify=TLS) as client:
             return channel(client, fake.url, max_characters=1000).render(art)
 
     rendered = asyncio.run(go())
@@ -335,7 +338,7 @@ def test_fake_image_fetcher_result_is_used_as_given(fake: FakeMastodon) -> None:
         return webp if url == webp.url else None
 
     async def go() -> Receipt:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(verify=TLS) as client:
             opts = MastodonOptions(base_url=fake.url, token=TOKEN)
             ch = MastodonChannel("m", opts, ChannelContext(http=client, fetch_image=fetch), None)
             art = article(image=webp.url)

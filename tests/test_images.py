@@ -6,6 +6,7 @@ import asyncio
 import io
 import logging
 import random
+import ssl
 import sys
 import threading
 from collections.abc import Iterator
@@ -18,6 +19,8 @@ from PIL import Image as PILImage
 from bot.channels.base import Image
 from bot.images import fetch_image, image_fetcher, shrink_image
 from tests.fakes.server import FakeService, Fault, Reply, Request
+
+TLS = ssl.create_default_context()  # one CA bundle load for every client here
 
 
 def png_bytes(width: int = 64, height: int = 48, noisy: bool = False) -> bytes:
@@ -68,7 +71,7 @@ def fetch(url: str, **kw: object) -> Image | None:
     settings.update(kw)
 
     async def run() -> Image | None:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(verify=TLS) as client:
             return await fetch_image(client, url, **settings)  # type: ignore[arg-type]
 
     return asyncio.run(run())
@@ -97,7 +100,7 @@ def test_follows_a_redirect_to_the_image(host: ImageHost) -> None:
 
 def test_bound_fetcher_behaves_like_fetch_image(host: ImageHost) -> None:
     async def run() -> Image | None:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(verify=TLS) as client:
             fetcher = image_fetcher(client, max_bytes=1_000_000, timeout=5.0, allow_private=True)
             return await fetcher(host.url + "/hero.png")
 
