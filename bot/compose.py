@@ -329,7 +329,8 @@ def _url_spans(text: str) -> list[tuple[int, int, bool]]:
                 break
             end -= 1
         host = m.group("host") or ""
-        certain = "." in host and host.rsplit(".", 1)[1].isalpha() and len(host.rsplit(".")[-1]) > 1
+        tld = host.rsplit(".", 1)[1] if "." in host else ""
+        certain = len(tld) > 1 and tld.isalpha()
         spans.append((start, end, certain))
     return spans
 

@@ -471,3 +471,16 @@ def test_measures_are_consistent(a: str, b: str) -> None:
     assert count_utf16(a) >= count_chars(a) >= count_graphemes(a)
     assert count_x(a) >= 0 and count_mastodon(a) >= 0
     assert count_graphemes(a + "\n" + b) <= count_graphemes(a) + 1 + count_graphemes(b)
+
+
+def test_urls_without_a_linkable_host_count_at_least_23() -> None:
+    assert count_mastodon("http://localhost/a") == 23
+    long_local = "http://localhost:8080/" + "p" * 40
+    assert count_mastodon(long_local) == len(long_local)
+    assert count_x(long_local) == len(long_local)
+
+
+def test_trailing_punctuation_is_not_part_of_a_url() -> None:
+    assert count_x("(see https://example.com/a).") == len("(see ") + 23 + len(").")
+    wiki = "https://en.wikipedia.org/wiki/Foo_(bar)"
+    assert count_mastodon(wiki) == 23
