@@ -203,7 +203,8 @@ class FakeX(FakeService):
         return Reply(status, body, self._headers())
 
     def handle(self, req: Request) -> Reply:
-        if req.method != "POST" or req.path not in ("/2/tweets", "/2/media/upload"):
+        upload = req.path.endswith("/2/media/upload")  # any prefix: a separate upload host
+        if req.method != "POST" or not (upload or req.path == "/2/tweets"):
             return self._problem(
                 404,
                 "Not Found Error",
@@ -213,7 +214,7 @@ class FakeX(FakeService):
         auth = self._authenticate(req)
         if auth is None:
             return Reply(401, UNAUTHORIZED, self._headers())
-        if req.path == "/2/media/upload":
+        if upload:
             return self._upload(req)
         return self._create(req, auth)
 
