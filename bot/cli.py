@@ -111,10 +111,9 @@ def open_store(cfg: Config) -> Store:
     return Store(cfg.database_url)
 
 
-def _print_problems(result: library.ScanResult, stream: object = None) -> None:
-    out = stream or sys.stdout
+def _print_problems(result: library.ScanResult) -> None:
     for p in result.problems:
-        print(p.format(), file=out)  # type: ignore[call-overload]
+        print(p.format())
 
 
 def _summary(result: library.ScanResult) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -21,7 +21,11 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from bot.errors import ConfigError
 
+if TYPE_CHECKING:
+    from bot.channels.base import ChannelOptions
+
 DEFAULT_CONFIG = "config/bot.yaml"
+_O = TypeVar("_O", bound=BaseModel)
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
@@ -139,7 +143,7 @@ class PublishingSettings(_Strict):
     attempts: int = Field(default=3, ge=1, le=20)
     pause_after: int = Field(default=5, ge=1)
     pause_for: Duration = timedelta(minutes=15)
-    sending_timeout: Duration = timedelta(minutes=5)
+    request_timeout: Duration = timedelta(seconds=20)
 
 
 class ImageSettings(_Strict):
@@ -195,7 +199,7 @@ class ChannelConfig:
     template: str | None
     include_tags: tuple[str, ...]
     exclude_tags: tuple[str, ...]
-    options: BaseModel
+    options: ChannelOptions
 
     def accepts(self, tags: Sequence[str]) -> bool:
         """True when an article with these tags passes the channel's tag filters."""
@@ -328,8 +332,18 @@ def load_channels(path: Path, env: Mapping[str, str]) -> tuple[ChannelConfig, ..
     """Read channels.yaml; each entry's options are validated by its type's Options model."""
     from bot.channels import registry  # channels import config types; keep this edge lazy
 
-    if not path.exists():
-        return ()
+    if not path.exists():  # the embedded default: a local outbox, no credentials
+        return (
+            ChannelConfig(
+                "outbox",
+                "outbox",
+                True,
+                None,
+                (),
+                (),
+                _resolve_paths(registry_outbox_options(), path.parent),
+            ),
+        )
     raw = _read_yaml(path)
     if raw is None:
         return ()
@@ -389,7 +403,15 @@ def load_channels(path: Path, env: Mapping[str, str]) -> tuple[ChannelConfig, ..
     return tuple(out)
 
 
-def _resolve_paths(options: BaseModel, base: Path) -> BaseModel:
+def registry_outbox_options() -> ChannelOptions:
+    from bot.channels import registry
+
+    kind = registry.get("outbox")
+    assert kind is not None
+    return kind.Options.model_validate({"path": "outbox.jsonl"})
+
+
+def _resolve_paths(options: _O, base: Path) -> _O:
     """Relative paths in a channel's options resolve against the channels file's folder."""
     update = {
         name: (base / value).resolve()

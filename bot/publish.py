@@ -89,7 +89,8 @@ class Publisher:
         self.log = SentLog(store, worker_id)
         self.clock = clock
         self._own_http = http is None
-        self.http = http or make_client()
+        timeout = self.settings.request_timeout.total_seconds()
+        self.http = http or make_client(httpx.Timeout(timeout, connect=min(timeout, 10.0)))
         img = cfg.settings.images
         self.context = ChannelContext(
             http=self.http,
@@ -131,9 +132,10 @@ class Publisher:
         for name, (cc, _ch) in self.channels.items():
             first_seen = states[name].first_seen
             rows = []
-            for article in self.log.unrecorded(name, now):
+            for article, file_seen in self.log.unrecorded(name, now):
                 published = article.published.timestamp()
-                if published < first_seen - catch_up:
+                # baseline: the article was there when the channel was first seen
+                if file_seen <= first_seen and published < first_seen - catch_up:
                     status, reason = S.SKIPPED, "baseline"
                 elif published < now - max_age:
                     status, reason = S.SKIPPED, "too old"

@@ -169,8 +169,11 @@ class SentLog:
         return False
 
     # ------------------------------------------------------------------ what is due
-    def unrecorded(self, channel: str, now: float, limit: int = 5000) -> list[Article]:
-        """Published articles with no sent-log row for this channel, oldest first."""
+    def unrecorded(
+        self, channel: str, now: float, limit: int = 5000
+    ) -> list[tuple[Article, float]]:
+        """Published articles with no sent-log row for this channel, oldest first, each with
+        the time its file was first seen."""
         has_row = (
             sa.select(deliveries.c.id)
             .where(deliveries.c.article_id == articles.c.article_id)
@@ -191,11 +194,11 @@ class SentLog:
         with self.engine.connect() as conn:
             seen: set[str] = set()
             out = []
-            for data, _first_seen in conn.execute(q):
+            for data, first_seen in conn.execute(q):
                 a = Article.from_dict(json.loads(data))
                 if a.id not in seen:  # two files claiming one id: the first wins
                     seen.add(a.id)
-                    out.append(a)
+                    out.append((a, first_seen))
             return out
 
     def record(self, rows: Sequence[dict[str, Any]]) -> int:

@@ -1,0 +1,119 @@
+"""Test helpers: a throw-away Herald project (config, content, database) and the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT.parent / "shared" / "content-samples"
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def ago(**kw: float) -> datetime:
+    return datetime.now(UTC) - timedelta(**kw)
+
+
+@dataclass
+class Project:
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config" / "bot.yaml"
+
+    @property
+    def content(self) -> Path:
+        return self.root / "content"
+
+    @property
+    def feeds(self) -> Path:
+        return self.root / "feeds"
+
+    @property
+    def outbox(self) -> Path:
+        return self.root / "outbox.jsonl"
+
+    def write_config(
+        self,
+        *,
+        channels: list[dict[str, Any]] | None = None,
+        database: str | None = None,
+        **sections: Any,
+    ) -> None:
+        (self.root / "config").mkdir(parents=True, exist_ok=True)
+        cfg: dict[str, Any] = {
+            "site": {
+                "title": "Test Site",
+                "url": "https://blog.example.org",
+                "description": "Tests",
+                "language": "en",
+                "timezone": "UTC",
+            },
+            "content": {"dir": str(self.content)},
+            "feeds": {"dir": str(self.feeds), "limit": 50},
+            "database": {"url": database or f"sqlite:///{self.root / 'herald.sqlite3'}"},
+        }
+        for k, v in sections.items():
+            cfg.setdefault(k, {}).update(v)
+        self.config.write_text(yaml.safe_dump(cfg, sort_keys=False))
+        if channels is None:
+            channels = [{"name": "outbox", "type": "outbox", "path": str(self.outbox)}]
+        (self.root / "config" / "channels.yaml").write_text(
+            yaml.safe_dump({"channels": channels}, sort_keys=False)
+        )
+
+    def article(
+        self, name: str, title: str, published: datetime | str, *, body: str = "", **fields: Any
+    ) -> Path:
+        path = self.content / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pub = published if isinstance(published, str) else iso(published)
+        lines = [f"title: {json.dumps(title)}", f"publish_date: {json.dumps(pub)}"]
+        for k, v in fields.items():
+            lines.append(f"{k}: {json.dumps(v)}")
+        path.write_text(
+            "---\n" + "\n".join(lines) + "\n---\n\n" + (body or f"Body of {title}.\n"),
+            encoding="utf-8",
+        )
+        return path
+
+    def cli(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        full_env = {**os.environ, **(env or {})}
+        full_env.pop("HERALD_CONFIG", None)
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "--config", str(self.config), *args],
+            capture_output=True,
+            text=True,
+            env=full_env,
+            cwd=self.root,
+            timeout=timeout,
+        )
+
+    def status(self) -> dict[str, Any]:
+        r = self.cli("status", "--json", "--limit", "1000")
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    def outbox_lines(self) -> list[dict[str, Any]]:
+        if not self.outbox.exists():
+            return []
+        return [json.loads(x) for x in self.outbox.read_text().splitlines() if x.strip()]
+
+
+def dedent(s: str) -> str:
+    return textwrap.dedent(s).lstrip()
