@@ -341,3 +341,11 @@ def test_options_are_validated_and_secret_hidden() -> None:
     opts = BlueskyOptions.model_validate({"handle": "@me.bsky.social", "app_password": PASSWORD})
     assert opts.base_url == "https://bsky.social" and opts.handle == "me.bsky.social"
     assert PASSWORD not in repr(opts) and PASSWORD not in str(opts.model_dump())
+
+
+def test_token_expiring_at_once_even_after_login_is_an_auth_error(fake: FakeBluesky) -> None:
+    fake.access_ttl = 0.0  # every token the server hands out is already expired
+    with pytest.raises(AuthError) as info:
+        send(fake, article(), post())
+    assert "ExpiredToken" in str(info.value)
+    assert fake.refreshes == 1 and fake.posts == []

@@ -347,3 +347,23 @@ def test_fake_image_fetcher_result_is_used_as_given(fake: FakeMastodon) -> None:
     asyncio.run(go())
     media = fake.media[fake.posts[0]["media_ids"][0]]
     assert media["content"] == webp.content and media["content_type"] == "image/webp"
+
+
+def test_alt_text_template_is_checked_when_options_load() -> None:
+    with pytest.raises(ValidationError, match="image_alt"):
+        MastodonOptions.model_validate(
+            {"base_url": "https://m.example", "token": "t", "image_alt": "{titel}"}
+        )
+    opts = MastodonOptions.model_validate(
+        {"base_url": "https://m.example", "token": "t", "image_alt": "Cover of {title}"}
+    )
+    assert opts.image_alt == "Cover of {title}"
+
+
+def test_alt_text_template_is_rendered_for_the_upload(
+    fake: FakeMastodon, images: ImageHost
+) -> None:
+    art = article(image=images.url + "/hero.png")
+    send(fake.url, art, image_alt="Cover of {title}")
+    media = fake.media[fake.posts[0]["media_ids"][0]]
+    assert media["description"] == "Cover of Hello, world"

@@ -42,7 +42,15 @@ _URL_TRAILING = ".,:;!?'\")]"
 _TAG = regex.compile(r"(?:(?<=\s)|^)[#＃]([^\s\u00ad\u2060\u200a-\u200d\u20e2#＃]+)")
 _TAG_TRAILING = regex.compile(r"\p{P}+$")
 _EXISTS = regex.compile(r"already (?:exists|a value|a record)|record exists", regex.IGNORECASE)
-_AUTH_ERRORS = frozenset({"AuthenticationRequired", "AccountTakedown", "AuthFactorTokenRequired"})
+_AUTH_ERRORS = frozenset(
+    {
+        "AuthenticationRequired",
+        "AccountTakedown",
+        "AuthFactorTokenRequired",
+        "ExpiredToken",  # still expired after a fresh login: the credentials are the problem
+        "InvalidToken",
+    }
+)
 
 
 class BlueskyOptions(ChannelOptions):

@@ -46,6 +46,12 @@ class MastodonOptions(ChannelOptions):
             raise ValueError("must be the instance's absolute URL, e.g. https://mastodon.social")
         return v.rstrip("/")
 
+    @field_validator("image_alt")
+    @classmethod
+    def _image_alt(cls, v: str) -> str:
+        compose.check_template(v)
+        return v
+
 
 def _error_message(response: httpx.Response) -> str:
     """The `error` text of a Mastodon error body (falls back to the raw body)."""
