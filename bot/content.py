@@ -1,0 +1,613 @@
+"""Find the article files in the content folder and read each into an Article, naming problems.
+
+`iter_sources` walks the folder safely (no hidden files, backups or links leading outside);
+`parse_source` reads one file once, never raises for bad content and never renders Markdown;
+`render_body` renders a body on request; `duplicate_slugs` checks the whole set.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import stat
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urljoin, urlsplit
+from zoneinfo import ZoneInfo
+
+from bot import frontmatter
+from bot.dates import parse_datetime
+from bot.markup import XML_FORBIDDEN, render_markdown
+from bot.models import Article, Problem, Severity
+from bot.slugs import slugify
+
+ARTICLE_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
+_BACKUP_SUFFIXES = (".bak", ".swp", ".swo", ".swx", ".tmp", ".orig", ".lock")
+# Canonical field names, and the other names that mean the same.
+_ALIASES = {
+    "date": "publish_date",
+    "lastmod": "updated_date",
+    "image": "heroImage",
+    "categories": "tags",
+}
+_ALIAS_KEYS = frozenset(_ALIASES)
+_KNOWN = frozenset(
+    {
+        "title",
+        "subtitle",
+        "description",
+        "author",
+        "publish_date",
+        "created_date",
+        "updated_date",
+        "heroImage",
+        "cta",
+        "tags",
+        "slug",
+        "id",
+        "draft",
+        "permalink",
+    }
+)
+_TEXT_FIELDS = ("subtitle", "description", "author", "cta")
+_DRAFT_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+# Characters dropped from front matter text before parsing: what XML forbids plus what YAML
+# refuses to read (DEL, C1 controls but NEL).
+_FM_FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff\ud800-\udfff]"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ContentRules:
+    """How to read the content folder; built once by the caller from the config."""
+
+    root: Path
+    site_url: str
+    timezone: ZoneInfo
+    permalink: str
+    max_file_size: int = 5 * 1024 * 1024
+    field_map: Mapping[str, str] = field(default_factory=dict)
+    display_base: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """One candidate article file found by the walk."""
+
+    relpath: str
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """The outcome of reading one file: the article (None on error) and every problem found."""
+
+    article: Article | None
+    problems: tuple[Problem, ...]
+
+
+def display_path(rules: ContentRules, relpath: str) -> str:
+    """How a problem names a file: relative to display_base (default: the working folder when
+    the content folder is under it), else absolute."""
+    base = None if rules.display_base is None else str(rules.display_base)
+    return _display_prefix(str(rules.root), base, os.getcwd()) + relpath
+
+
+@lru_cache(maxsize=64)
+def _display_prefix(root: str, base: str | None, cwd: str) -> str:
+    if base is None:
+        if os.path.commonpath([cwd, root]) != cwd:
+            return Path(root).as_posix().rstrip("/") + "/"
+        base = cwd
+    shown = Path(os.path.relpath(root, base)).as_posix()
+    return "" if shown == "." else shown + "/"
+
+
+# --- the walk -------------------------------------------------------------------------------
+
+
+def _ignored(name: str) -> bool:
+    """Hidden files/folders, editor backups and lock files."""
+    return (
+        name.startswith((".", "~$"))
+        or name.endswith(("~", *_BACKUP_SUFFIXES))
+        or (name.startswith("#") and name.endswith("#"))
+    )
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def iter_sources(rules: ContentRules, problems: list[Problem]) -> Iterator[SourceFile]:
+    """Every article file under the root, sorted by relpath; problems are appended as found.
+
+    Symbolic links are followed only when they lead to a place inside the folder.
+    """
+    root_real = os.path.realpath(rules.root)
+    if not os.path.isdir(root_real):
+        problems.append(
+            Problem(str(rules.root), 0, "error", "file", "content folder does not exist")
+        )
+        return
+    found: list[SourceFile] = []
+    visited = {root_real}
+    stack: list[tuple[str, str]] = [(str(rules.root), "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                items = list(entries)
+        except OSError as e:
+            where = prefix.rstrip("/") or "."
+            problems.append(_problem(rules, where, 0, "error", "file", _os_reason(e)))
+            continue
+        for entry in items:
+            name = entry.name
+            if _ignored(name):
+                continue
+            relpath = prefix + name
+            if entry.is_symlink():
+                _follow_link(rules, entry, relpath, root_real, visited, stack, found, problems)
+            elif entry.is_dir(follow_symlinks=False):
+                stack.append((entry.path, relpath + "/"))
+            elif _is_article_name(name) and entry.is_file(follow_symlinks=False):
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError as e:
+                    problems.append(_problem(rules, relpath, 0, "error", "file", _os_reason(e)))
+                    continue
+                found.append(SourceFile(relpath, Path(entry.path), st.st_size, st.st_mtime_ns))
+    found.sort(key=lambda s: s.relpath)
+    yield from found
+
+
+def _is_article_name(name: str) -> bool:
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:].lower() in ARTICLE_SUFFIXES
+
+
+def _follow_link(
+    rules: ContentRules,
+    entry: os.DirEntry[str],
+    relpath: str,
+    root_real: str,
+    visited: set[str],
+    stack: list[tuple[str, str]],
+    found: list[SourceFile],
+    problems: list[Problem],
+) -> None:
+    target = os.path.realpath(entry.path)
+    if not _inside(target, root_real):
+        problems.append(
+            _problem(
+                rules,
+                relpath,
+                0,
+                "warning",
+                "file",
+                "symbolic link leads outside the content folder; not followed",
+            )
+        )
+        return
+    if os.path.isdir(target):
+        if target not in visited:  # a link back up would loop forever
+            visited.add(target)
+            stack.append((entry.path, relpath + "/"))
+        return
+    if not _is_article_name(entry.name):
+        return
+    try:
+        st = os.stat(target)
+    except OSError:
+        problems.append(
+            _problem(rules, relpath, 0, "warning", "file", "broken symbolic link; skipped")
+        )
+        return
+    if stat.S_ISREG(st.st_mode):
+        found.append(SourceFile(relpath, Path(entry.path), st.st_size, st.st_mtime_ns))
+
+
+# --- reading one file ------------------------------------------------------------------------
+
+
+def _problem(
+    rules: ContentRules, relpath: str, line: int, severity: Severity, name: str, message: str
+) -> Problem:
+    return Problem(display_path(rules, relpath), line, severity, name, message)
+
+
+def _os_reason(e: OSError) -> str:
+    return f"cannot read: {e.strerror or type(e).__name__}"
+
+
+class _Unreadable(Exception):
+    """The file cannot be used at all (line 0 unless the problem has a place)."""
+
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def _read_bytes(path: Path, root: Path, limit: int) -> bytes:
+    """The file's bytes, refusing a link swapped in since the walk to a place outside `root`,
+    anything but a regular file, and files over `limit` bytes (checked before reading)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        if e.errno != errno.ELOOP:
+            raise
+        if not _inside(os.path.realpath(path), os.path.realpath(root)):
+            raise _Unreadable("symbolic link leads outside the content folder; not read") from None
+        fd = os.open(path, flags & ~getattr(os, "O_NOFOLLOW", 0))
+    with open(fd, "rb", buffering=0, closefd=True) as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _Unreadable("not a regular file")
+        if st.st_size > limit:
+            raise _Unreadable(_too_big(st.st_size, limit))
+        # read what stat announced (+1 to notice growth), never more than the limit allows
+        data = f.read(st.st_size + 1) or b""
+        if len(data) > st.st_size:
+            data += f.read(limit + 1 - len(data)) or b""
+    if len(data) > limit:
+        raise _Unreadable(_too_big(len(data), limit))
+    return data
+
+
+def _too_big(size: int, limit: int) -> str:
+    return f"file is {size:,} bytes, over the limit of {limit:,} (max_file_size); not read"
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (BOM optional) with LF line ends; raises _Unreadable for anything else."""
+    if not data.strip():
+        raise _Unreadable("file is empty")
+    if b"\0" in data:
+        raise _Unreadable("binary file (contains NUL bytes), not a text article")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise _Unreadable(
+            f"not valid UTF-8 (byte 0x{data[e.start]:02X}); save the file as UTF-8", line
+        ) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def _read_text(path: Path, rules: ContentRules) -> str:
+    return _decode(_read_bytes(path, rules.root, rules.max_file_size))
+
+
+def parse_source(src: SourceFile, rules: ContentRules) -> Parsed:
+    """Read one article file once (no Markdown rendering); bad content becomes problems."""
+    if src.size > rules.max_file_size:
+        error = _problem(
+            rules, src.relpath, 0, "error", "file", _too_big(src.size, rules.max_file_size)
+        )
+        return Parsed(None, (error,))
+    try:
+        text = _read_text(src.path, rules)
+    except _Unreadable as e:
+        return Parsed(None, (_problem(rules, src.relpath, e.line, "error", "file", e.message),))
+    except OSError as e:
+        return Parsed(None, (_problem(rules, src.relpath, 0, "error", "file", _os_reason(e)),))
+    builder = _Builder(src, rules)
+    return builder.build(text)
+
+
+class _Builder:
+    """Turns one file's text into an Article, collecting problems on the way."""
+
+    __slots__ = ("fm", "problems", "rules", "src")
+
+    def __init__(self, src: SourceFile, rules: ContentRules) -> None:
+        self.src = src
+        self.rules = rules
+        self.problems: list[Problem] = []
+        self.fm: frontmatter.FrontMatter | None = None
+
+    def add(self, line: int, severity: Severity, name: str, message: str) -> None:
+        self.problems.append(_problem(self.rules, self.src.relpath, line, severity, name, message))
+
+    @property
+    def plain(self) -> bool:
+        """Values are slices of the cleaned front matter text, so they need no cleaning."""
+        return self.fm is not None and self.fm.plain
+
+    def line_of(self, key: str) -> int:
+        return self.fm.line_of(key) if self.fm is not None else 0
+
+    def build(self, text: str) -> Parsed:
+        try:
+            fm = frontmatter.split(text)
+        except frontmatter.FrontMatterError as e:
+            self.add(e.line, "error", e.field, e.message)
+            return self.done(None)
+        self.fm = fm
+        bad = _FM_FORBIDDEN.search(fm.text)
+        if bad is not None:
+            line = fm.first_line + fm.text.count("\n", 0, bad.start())
+            self.add(
+                line,
+                "warning",
+                "front matter",
+                f"removed control character U+{ord(bad.group()):04X}",
+            )
+            fm.text = _FM_FORBIDDEN.sub("", fm.text)
+        try:
+            fm.data = frontmatter.parse(fm)
+        except frontmatter.FrontMatterError as e:
+            for note in fm.notes:
+                self.add(note.line, "warning", note.field, note.message)
+            self.add(e.line, "error", e.field, e.message)
+            return self.done(None)
+        for note in fm.notes:
+            self.add(note.line, "warning", note.field, note.message)
+        return self.done(self.article(self.fields(fm.data)))
+
+    def done(self, article: Article | None) -> Parsed:
+        if any(p.severity == "error" for p in self.problems):
+            article = None
+        return Parsed(article, tuple(self.problems))
+
+    def fields(self, data: dict[Any, Any]) -> dict[str, Any]:
+        """Rename to canonical names (field_map, then built-in aliases); canonical name wins."""
+        field_map = self.rules.field_map
+        if not field_map and _ALIAS_KEYS.isdisjoint(data):
+            return data
+        out: dict[str, Any] = {}
+        renamed: list[tuple[str, str]] = []
+        for raw_key, value in data.items():
+            key = str(raw_key)
+            name = field_map.get(key) or _ALIASES.get(key)
+            if name is None or name == key:
+                out[key] = value
+            else:
+                renamed.append((key, name))
+        for key, name in renamed:
+            if name in out:
+                if name == "tags":
+                    out[name] = [*self.tags(out[name], name), *self.tags(data[key], key)]
+                else:
+                    self.add(self.line_of(key), "warning", key, f"ignored: {name} is also set")
+            else:
+                out[name] = data[key]
+        return out
+
+    def text(self, data: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+        value = data.get(name)
+        if value.__class__ is str and self.plain:  # the common case, already clean
+            value = value.strip()
+            if value:
+                return value
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, int | float):
+            value = str(value)
+        elif value is not None and not isinstance(value, str):
+            kind = "a list" if isinstance(value, list) else type(value).__name__
+            self.add(
+                self.line_of(name),
+                "error" if required else "warning",
+                name,
+                f"must be text, not {kind}",
+            )
+            return None
+        if value is not None:
+            if not self.plain and XML_FORBIDDEN.search(value):
+                value = XML_FORBIDDEN.sub("", value)
+                self.add(self.line_of(name), "warning", name, "removed control characters")
+            value = value.strip()
+        if not value:
+            if required:
+                line = self.line_of(name) if name in data else 1
+                self.add(line, "error", name, "missing" if name not in data else "is empty")
+            return None
+        return value
+
+    def date(self, data: dict[str, Any], name: str) -> datetime | None:
+        value = data.get(name)
+        if value is None or value == "":
+            return None
+        try:
+            return parse_datetime(value, self.rules.timezone)
+        except ValueError as e:
+            self.add(self.line_of(name), "error", name, str(e))
+            return None
+
+    def tags(self, value: Any, name: str = "tags") -> list[str]:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            items: list[Any] = value.split(",")
+        elif isinstance(value, list):
+            items = value
+        else:
+            self.add(self.line_of(name), "warning", name, "must be a list or comma-separated text")
+            return []
+        tags: list[str] = []
+        for item in items:
+            if isinstance(item, str | int | float) and not isinstance(item, bool):
+                tag = XML_FORBIDDEN.sub("", str(item)).strip()
+                if tag and tag not in tags:
+                    tags.append(tag)
+            else:
+                self.add(self.line_of(name), "warning", name, "each tag must be text; one skipped")
+        return tags
+
+    def draft(self, data: dict[str, Any]) -> bool:
+        value = data.get("draft")
+        if value is None or isinstance(value, bool):
+            return bool(value)
+        word = str(value).strip().lower()
+        if word in _DRAFT_WORDS:
+            return _DRAFT_WORDS[word]
+        self.add(
+            self.line_of("draft"),
+            "warning",
+            "draft",
+            f"{value!r} is not true or false; read as true",
+        )
+        return True
+
+    def image(self, data: dict[str, Any]) -> str | None:
+        value = self.text(data, "heroImage")
+        if value is None:
+            return None
+        value = value.replace(" ", "%20")
+        if value.startswith(("https://", "http://")):
+            return value
+        resolved = urljoin(self.rules.site_url + "/", value)
+        scheme = urlsplit(resolved).scheme.lower() if ":" in resolved else ""
+        if scheme not in ("http", "https"):
+            self.add(
+                self.line_of("heroImage"),
+                "warning",
+                "heroImage",
+                "only http(s) image URLs are used; this one is dropped",
+            )
+            return None
+        return resolved
+
+    def slug(self, data: dict[str, Any], title: str | None, article_id: str) -> str:
+        given = self.text(data, "slug")
+        if given is not None:
+            slug = slugify(given)
+            if slug:
+                return slug
+            self.add(
+                self.line_of("slug"), "warning", "slug", "has no letters or digits; using the title"
+            )
+        slug = slugify(title or "") or slugify(article_id.rsplit("/", 1)[-1])
+        if not slug:
+            self.add(
+                self.line_of("title"),
+                "error",
+                "slug",
+                "cannot make a slug from the title; set slug",
+            )
+        return slug
+
+    def article(self, data: dict[str, Any]) -> Article | None:
+        rules = self.rules
+        title = self.text(data, "title", required=True)
+        published = self.date(data, "publish_date")
+        if published is None and not data.get("publish_date"):
+            self.add(
+                1, "error", "publish_date", "missing (an article needs a date to be published)"
+            )
+        created = self.date(data, "created_date")
+        updated = self.date(data, "updated_date")
+        texts = {name: self.text(data, name) for name in _TEXT_FIELDS}
+        article_id = self.text(data, "id") or self.src.relpath.rsplit(".", 1)[0]
+        slug = self.slug(data, title, article_id)
+        image = self.image(data)
+        tags = self.tags(data.get("tags"))
+        draft = self.draft(data)
+        extra = _extra(data)
+        if title is None or published is None:
+            return None
+        if created is not None and published < created:
+            self.add(
+                self.line_of("publish_date"),
+                "warning",
+                "publish_date",
+                f"{published.date()} is before created_date {created.date()}; is the year right?",
+            )
+        local = published.astimezone(rules.timezone)
+        try:
+            url = rules.permalink.format(
+                site_url=rules.site_url,
+                slug=slug,
+                id=quote(article_id, safe="/") if "{id}" in rules.permalink else "",
+                year=f"{local.year:04d}",
+                month=f"{local.month:02d}",
+                day=f"{local.day:02d}",
+            )
+        except (KeyError, IndexError, ValueError) as e:
+            self.add(0, "error", "permalink", f"cannot build the article URL: {e}")
+            return None
+        return Article(
+            id=article_id,
+            slug=slug,
+            path=self.src.relpath,
+            title=title,
+            url=url,
+            published=published,
+            updated=updated or published,
+            subtitle=texts["subtitle"],
+            description=texts["description"],
+            author=texts["author"],
+            created=created,
+            image=image,
+            cta=texts["cta"],
+            tags=tuple(tags),
+            draft=draft,
+            extra=extra,
+        )
+
+
+def _extra(data: dict[str, Any]) -> dict[str, str]:
+    """Other scalar fields as text (read_time, ...); lists and mappings are left out."""
+    extra: dict[str, str] = {}
+    for key, value in data.items():
+        if key in _KNOWN or value is None or isinstance(value, list | dict):
+            continue
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        extra[key] = XML_FORBIDDEN.sub("", text)
+    return extra
+
+
+# --- the whole set ----------------------------------------------------------------------------
+
+
+def duplicate_slugs(articles: Iterable[Article], rules: ContentRules) -> list[Problem]:
+    """An error for each article whose slug (or id) another file uses already, naming both."""
+    problems: list[Problem] = []
+    ordered = sorted(articles, key=lambda a: a.path)
+    for attribute in ("slug", "id"):
+        first: dict[str, Article] = {}
+        for article in ordered:
+            value = getattr(article, attribute)
+            other = first.setdefault(value, article)
+            if other is not article:
+                problems.append(
+                    _problem(
+                        rules,
+                        article.path,
+                        0,
+                        "error",
+                        attribute,
+                        f"{attribute} {value!r} is also used by {display_path(rules, other.path)};"
+                        f" give one of them another {attribute}",
+                    )
+                )
+    return problems
+
+
+def render_body(article: Article, rules: ContentRules) -> str:
+    """The article's body as sanitised HTML with absolute URLs; "" when the file is unreadable."""
+    path = rules.root / article.path
+    if not _inside(os.path.realpath(path), os.path.realpath(rules.root)):
+        return ""
+    try:
+        text = _read_text(path, rules)
+        body = frontmatter.split(text).body
+    except (_Unreadable, OSError, frontmatter.FrontMatterError):
+        return ""
+    return render_markdown(body, article.url)

@@ -1,0 +1,53 @@
+"""Read front matter dates into timezone-aware datetimes; text without an offset is site time."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+_SHAPE = re.compile(
+    r"\d{4}-\d{2}-\d{2}"
+    r"(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?[ ]?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?)?"
+)
+_FRACTION = re.compile(r"\.(\d+)")
+_EXAMPLE = "write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]"
+
+
+def parse_datetime(value: object, tz: ZoneInfo) -> datetime:
+    """A YAML/TOML date, datetime or ISO 8601 text as an aware datetime.
+
+    A date alone means midnight in `tz`; a date-time without an offset is read in `tz`.
+    Raises ValueError with a message fit for the writer (without the field name).
+    """
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=tz)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=tz)
+    if isinstance(value, time) or not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a date; {_EXAMPLE}")
+    text = value.strip()
+    if len(text) == 10 and text[4] == "-" and text[7] == "-" and text.isascii():
+        try:  # the common YYYY-MM-DD
+            return datetime(int(text[:4]), int(text[5:7]), int(text[8:]), tzinfo=tz)
+        except ValueError as e:
+            if text[:4].isdigit() and text[5:7].isdigit() and text[8:].isdigit():
+                raise ValueError(f"{text} is not a valid date ({e})") from None
+    if not _SHAPE.fullmatch(text):
+        raise ValueError(f"{text!r} is not a date; {_EXAMPLE}")
+    iso = text.replace(" ", "T", 1) if len(text) > 10 else text
+    iso = iso.replace("T ", "T").replace(" ", "").replace(",", ".")
+    try:
+        parsed = datetime.fromisoformat(_pad_fraction(iso))
+    except ValueError as e:
+        raise ValueError(f"{text} is not a valid date ({e})") from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=tz)
+
+
+def _pad_fraction(iso: str) -> str:
+    """fromisoformat takes 3 or 6 fraction digits only in some versions; normalise to 6."""
+    m = _FRACTION.search(iso)
+    if m is None:
+        return iso
+    digits = (m.group(1) + "000000")[:6]
+    return iso[: m.start(1)] + digits + iso[m.end(1) :]
