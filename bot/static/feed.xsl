@@ -85,7 +85,8 @@
           .url {
             display: block; overflow-wrap: anywhere; user-select: all;
             background: var(--card); border: 1px solid var(--line); border-radius: 6px;
-            padding: .45rem .7rem; font: .9rem/1.4 ui-monospace, SFMono-Regular, Menlo, monospace;
+            padding: .45rem .7rem; margin-bottom: .7rem;
+            font: .9rem/1.4 ui-monospace, SFMono-Regular, Menlo, monospace;
           }
           h2 {
             font-size: .85rem; text-transform: uppercase; letter-spacing: .06em;
