@@ -42,6 +42,12 @@ INLINE_WAIT_CAP = 30.0  # longest server-asked wait served in-process; longer on
 BACKOFF = (30, 120, 600, 1800, 3600, 7200, 14400)  # seconds between scheduled retries
 STALE_AFTER = 60.0  # seconds without a heartbeat after which a worker's claims are dead
 
+Observer = Callable[[str, str], None]  # (channel, outcome): sent, failed, retrying, unknown, retry
+
+
+class Stopping(Exception):
+    """The worker is shutting down: a back-off wait was cut short."""
+
 
 @dataclass
 class PassResult:
@@ -82,8 +88,10 @@ class Publisher:
         *,
         clock: Callable[[], float] = time.time,
         http: httpx.AsyncClient | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self.cfg = cfg
+        self.observer = observer
         self.settings = cfg.settings.publishing
         self.store = store
         self.log = SentLog(store, worker_id)
@@ -105,7 +113,23 @@ class Publisher:
         self.stopping = False
         self._semaphore = asyncio.Semaphore(self.settings.concurrency)
         self._hold: dict[str, float] = {}  # channel -> do not send before (rate limit)
-        self.in_flight: set[asyncio.Task[None]] = set()
+        self._stop_event = asyncio.Event()
+
+    def stop(self) -> None:
+        """Take no new work; cut back-off waits short; in-flight requests finish."""
+        self.stopping = True
+        self._stop_event.set()
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stop_event.wait(), timeout=seconds)
+        except TimeoutError:
+            return
+        raise Stopping()
+
+    def _observe(self, channel: str, outcome: str) -> None:
+        if self.observer is not None:
+            self.observer(channel, outcome)
 
     async def __aenter__(self) -> Publisher:
         self.log.register_worker(self.clock())
@@ -316,6 +340,16 @@ class Publisher:
         try:
             receipt, attempts = await self._attempt(ch, post, article, d)
             note = None
+        except Stopping:
+            self.log.mark_retry(
+                d,
+                self.clock(),
+                self.clock(),
+                "the worker stopped during a back-off wait; the next start resumes it",
+            )
+            result.retrying += 1
+            result.outcomes.append((d.article_id, d.channel, "retrying"))
+            return result
         except AlreadyDone as e:
             receipt, note = Receipt(e.post_id or "", e.url), f"already on the channel: {e.message}"
         except DeliveryError as e:
@@ -339,6 +373,7 @@ class Publisher:
         )
         result.sent += 1
         result.outcomes.append((d.article_id, d.channel, "sent"))
+        self._observe(d.channel, "sent")
         return result
 
     async def _attempt(
@@ -362,12 +397,17 @@ class Publisher:
             return False
 
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type(TransientError), wait=wait, stop=stop, reraise=True
+            retry=retry_if_exception_type(TransientError),
+            wait=wait,
+            stop=stop,
+            reraise=True,
+            sleep=self._sleep,
         )
         async for attempt in retrying:
             with attempt:
                 attempts += 1
                 if attempts > 1:
+                    self._observe(d.channel, "retry")
                     log.info(
                         "retrying %s on %s (attempt %d)",
                         d.article_id,
@@ -409,6 +449,7 @@ class Publisher:
             )
             result.retrying += 1
             result.outcomes.append((d.article_id, d.channel, "retrying"))
+            self._observe(d.channel, "retrying")
         else:
             if e.retryable:
                 reason = f"gave up after {self.settings.give_up_after}: {reason}"
@@ -427,6 +468,7 @@ class Publisher:
             )
             result.failed += 1
             result.outcomes.append((d.article_id, d.channel, "failed"))
+            self._observe(d.channel, "failed")
         if self.log.channel_failure(
             d.channel,
             now,

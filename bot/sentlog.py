@@ -433,6 +433,17 @@ class SentLog:
         with self.engine.connect() as conn:
             return [Delivery.from_row(r) for r in conn.execute(q)]
 
+    def due_count(self, now: float) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(deliveries)
+                    .where(deliveries.c.status.in_([str(S.SCHEDULED), str(S.RETRYING)]))
+                    .where(deliveries.c.next_attempt_at <= now)
+                ).scalar_one()
+            )
+
     def next_attempt_time(self) -> float | None:
         with self.engine.connect() as conn:
             return conn.execute(

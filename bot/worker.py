@@ -1,0 +1,331 @@
+"""The long-running worker: APScheduler + file events + signals; the only module that knows
+APScheduler.
+
+Passes (scan, build, recover, plan, deliver) run one at a time. They are requested by file
+events (after the files stop changing), by a periodic full scan (the safety net), by a one-shot
+timer at the next scheduled article or retry, and once at start. SIGTERM/SIGINT: take no new
+work, let in-flight sends finish within the grace period, record every outcome, exit 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from watchfiles import Change, awatch
+
+from bot import library
+from bot.build import build
+from bot.config import Config
+from bot.errors import StoreError
+from bot.publish import Publisher
+from bot.sentlog import SentLog
+from bot.store import SingleWorkerLock, Store, worker_identity
+
+log = logging.getLogger("herald.worker")
+SUFFIXES = (".md", ".markdown", ".txt")
+HEARTBEAT = 10.0
+
+
+@dataclass
+class WorkerStats:
+    started_at: float = field(default_factory=time.time)
+    last_scan_at: float | None = None
+    last_pass_at: float | None = None
+    passes: int = 0
+    ready: bool = False
+
+
+class Worker:
+    def __init__(self, cfg: Config, store: Store, *, exclusive: bool) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.exclusive = exclusive
+        self.worker_id = worker_identity()
+        self.stats = WorkerStats()
+        self.sentlog = SentLog(store, self.worker_id)
+        self.metrics: Any = None
+        self.publisher: Publisher | None = None
+        self.scheduler: AsyncIOScheduler | None = None
+        self._pass_lock = asyncio.Lock()
+        self._pass_wanted = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._reasons: set[str] = set()
+
+    # ------------------------------------------------------------------ passes
+    def request_pass(self, reason: str) -> None:
+        if not self._stopping.is_set():
+            self._reasons.add(reason)
+            self._pass_wanted.set()
+
+    async def _pass_loop(self) -> None:
+        while not self._stopping.is_set():
+            await self._pass_wanted.wait()
+            if self._stopping.is_set():
+                break
+            self._pass_wanted.clear()
+            reasons, self._reasons = self._reasons, set()
+            try:
+                await self._one_pass(reasons)
+            except StoreError as e:
+                log.error("pass failed: %s", e)
+            except Exception:
+                log.exception("pass failed; the next one retries")
+
+    async def _one_pass(self, reasons: set[str]) -> None:
+        assert self.publisher is not None
+        async with self._pass_lock:
+            t0 = time.time()
+            scanned = await asyncio.to_thread(library.scan, self.cfg, self.store, t0)
+            t1 = time.time()
+            self.stats.last_scan_at = t1
+            if self.metrics is not None:
+                self.metrics.scan_seconds.observe(t1 - t0)
+                self.metrics.last_scan.set(t1)
+            if scanned.changed or "start" in reasons or "due" in reasons:
+                for p in scanned.problems:
+                    (log.error if p.severity == "error" else log.warning)("%s", p.format())
+            built = await asyncio.to_thread(
+                build, self.cfg, self.store, t1, shadowed=scanned.shadowed
+            )
+            if self.metrics is not None and not built.skipped:
+                self.metrics.build_seconds.observe(time.time() - t1)
+            if built.written:
+                await self._notify_websub(built.written)
+            pub = self.publisher
+            await pub.recover(exclusive=self.exclusive)
+            pub.plan()
+            await pub.deliver_due()
+            self.stats.last_pass_at = time.time()
+            self.stats.passes += 1
+            self.stats.ready = True
+            self._schedule_next_due()
+
+    def _schedule_next_due(self) -> None:
+        if self.publisher is None or self.scheduler is None or self._stopping.is_set():
+            return
+        at = self.publisher.next_due()
+        if at is None:
+            if self.scheduler.get_job("next-due"):
+                self.scheduler.remove_job("next-due")
+            return
+        when = datetime.fromtimestamp(max(at, time.time() + 0.05), UTC)
+        self.scheduler.add_job(
+            self.request_pass,
+            DateTrigger(run_date=when),
+            args=["due"],
+            id="next-due",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+        log.debug("next due at %s", when.isoformat())
+
+    async def _notify_websub(self, written: list[str]) -> None:
+        hub = self.cfg.settings.feeds.websub_hub
+        if not hub or self.publisher is None:
+            return
+        from bot.websub import notify_hub
+
+        topics = [
+            f"{self.cfg.feeds_url}/{name}" for name in written if name.endswith((".xml", ".json"))
+        ]
+        if topics:
+            await notify_hub(self.publisher.http, hub, topics)
+
+    # ------------------------------------------------------------------ file events
+    async def _watch(self) -> None:
+        root = self.cfg.content_dir
+        if not root.is_dir():
+            log.error("content folder %s does not exist; watching nothing", root)
+            return
+        settle = self.cfg.settings.worker.settle.total_seconds()
+
+        def wanted(change: Change, path: str) -> bool:
+            name = os.path.basename(path)
+            return not name.startswith((".", "#")) and name.endswith(SUFFIXES)
+
+        async for changes in awatch(
+            root,
+            watch_filter=wanted,
+            stop_event=self._stopping,
+            debounce=400,
+            step=30,
+            rust_timeout=1000,
+        ):
+            paths = {Path(p) for _c, p in changes}
+            await self._settle(paths, settle)
+            self.request_pass("file change")
+
+    async def _settle(self, paths: set[Path], settle: float, limit: float = 10.0) -> None:
+        """Wait until the changed files stop changing (size and mtime steady for `settle`)."""
+
+        def snapshot() -> dict[Path, tuple[int, int] | None]:
+            out: dict[Path, tuple[int, int] | None] = {}
+            for p in paths:
+                try:
+                    st = p.stat()
+                    out[p] = (st.st_size, st.st_mtime_ns)
+                except OSError:
+                    out[p] = None
+            return out
+
+        end = time.monotonic() + limit
+        before = snapshot()
+        while time.monotonic() < end:
+            await asyncio.sleep(settle)
+            after = snapshot()
+            if after == before:
+                return
+            before = after
+
+    # ------------------------------------------------------------------ health
+    def health(self) -> Any:
+        from bot.server import Health
+
+        now = time.time()
+        interval = self.cfg.settings.worker.scan_interval.total_seconds()
+        scheduler_ok = bool(self.scheduler and self.scheduler.running)
+        last = self.stats.last_scan_at
+        recent = last is not None and now - last < max(3 * interval, 30)
+        detail = {
+            "worker": self.worker_id,
+            "scheduler_running": scheduler_ok,
+            "last_scan_at": datetime.fromtimestamp(last, UTC).isoformat() if last else None,
+            "passes": self.stats.passes,
+        }
+        return Health(
+            alive=scheduler_ok and (recent or not self.stats.ready),
+            ready=self.stats.ready and scheduler_ok,
+            detail=detail,
+        )
+
+    async def _start_server(self) -> Any:
+        port = os.environ.get("PORT")
+        cfg_port = self.cfg.settings.server.port
+        if not port and cfg_port is None:
+            return None
+        from bot.metrics import Metrics
+        from bot.server import Server
+        from bot.status import collect
+
+        self.metrics = Metrics(
+            self.sentlog.counts,
+            self.sentlog.channel_states,
+            lambda: self.sentlog.due_count(time.time()),
+        )
+        server = Server(
+            host=self.cfg.settings.server.host,
+            port=int(port) if port else int(cfg_port or 0),
+            feeds_dir=self.cfg.feeds_dir,
+            health=self.health,
+            metrics=self.metrics,
+            status=lambda: collect(self.cfg, self.store, time.time()),
+            site_title=self.cfg.settings.site.title,
+        )
+        await server.start()
+        log.info(
+            "HTTP endpoint on %s:%s (/healthz /readyz /metrics /status /feeds/)",
+            self.cfg.settings.server.host,
+            server.port,
+        )
+        return server
+
+    def _observe(self, channel: str, outcome: str) -> None:
+        if self.metrics is None:
+            return
+        if outcome == "retry":
+            self.metrics.retries.labels(channel=channel).inc()
+        else:
+            self.metrics.outcomes.labels(channel=channel, outcome=outcome).inc()
+
+    # ------------------------------------------------------------------ lifecycle
+    def stop(self, signame: str) -> None:
+        if self._stopping.is_set():
+            return
+        log.info(
+            "%s received: finishing in-flight sends (grace %s), taking no new work",
+            signame,
+            self.cfg.settings.worker.grace_period,
+        )
+        self._stopping.set()
+        self._pass_wanted.set()
+        if self.publisher is not None:
+            self.publisher.stop()
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop, sig.name)
+        server = await self._start_server()
+        wcfg = self.cfg.settings.worker
+        async with Publisher(self.cfg, self.store, self.worker_id, observer=self._observe) as pub:
+            self.publisher = pub
+            self.scheduler = AsyncIOScheduler(event_loop=loop, timezone=UTC)
+            self.scheduler.add_job(
+                self.request_pass,
+                IntervalTrigger(seconds=wcfg.scan_interval.total_seconds()),
+                args=["periodic scan"],
+                id="scan",
+                coalesce=True,
+                max_instances=1,
+            )
+            self.scheduler.add_job(
+                lambda: self.sentlog.heartbeat(time.time()),
+                IntervalTrigger(seconds=HEARTBEAT),
+                id="heartbeat",
+                coalesce=True,
+            )
+            self.scheduler.start()
+            log.info(
+                "worker %s started: content %s, %d channel(s)",
+                self.worker_id,
+                self.cfg.content_dir,
+                len(pub.channels),
+            )
+            passes = asyncio.create_task(self._pass_loop())
+            watcher = asyncio.create_task(self._watch())
+            self.request_pass("start")
+            await self._stopping.wait()
+            self.scheduler.shutdown(wait=False)
+            grace = wcfg.grace_period.total_seconds()
+            try:
+                await asyncio.wait_for(asyncio.shield(passes), timeout=grace)
+            except TimeoutError:
+                log.warning(
+                    "grace period over: stopping with sends in flight; the next start settles them"
+                )
+                passes.cancel()
+            watcher.cancel()
+            for task in (passes, watcher):
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass
+        if server is not None:
+            await server.stop()
+        log.info("worker stopped")
+        return 0
+
+
+def run_worker(cfg: Config) -> int:
+    store = Store(cfg.database_url)
+    lock = SingleWorkerLock(store.sqlite_path) if store.sqlite_path else None
+    try:
+        if lock:
+            lock.acquire()
+        worker = Worker(cfg, store, exclusive=lock is not None)
+        return asyncio.run(worker.run())
+    finally:
+        if lock:
+            lock.release()
+        store.close()
