@@ -35,7 +35,7 @@ h2{font-size:17px;margin:30px 0 10px;display:flex;align-items:center;gap:8px}
 .ok{background:var(--okbg);color:var(--ok)}.warn{background:var(--warnbg);color:var(--warn)}
 .bad{background:var(--badbg);color:var(--bad)}.info{background:var(--infobg);color:var(--info)}
 .off{background:var(--offbg);color:var(--off)}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(255px,1fr));gap:14px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:14px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 16px;
 border-top:4px solid var(--ok)}
 .card.warn{border-top-color:#e59c1a}.card.bad{border-top-color:var(--bad)}
@@ -44,9 +44,9 @@ color:var(--ink)}
 .card h3{margin:0;font-size:16px;display:flex;justify-content:space-between;gap:8px;
 align-items:center}
 .type{color:var(--mute);font-size:12px;font-weight:500;margin-bottom:8px}
-.counts{display:grid;grid-template-columns:repeat(4,1fr);gap:6px;margin:10px 0}
+.counts{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:6px;margin:10px 0}
 .count{background:var(--bg);border-radius:6px;padding:4px 6px;text-align:center}
-.count b{display:block;font-size:17px}.count span{font-size:11px;color:var(--mute)}
+.count b{display:block;font-size:17px}.count span{font-size:10.5px;color:var(--mute)}
 .count.zero b{color:#b6bcc8}
 .note{font-size:13px;color:var(--mute);margin-top:4px}
 .note.bad{background:none;color:var(--bad)}
@@ -56,7 +56,7 @@ th,td{text-align:left;padding:8px 12px;border-bottom:1px solid var(--line);verti
 th{background:#fafbfc;color:var(--mute);font-weight:600;font-size:12px;text-transform:uppercase;
 letter-spacing:.03em}
 tr:last-child td{border-bottom:0}
-td.when{white-space:nowrap;color:var(--mute);font-size:13px}
+td.when{white-space:nowrap;color:var(--mute);font-size:13px}.when{width:190px}
 .title{font-weight:600}.id{color:var(--mute);font-size:12px}
 .reason{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px;
 word-break:break-word}
@@ -90,23 +90,26 @@ def _parse(iso: Any) -> datetime | None:
 
 
 def _relative(iso: Any, now: datetime | None) -> str:
-    """`3 min ago`, `in 2 h`, ... relative to the report's time; empty when unknown."""
+    """`3 min ago`, `in 1 d 23 h`, ... relative to the report's time; empty when unknown."""
     at = _parse(iso)
     if at is None or now is None or (at.tzinfo is None) != (now.tzinfo is None):
         return ""
     seconds = (at - now).total_seconds()
-    span = abs(seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+    span = int(abs(seconds))
+    units = (("d", 86400), ("h", 3600), ("min", 60))
+    for i, (unit, size) in enumerate(units):
         if span >= size:
-            amount = f"{int(span // size)} {unit}"
+            amount = f"{span // size} {unit}"
+            if i < len(units) - 1 and (rest := span % size // units[i + 1][1]):
+                amount += f" {rest} {units[i + 1][0]}"
             break
     else:
         return "just now"
     return f"in {amount}" if seconds > 0 else f"{amount} ago"
 
 
-def _when(iso: Any, now: datetime | None) -> str:
-    """A <time> in UTC (or with its own offset), with the relative time under it."""
+def _when(iso: Any, now: datetime | None, inline: bool = False) -> str:
+    """A <time> in UTC (or with its own offset), the relative time under it (or beside it)."""
     at = _parse(iso)
     if at is None:
         return "—"
@@ -117,7 +120,10 @@ def _when(iso: Any, now: datetime | None) -> str:
         else at.isoformat(sep=" ", timespec="minutes")
     )
     rel = _relative(iso, now)
-    return f'<time datetime="{_e(iso)}">{_e(shown)}</time>' + (f"<br>{_e(rel)}" if rel else "")
+    if rel:
+        shown += f" ({rel})" if inline else ""
+    tag = f'<time datetime="{_e(iso)}">{_e(shown)}</time>'
+    return tag + (f"<br>{_e(rel)}" if rel and not inline else "")
 
 
 def _article(row: dict[str, Any]) -> str:
@@ -147,11 +153,12 @@ def _channel_card(name: str, ch: dict[str, Any], now: datetime | None) -> str:
     notes = []
     if ch.get("paused_until"):
         notes.append(
-            f'<div class="note bad">Paused until {_when(ch["paused_until"], now)}: '
+            f'<div class="note bad">Paused until {_when(ch["paused_until"], now, inline=True)}: '
             f"{_e(ch.get('pause_reason') or 'too many failures in a row')}</div>"
         )
     last = ch.get("last_success_at")
-    notes.append(f'<div class="note">Last success: {_when(last, now) if last else "never"}</div>')
+    shown = _when(last, now, inline=True) if last else "never"
+    notes.append(f'<div class="note">Last success: {shown}</div>')
     return (
         f'<section class="card {css}"><h3>{_e(name)}<span class="pill {css}">{badge}</span></h3>'
         f'<div class="type">{_e(ch.get("type") or "unknown type")}</div>'
@@ -174,8 +181,8 @@ def _table(
     head = f'<h2>{_e(title)} <span class="pill {pill}">{len(rows)}</span></h2>'
     if not rows:
         return head + f'<div class="empty">{_e(empty)}</div>'
-    ths = "".join(f"<th>{_e(h)}</th>" for h, _ in columns)
     classes = [f' class="{css}"' if css else "" for _, css in columns]
+    ths = "".join(f"<th{c}>{_e(h)}</th>" for c, (h, _) in zip(classes, columns, strict=True))
     trs = "".join(
         "<tr>"
         + "".join(f"<td{c}>{html}</td>" for c, html in zip(classes, cells(r), strict=True))
@@ -183,6 +190,14 @@ def _table(
         for r in rows
     )
     return head + f"<table><thead><tr>{ths}</tr></thead><tbody>{trs}</tbody></table>"
+
+
+_STATUS_PILLS = {"failed": "bad", "unknown": "warn", "retrying": "warn", "sending": "info"}
+
+
+def _status_pill(row: dict[str, Any]) -> str:
+    status = str(row.get("status") or "")
+    return f'<span class="pill {_STATUS_PILLS.get(status, "off")}">{_e(status)}</span>'
 
 
 def _retry_command(row: dict[str, Any]) -> str:
@@ -200,7 +215,7 @@ def _problem_cells(now: datetime | None) -> Cells:
                 '<div class="hint">Herald cannot tell whether this post went out. Check the '
                 f"channel, then <code>{_e(_retry_command(r))}</code></div>"
             )
-        status = f'<span class="pill {"warn" if unknown else "bad"}">{_e(r.get("status"))}</span>'
+        status = _status_pill(r)
         return (status, _e(r.get("channel")), _article(r), reason, _when(r.get("updated_at"), now))
 
     return cells
@@ -264,6 +279,7 @@ def render_status_page(report: dict[str, Any], site_title: str) -> str:
             "Retries",
             retries,
             (
+                ("Status", ""),
                 ("Channel", ""),
                 ("Article", ""),
                 ("Next attempt", "when"),
@@ -271,6 +287,7 @@ def render_status_page(report: dict[str, Any], site_title: str) -> str:
                 ("Last error", ""),
             ),
             lambda r: (
+                _status_pill(r),
                 _e(r.get("channel")),
                 _article(r),
                 _when(r.get("next_attempt_at"), now),
@@ -279,6 +296,15 @@ def render_status_page(report: dict[str, Any], site_title: str) -> str:
             ),
             "No retries pending.",
             "warn" if retries else "ok",
+        )
+    )
+    parts.append(
+        _table(
+            "Scheduled articles",
+            scheduled,
+            (("Publishes", "when"), ("Article", "")),
+            lambda r: (_when(r.get("publish_at"), now), _article(r)),
+            "No articles scheduled.",
         )
     )
     parts.append(
@@ -293,15 +319,6 @@ def render_status_page(report: dict[str, Any], site_title: str) -> str:
                 _link(r.get("post_url"), r.get("post_url") or r.get("post_id") or "—"),
             ),
             "Nothing sent yet.",
-        )
-    )
-    parts.append(
-        _table(
-            "Scheduled articles",
-            scheduled,
-            (("Publishes", "when"), ("Article", "")),
-            lambda r: (_when(r.get("publish_at"), now), _article(r)),
-            "No articles scheduled.",
         )
     )
     body = "".join(parts)
