@@ -30,10 +30,8 @@ log = logging.getLogger("herald.server")
 
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 FEED_CACHE_CONTROL = "public, max-age=60"
-FEED_TYPES = {  # most specific suffix first
+FEED_TYPES = {  # most specific suffix first; matched against "." + name, so atom.xml is Atom
     ".atom.xml": "application/atom+xml",
-    "atom.xml": "application/atom+xml",
-    "feed.json": "application/feed+json",
     ".json": "application/feed+json",
     ".xml": "application/rss+xml",
     ".xsl": "text/xsl",
@@ -69,7 +67,7 @@ class FeedFile:
 def content_type(name: str) -> str:
     """The media type a feed file is served with (feeds by their names, else by extension)."""
     for suffix, media in FEED_TYPES.items():
-        if name == suffix or name.endswith(suffix):
+        if ("." + name).endswith(suffix):
             return media
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 

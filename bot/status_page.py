@@ -38,9 +38,8 @@ h2{font-size:17px;margin:30px 0 10px;display:flex;align-items:center;gap:8px}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:14px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 16px;
 border-top:4px solid var(--ok)}
-.card.warn{border-top-color:#e59c1a}.card.bad{border-top-color:var(--bad)}
-.card.off{border-top-color:#b6bcc8}.card.warn,.card.bad,.card.off,.card.ok{background:var(--card);
-color:var(--ink)}
+.card.is-warn{border-top-color:#e59c1a}.card.is-bad{border-top-color:var(--bad)}
+.card.is-off{border-top-color:#b6bcc8}
 .card h3{margin:0;font-size:16px;display:flex;justify-content:space-between;gap:8px;
 align-items:center}
 .type{color:var(--mute);font-size:12px;font-weight:500;margin-bottom:8px}
@@ -160,7 +159,7 @@ def _channel_card(name: str, ch: dict[str, Any], now: datetime | None) -> str:
     shown = _when(last, now, inline=True) if last else "never"
     notes.append(f'<div class="note">Last success: {shown}</div>')
     return (
-        f'<section class="card {css}"><h3>{_e(name)}<span class="pill {css}">{badge}</span></h3>'
+        f'<section class="card is-{css}"><h3>{_e(name)}<span class="pill {css}">{badge}</span></h3>'
         f'<div class="type">{_e(ch.get("type") or "unknown type")}</div>'
         f'<div class="counts">{tiles}</div>{"".join(notes)}</section>'
     )
