@@ -126,7 +126,8 @@ def format_text(report: dict[str, Any]) -> str:
         "Retries",
         report["retries"],
         lambda r: (
-            f"{r['status']} {r['channel']}  {r['article']}  next at {r['next_attempt_at']}  (attempt {r['attempts']}): {r['error']}"
+            f"{r['status']} {r['channel']}  {r['article']}  next at {r['next_attempt_at']}"
+            f"  (attempt {r['attempts']}): {r['error']}"
         ),
     )
     section(

@@ -10,6 +10,7 @@ work, let in-flight sends finish within the grace period, record every outcome, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -307,10 +308,8 @@ class Worker:
                 passes.cancel()
             watcher.cancel()
             for task in (passes, watcher):
-                try:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-                except (asyncio.CancelledError, Exception):
-                    pass
         if server is not None:
             await server.stop()
         log.info("worker stopped")

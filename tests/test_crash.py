@@ -13,7 +13,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -43,23 +42,39 @@ def test_sigkill_at_random_moments_never_duplicates(
         project.write_config(
             channels=[
                 {"name": "hook", "type": "webhook", "url": hook.url + "/in", "secret": SECRET},
-                {"name": "plain", "type": "webhook", "url": plain.url + "/in", "secret": SECRET,
-                 "idempotent": False},
-                {"name": "masto", "type": "mastodon", "base_url": masto.url, "token": TOKEN,
-                 "image": False},
+                {
+                    "name": "plain",
+                    "type": "webhook",
+                    "url": plain.url + "/in",
+                    "secret": SECRET,
+                    "idempotent": False,
+                },
+                {
+                    "name": "masto",
+                    "type": "mastodon",
+                    "base_url": masto.url,
+                    "token": TOKEN,
+                    "image": False,
+                },
             ],
             publishing={"concurrency": 2},
         )
         for i in range(ARTICLES):
-            project.article(f"a{i:03d}.md", f"Article number {i}", ago(minutes=30 + i % 20),
-                            id=f"a{i:03d}", description=f"Description {i}")
+            project.article(
+                f"a{i:03d}.md",
+                f"Article number {i}",
+                ago(minutes=30 + i % 20),
+                id=f"a{i:03d}",
+                description=f"Description {i}",
+            )
         env = {**os.environ, "HERALD_CONFIG": str(project.config)}
         cmd = [sys.executable, "-m", "bot", "-q", "run", "--once"]
         kills = runs = 0
         while True:
             runs += 1
-            proc = subprocess.Popen(cmd, cwd=project.root, env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            proc = subprocess.Popen(
+                cmd, cwd=project.root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
             if kills < KILLS:
                 try:
                     proc.wait(timeout=rng.uniform(1.0, 3.0))
@@ -75,7 +90,8 @@ def test_sigkill_at_random_moments_never_duplicates(
             assert proc.returncode == 0, err
             status = project.status()
             pending = sum(
-                c["counts"][s] for c in status["channels"].values()
+                c["counts"][s]
+                for c in status["channels"].values()
                 for s in ("scheduled", "retrying", "sending")
             )
             if pending == 0 and kills >= KILLS:
@@ -91,18 +107,27 @@ def test_sigkill_at_random_moments_never_duplicates(
             masto_counts[aid] = masto_counts.get(aid, 0) + 1
         hook_unique = hook.unique_per_article()
         plain_posts = dict(plain.posts_by_article)
-        unknown = {(d["article"]) for d in status["problems"] if d["channel"] == "plain"
-                   and d["status"] == "unknown"}
+        unknown = {
+            (d["article"])
+            for d in status["problems"]
+            if d["channel"] == "plain" and d["status"] == "unknown"
+        }
         counts = {name: ch["counts"] for name, ch in status["channels"].items()}
         with capsys.disabled():
             print(f"\ncrash test: {runs} runs, {kills} SIGKILLs, {ARTICLES} articles")
-            print(f"  webhook (idempotent): {len(hook_unique)} articles, "
-                  f"{sum(hook.by_id.values())} requests, "
-                  f"{sum(1 for n in hook.by_id.values() if n > 1)} re-sent ids")
-            print(f"  mastodon (Idempotency-Key): {len(masto.posts)} posts, "
-                  f"{masto.idempotency_hits} replays")
-            print(f"  plain (no idempotency): {sum(plain_posts.values())} posts, "
-                  f"{len(unknown)} unknown")
+            print(
+                f"  webhook (idempotent): {len(hook_unique)} articles, "
+                f"{sum(hook.by_id.values())} requests, "
+                f"{sum(1 for n in hook.by_id.values() if n > 1)} re-sent ids"
+            )
+            print(
+                f"  mastodon (Idempotency-Key): {len(masto.posts)} posts, "
+                f"{masto.idempotency_hits} replays"
+            )
+            print(
+                f"  plain (no idempotency): {sum(plain_posts.values())} posts, "
+                f"{len(unknown)} unknown"
+            )
             print(f"  sent-log: {counts}")
         assert set(hook_unique) == ids and set(hook_unique.values()) == {1}
         assert set(masto_counts) == ids and set(masto_counts.values()) == {1}

@@ -1,0 +1,119 @@
+"""The long-running worker as a real process: file events, timers, graceful shutdown."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.fakes.webhook import WebhookReceiver
+from tests.helpers import Project, ago
+
+
+@contextmanager
+def worker(project: Project, *args: str) -> Iterator[subprocess.Popen[str]]:
+    env = {**os.environ, "HERALD_CONFIG": str(project.config)}
+    env.pop("PORT", None)
+    log = (project.root / "worker.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", *args, "run"],
+        cwd=project.root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        log.close()
+
+
+def wait_ready(project: Project, timeout: float = 20) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        log = (project.root / "worker.log").read_text()
+        if "started" in log and ("scan:" in log or "feeds:" in log):
+            return
+        time.sleep(0.1)
+    raise AssertionError("worker did not start:\n" + (project.root / "worker.log").read_text())
+
+
+def hook_config(project: Project, hook: WebhookReceiver, **extra: object) -> None:
+    project.write_config(channels=[{"name": "hook", "type": "webhook", "url": hook.url}], **extra)
+
+
+def test_new_article_is_posted_at_once_and_scheduled_one_on_time(project: Project) -> None:
+    with WebhookReceiver() as hook:
+        hook_config(project, hook)
+        project.article("old.md", "Old", ago(days=40))
+        due = (datetime.now(UTC) + timedelta(seconds=8)).replace(microsecond=0)
+        project.article("soon.md", "Coming soon", due, id="soon")
+        with worker(project):
+            wait_ready(project)
+            assert hook.received == []
+            t0 = time.time()
+            project.article("now.md", "Right now", ago(seconds=1), id="now")
+            assert hook.wait_for(lambda: "now" in hook.posts_by_article, timeout=10)
+            reacted = hook.requests[0].at - t0
+            assert hook.wait_for(lambda: "soon" in hook.posts_by_article, timeout=20)
+            late = hook.requests[-1].at - due.timestamp()
+        print(f"new file posted after {reacted:.2f} s; scheduled post {late:+.2f} s after due")
+        assert reacted < 3.0
+        assert 0 <= late < 1.0
+        assert hook.posts_by_article == {"now": 1, "soon": 1}
+
+
+def test_sigterm_during_a_slow_send_finishes_it_and_exits_0(project: Project) -> None:
+    with WebhookReceiver() as hook:
+        hook.latency = 3.0
+        hook_config(project, hook, worker={"grace_period": "10s"})
+        project.article("slow.md", "Slow receiver", ago(seconds=5), id="slow")
+        with worker(project) as proc:
+            assert hook.wait_for(lambda: len(hook.requests) == 1, timeout=20)
+            t0 = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(timeout=30)
+            took = time.monotonic() - t0
+        assert code == 0
+        assert took < 10
+        d = project.status()["recent"]
+        assert [(x["article"], x["status"]) for x in d] == [("slow", "sent")]
+
+
+def test_config_error_at_start_is_a_clear_message_and_exit_2(project: Project) -> None:
+    project.config.write_text(
+        "site:\n  title: x\n  url: not-a-url\ncontent: {dir: c}\nfeeds: {dir: f}\n"
+    )
+    r = project.cli("run")
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert "bot.yaml" in r.stderr and "site.url" in r.stderr
+
+
+@pytest.mark.parametrize("fmt", ["json"])
+def test_json_logs_carry_delivery_fields(project: Project, fmt: str) -> None:
+    with WebhookReceiver() as hook:
+        hook_config(project, hook)
+        project.article("j.md", "Json", ago(seconds=5), id="j")
+        r = project.cli("--log-format", fmt, "run", "--once")
+        assert r.returncode == 0, r.stderr
+        import json
+
+        events = [json.loads(line) for line in r.stderr.splitlines() if line.startswith("{")]
+        sent = [e for e in events if e.get("outcome") == "sent"]
+        assert sent and sent[0]["article"] == "j" and sent[0]["channel"] == "hook"
+        assert sent[0]["attempt"] == 1
