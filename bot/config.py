@@ -250,10 +250,12 @@ class Config:
 
 
 def _display(path: Path) -> str:
+    """A path as the user should read it: relative to the working folder when inside it."""
     try:
-        return os.path.relpath(path)
+        rel = os.path.relpath(path)
     except ValueError:
         return str(path)
+    return str(path) if rel.startswith("..") else rel
 
 
 def _read_yaml(path: Path) -> Any:
@@ -376,6 +378,13 @@ def load_channels(path: Path, env: Mapping[str, str]) -> tuple[ChannelConfig, ..
                 f"{where}.type",
                 f"unknown type {base.type!r}; use one of {', '.join(sorted(registry.TYPES))}",
             )
+        if base.template is not None:
+            from bot.compose import FIELD_NAMES, check_template
+
+            try:
+                check_template(base.template, (*FIELD_NAMES, *getattr(kind, "extra_fields", ())))
+            except ValueError as e:
+                raise ConfigError(_display(path), f"{where}.template", str(e)) from None
         opts_raw = {k: v for k, v in entry.items() if k not in COMMON_CHANNEL_KEYS}
         if base.enabled:
             opts_raw = expand_env(opts_raw, env, where, path)
