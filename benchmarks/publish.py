@@ -1,0 +1,210 @@
+"""Benchmark publishing: N new articles x C webhook channels through one `run --once` process.
+
+    .venv/bin/python benchmarks/publish.py [--articles 1000] [--channels 5] [--concurrency 8]
+                                           [--latencies 0.05,0]
+
+The receivers (tests.fakes.webhook.WebhookReceiver, signatures checked) run in this process on
+127.0.0.1 and answer after `latency` seconds. The feeds are built first (a `build` process), so
+the timed `run --once` is mostly delivery. The engine's own cost per delivery is measured in
+process twice: the whole Publisher with a channel that sends nothing (claim, render, record),
+and SentLog.claim_due + mark_sent alone on a real SQLite file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+
+from _common import Project, check, machine, run_timed, table, temp_project, verdict, write_articles
+
+from bot import config, library
+from bot.channels.base import Channel, ChannelOptions, Recovery
+from bot.models import Article, Post, Receipt
+from bot.publish import Publisher
+from bot.sentlog import SentLog
+from bot.store import Store
+from tests.fakes.webhook import WebhookReceiver
+
+TARGET_ENGINE_MS = 2.0
+SECRET = "whsec_" + base64.b64encode(b"herald-benchmark-key-0123456789ab").decode()
+
+
+def make_project(
+    prefix: str, articles: int, channels: list[str], concurrency: int
+) -> tuple[Project, tempfile.TemporaryDirectory[str] | None]:
+    project, tmp = temp_project(prefix)
+    project.write_config(
+        [
+            {"name": f"hook{i}", "type": "webhook", "url": u, "secret": SECRET}
+            for i, u in enumerate(channels)
+        ],
+        publishing={"concurrency": concurrency},
+    )
+    # all published in the last ~8 hours: new, inside the 24 h catch-up window, not baseline
+    write_articles(
+        project.content,
+        0,
+        articles,
+        newest=datetime.now(UTC) - timedelta(minutes=1),
+        spacing=timedelta(seconds=30),
+    )
+    return project, tmp
+
+
+def run_once(articles: int, n_channels: int, concurrency: int, latency: float) -> list[object]:
+    receivers = [WebhookReceiver(secret=SECRET) for _ in range(n_channels)]
+    tmp = None
+    for r in receivers:
+        r.latency = latency
+        r.start()
+    try:
+        urls = [r.url for r in receivers]
+        project, tmp = make_project("herald-publish-", articles, urls, concurrency)
+        env = project.env()
+        check(run_timed(project.argv("build"), env), "build")
+        t = check(run_timed(project.argv("-q", "run", "--once"), env), "run --once")
+        deliveries = articles * n_channels
+        got = sum(len(r.by_id) for r in receivers)
+        if got != deliveries or t.returncode != 0:
+            raise SystemExit(
+                f"expected {deliveries} deliveries, receivers got {got}:\n{t.output[-2000:]}"
+            )
+        floor = latency * deliveries / concurrency
+        return [
+            f"{latency * 1000:.0f}",
+            f"{deliveries:,}",
+            concurrency,
+            f"{t.seconds:.1f}",
+            f"{floor:.1f}",
+            f"{deliveries / t.seconds:.0f}",
+            f"{t.max_rss_mb:.0f}",
+        ]
+    finally:
+        for r in receivers:
+            r.stop()
+        if tmp is not None:
+            tmp.cleanup()
+
+
+class NullChannel(Channel):
+    """Sends nothing and returns at once: what is left is the engine's own work."""
+
+    type_name = "null"
+    Options = ChannelOptions
+    recovery = Recovery.IDEMPOTENT
+
+    def render(self, article: Article) -> Post:
+        text = f"{article.title}\n\n{article.description}\n\n{article.url}"
+        return Post(text=text, length=len(text), limit=5000)
+
+    async def send(self, post: Post, article: Article, key: str) -> Receipt:
+        return Receipt(post_id=key, url=None)
+
+
+def engine_in_process(articles: int, n_channels: int, concurrency: int) -> tuple[float, float]:
+    """(ms per delivery for Publisher.deliver_due with NullChannels, ms for claim+mark_sent)."""
+    project, tmp = make_project(
+        "herald-engine-", articles, ["http://127.0.0.1:9/"] * n_channels, concurrency
+    )
+    cfg = config.load(project.config)
+    store = Store(cfg.database_url)
+    try:
+        library.scan(cfg, store, time.time(), progress=False)
+
+        async def deliver() -> tuple[int, float]:
+            async with Publisher(cfg, store, "bench-engine") as pub:
+                for name, (cc, ch) in list(pub.channels.items()):
+                    pub.channels[name] = (
+                        cc,
+                        NullChannel(name, ch.options, ch.context, None),
+                    )
+                pub.plan()
+                t0 = time.perf_counter()
+                result = await pub.deliver_due()
+                return result.sent, time.perf_counter() - t0
+
+        sent, seconds = asyncio.run(deliver())
+        if sent != articles * n_channels:
+            raise SystemExit(f"in-process engine sent {sent}, expected {articles * n_channels}")
+        whole = seconds / sent * 1000
+
+        # the sent-log alone: re-queue everything, then claim one and record it, N times
+        log = SentLog(store, "bench-sentlog")
+        names = [c.name for c in cfg.channels]
+        log.requeue(channel=None, article=None, force=True, now=time.time())
+        n = 0
+        t0 = time.perf_counter()
+        while True:
+            claimed = log.claim_due(time.time(), names, 1)
+            if not claimed:
+                break
+            for d in claimed:
+                log.mark_sent(d, time.time(), d.key, None, "0" * 16)
+                n += 1
+        sql = (time.perf_counter() - t0) / max(n, 1) * 1000
+        return whole, sql
+    finally:
+        store.close()
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--articles", type=int, default=1000)
+    ap.add_argument("--channels", type=int, default=5)
+    ap.add_argument("--concurrency", type=int, default=8, help="publishing.concurrency")
+    ap.add_argument("--latencies", default="0.05,0", help="receiver answer delays, seconds")
+    args = ap.parse_args()
+
+    print(f"machine: {machine()}\n")
+    rows = []
+    for lat in [float(x) for x in args.latencies.split(",") if x.strip()]:
+        print(f"run --once, receiver latency {lat * 1000:.0f} ms ...", flush=True)
+        rows.append(run_once(args.articles, args.channels, args.concurrency, lat))
+    print()
+    print(
+        table(
+            [
+                "receiver latency ms",
+                "deliveries",
+                "concurrency",
+                "run --once wall s",
+                "floor s (latency x deliveries / concurrency)",
+                "deliveries/s",
+                "peak MB",
+            ],
+            rows,
+        )
+    )
+
+    print("\nengine in process (no network) ...", flush=True)
+    whole, sql = engine_in_process(args.articles, args.channels, args.concurrency)
+    print()
+    print(
+        table(
+            ["engine cost per delivery", "measured ms", "target", "verdict"],
+            [
+                [
+                    "Publisher.deliver_due, null channel (claim, render, record)",
+                    f"{whole:.2f}",
+                    f"< {TARGET_ENGINE_MS} ms",
+                    verdict(whole < TARGET_ENGINE_MS),
+                ],
+                [
+                    "SentLog.claim_due(limit=1) + mark_sent on SQLite",
+                    f"{sql:.2f}",
+                    f"< {TARGET_ENGINE_MS} ms",
+                    verdict(sql < TARGET_ENGINE_MS),
+                ],
+            ],
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
