@@ -20,6 +20,7 @@ from bot.store import SingleWorkerLock, Store, worker_identity
 log = logging.getLogger("herald")
 
 EXIT_OK, EXIT_ARTICLE_ERRORS, EXIT_CONFIG = 0, 1, 2
+POSTING_COMMANDS = frozenset({"run", "send"})  # the others read the config without secrets
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,7 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logs.setup(args.log_format, logging.WARNING if args.quiet else logging.INFO)
     try:
-        cfg = config.load(config.config_path(args.config))
+        cfg = config.load(
+            config.config_path(args.config), need_secrets=args.command in POSTING_COMMANDS
+        )
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_CONFIG

@@ -330,8 +330,14 @@ def load_settings(path: Path) -> Settings:
         raise _first_error(e, path) from None
 
 
-def load_channels(path: Path, env: Mapping[str, str]) -> tuple[ChannelConfig, ...]:
-    """Read channels.yaml; each entry's options are validated by its type's Options model."""
+def load_channels(
+    path: Path, env: Mapping[str, str], *, need_secrets: bool = True
+) -> tuple[ChannelConfig, ...]:
+    """Read channels.yaml; each entry's options are validated by its type's Options model.
+
+    With `need_secrets=False` (commands that post nothing: check, status, preview, retry) an
+    unset variable does not stop the load; that channel's options are then left unvalidated.
+    """
     from bot.channels import registry  # channels import config types; keep this edge lazy
 
     if not path.exists():  # the embedded default: a local outbox, no credentials
@@ -386,17 +392,20 @@ def load_channels(path: Path, env: Mapping[str, str]) -> tuple[ChannelConfig, ..
             except ValueError as e:
                 raise ConfigError(_display(path), f"{where}.template", str(e)) from None
         opts_raw = {k: v for k, v in entry.items() if k not in COMMON_CHANNEL_KEYS}
-        if base.enabled:
+        lenient = not base.enabled
+        try:
             opts_raw = expand_env(opts_raw, env, where, path)
-        else:  # a disabled channel may reference variables that are not set
+        except ConfigError:
+            if base.enabled and need_secrets:
+                raise
+            lenient = True  # a disabled channel may reference variables that are not set
             opts_raw = {k: v for k, v in opts_raw.items() if not ENV_REF.search(str(v))}
         try:
             options = kind.Options.model_validate(opts_raw)
         except ValidationError as e:
-            if not base.enabled:
-                options = kind.Options.model_construct(**opts_raw)
-            else:
+            if not lenient:
                 raise _first_error(e, path, where) from None
+            options = kind.Options.model_construct(**opts_raw)
         options = _resolve_paths(options, path.parent)
         out.append(
             ChannelConfig(
@@ -435,12 +444,12 @@ def config_path(explicit: str | None, env: Mapping[str, str] | None = None) -> P
     return Path(explicit or env.get("HERALD_CONFIG") or DEFAULT_CONFIG).absolute()
 
 
-def load(path: Path, env: Mapping[str, str] | None = None) -> Config:
+def load(path: Path, env: Mapping[str, str] | None = None, *, need_secrets: bool = True) -> Config:
     """Load bot.yaml and its channels file; raises ConfigError naming the file and key."""
     env = os.environ if env is None else env
     path = path.absolute()
     settings = load_settings(path)
     cfg = Config(path=path, settings=settings, channels=(), channels_path=path)
     channels_path = cfg.resolve(settings.channels_file)
-    channels = load_channels(channels_path, env)
+    channels = load_channels(channels_path, env, need_secrets=need_secrets)
     return Config(path=path, settings=settings, channels=channels, channels_path=channels_path)
