@@ -7,6 +7,7 @@ import io
 import random
 import ssl
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -143,14 +144,27 @@ def test_facets_point_at_the_url_and_hashtags_by_utf8_bytes(fake: FakeBluesky) -
     send(fake, article())
     created = fake.posts[0]
     text = created["record"]["text"]
-    assert "☕" in text and "https://blog.example/articles/cafe/" in text
+    # the text shows the link as Bluesky apps do (no scheme); the facet carries it whole
+    assert "☕" in text and "blog.example/articles/cafe/" in text and "https://" not in text
     shown = {}
     for facet in created["record"]["facets"]:
         feature = facet["features"][0]
         shown[fake.text_of_facet(created, facet)] = feature.get("uri") or feature.get("tag")
-    assert shown["https://blog.example/articles/cafe/"] == "https://blog.example/articles/cafe/"
+    assert shown["blog.example/articles/cafe/"] == "https://blog.example/articles/cafe/"
     assert shown["#python"].lower() == "python"
     assert shown["#OpenSource"] == "OpenSource"
+
+
+def test_a_long_url_is_shown_short_and_linked_whole(fake: FakeBluesky) -> None:
+    long_url = "https://blog.example/articles/" + "a-very-long-slug-" * 6 + "end/"
+    a = replace(article(), url=long_url)
+    send(fake, a)
+    created = fake.posts[0]
+    link = [f for f in created["record"]["facets"] if f["features"][0]["$type"].endswith("#link")]
+    assert len(link) == 1 and link[0]["features"][0]["uri"] == long_url
+    shown = fake.text_of_facet(created, link[0])
+    assert shown.endswith("…") and len(shown) == 40
+    assert created["record"]["embed"]["external"]["uri"] == long_url
 
 
 def test_hash_in_url_and_trailing_punctuation_are_not_facets(fake: FakeBluesky) -> None:
@@ -233,7 +247,9 @@ def test_very_long_article_fits_graphemes_and_keeps_url_and_cta(fake: FakeBluesk
     art = article(title="Long title " * 40, description="Déjà vu wörds " * 400)
     rendered = with_channel(fake, lambda ch: asyncio.sleep(0, ch.render(art)))
     assert rendered.length <= 300 and graphemes(rendered.text) <= 300
-    assert art.url in rendered.text and "Read more:" in rendered.text
+    assert "Read more:" in rendered.text
+    assert rendered.fields["links"] == {"blog.example/articles/cafe/": art.url}
+    assert "blog.example/articles/cafe/" in rendered.text
     send(fake, art, rendered)
     assert fake.posts[0]["record"]["text"] == rendered.text
 
@@ -243,7 +259,7 @@ def test_byte_heavy_text_is_cut_to_3000_bytes(fake: FakeBluesky) -> None:
     art = article(title="Family", description=family * 250)
     rendered = with_channel(fake, lambda ch: asyncio.sleep(0, ch.render(art)))
     assert len(rendered.text.encode()) <= 3000
-    assert art.url in rendered.text
+    assert "blog.example/articles/cafe/" in rendered.text
     send(fake, art, rendered)
     assert len(fake.posts) == 1
 

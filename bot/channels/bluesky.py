@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -128,19 +130,38 @@ def _url_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def build_facets(text: str) -> list[dict[str, Any]]:
-    """Link facets for http(s) URLs and tag facets for hashtags, with UTF-8 byte offsets."""
+DISPLAY_URL_LENGTH = 40  # graphemes of a link as shown in the text (the facet keeps it whole)
+
+
+def display_url(url: str, length: int = DISPLAY_URL_LENGTH) -> str:
+    """How Bluesky apps show a link: no scheme, cut with an ellipsis; the facet has it whole."""
+    bare = re.sub(r"^https?://", "", url)
+    if len(bare) <= length:
+        return bare
+    return bare[: length - 1] + "…"
+
+
+def build_facets(text: str, links: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Link facets for http(s) URLs and for the display forms in `links` (shown text -> full
+    URL), and tag facets for hashtags, with UTF-8 byte offsets."""
 
     def byte_at(index: int) -> int:
         return len(text[:index].encode("utf-8"))
 
     facets: list[dict[str, Any]] = []
-    urls = _url_spans(text)
-    for start, end in urls:
+    urls = [(start, end, text[start:end]) for start, end in _url_spans(text)]
+    for shown, full in (links or {}).items():
+        start = text.find(shown)
+        while start != -1:
+            end = start + len(shown)
+            if not any(s <= start < e for s, e, _u in urls):
+                urls.append((start, end, full))
+            start = text.find(shown, end)
+    for start, end, uri in urls:
         facets.append(
             {
                 "index": {"byteStart": byte_at(start), "byteEnd": byte_at(end)},
-                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": text[start:end]}],
+                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": uri}],
             }
         )
     for m in _TAG.finditer(text):
@@ -149,7 +170,7 @@ def build_facets(text: str) -> list[dict[str, Any]]:
         if not tag or tag.isdigit() or compose.count_graphemes(tag) > 64:
             continue
         end = m.start(1) + len(tag)
-        if any(s <= start < e for s, e in urls):
+        if any(s <= start < e for s, e, _u in urls):
             continue
         facets.append(
             {
@@ -184,6 +205,8 @@ class BlueskyChannel(Channel):
     # -- rendering
     def render(self, article: Article) -> Post:
         fields = compose.template_fields(article)
+        shown = display_url(article.url)
+        fields["url"] = shown  # the link facet and the card carry the full URL
         text = compose.fit(self.template, fields, measure=compose.bluesky_measure, limit=TEXT_LIMIT)
         description = article.description or article.subtitle or ""
         clusters = compose.graphemes(description)
@@ -195,6 +218,7 @@ class BlueskyChannel(Channel):
             limit=TEXT_LIMIT,
             fields={
                 "card_uri": article.url,
+                "links": {shown: article.url},
                 "card_title": article.title,
                 "card_description": description,
                 "image": article.image,
@@ -205,7 +229,7 @@ class BlueskyChannel(Channel):
     async def send(self, post: Post, article: Article, key: str) -> Receipt:
         session = await self._current_session()
         record: dict[str, Any] = {"$type": COLLECTION, "text": post.text, "createdAt": _now()}
-        facets = build_facets(post.text)
+        facets = build_facets(post.text, post.fields.get("links"))
         if facets:
             record["facets"] = facets
         if self.opts.langs:
