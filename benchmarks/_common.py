@@ -169,13 +169,14 @@ def temp_project(
 @dataclass
 class Timed:
     seconds: float
+    cpu_seconds: float  # user + system time of the process
     max_rss_mb: float
     returncode: int
     output: str
 
 
 def run_timed(argv: Sequence[str], env: dict[str, str] | None = None) -> Timed:
-    """Run a process to the end; its own wall time and peak resident memory (os.wait4)."""
+    """Run a process to the end; its wall time, CPU time and peak resident memory (os.wait4)."""
     with tempfile.TemporaryFile() as out:
         t0 = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
@@ -184,7 +185,8 @@ def run_timed(argv: Sequence[str], env: dict[str, str] | None = None) -> Timed:
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         text = out.read().decode("utf-8", "replace")
-    return Timed(elapsed, usage.ru_maxrss / 1024, proc.returncode, text)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Timed(elapsed, cpu, usage.ru_maxrss / 1024, proc.returncode, text)
 
 
 def check(t: Timed, what: str) -> Timed:
