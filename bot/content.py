@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import errno
+import html
 import os
 import re
 import stat
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 from zoneinfo import ZoneInfo
+
+import nh3
 
 from bot import frontmatter
 from bot.dates import parse_datetime
@@ -391,7 +394,7 @@ class _Builder:
 
     def text(self, data: dict[str, Any], name: str, *, required: bool = False) -> str | None:
         value = data.get(name)
-        if value.__class__ is str and self.plain:  # the common case, already clean
+        if value.__class__ is str and self.plain and "<" not in value:  # the common case
             value = value.strip()
             if value:
                 return value
@@ -412,6 +415,15 @@ class _Builder:
             if not self.plain and XML_FORBIDDEN.search(value):
                 value = XML_FORBIDDEN.sub("", value)
                 self.add(self.line_of(name), "warning", name, "removed control characters")
+            if "<" in value and _HTML_TAG.search(value):
+                value = _plain_text(value)
+                self.add(
+                    self.line_of(name),
+                    "warning",
+                    name,
+                    "HTML tags removed: this field is plain text (feeds and posts show it "
+                    "as written)",
+                )
             value = value.strip()
         if not value:
             if required:
@@ -574,6 +586,19 @@ def _extra(data: dict[str, Any]) -> dict[str, str]:
 
 
 # --- the whole set ----------------------------------------------------------------------------
+
+
+_HTML_TAG = re.compile(
+    r"</?(?:a|abbr|b|big|blink|br|button|code|del|div|em|embed|font|form|h[1-6]|i|iframe|img|"
+    r"input|ins|link|mark|meta|object|p|q|s|script|small|span|strike|strong|style|sub|sup|svg|"
+    r"table|td|tr|u|video|audio|source|base)(?=[\s/>])[^>]*>",
+    re.IGNORECASE,
+)
+
+
+def _plain_text(value: str) -> str:
+    """Text without HTML tags (script and style content dropped), entities decoded."""
+    return " ".join(html.unescape(nh3.clean(value, tags=set())).split())
 
 
 def duplicate_slugs(articles: Iterable[Article], rules: ContentRules) -> list[Problem]:

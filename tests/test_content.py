@@ -171,18 +171,21 @@ def test_good_articles_read_all_their_fields(tmp_path: Path) -> None:
     assert not scheduled.is_published(datetime(2026, 1, 1, tzinfo=UTC))
 
 
-def test_html_in_fields_is_kept_as_literal_text_and_the_body_is_cleaned(tmp_path: Path) -> None:
+def test_html_in_fields_becomes_plain_text_and_the_body_is_cleaned(tmp_path: Path) -> None:
     rules = rules_for(copy_data("good", tmp_path))
     parsed, _ = read_all(rules)
-    article = parsed["html-in-fields.md"].article
+    result = parsed["html-in-fields.md"]
+    article = result.article
     assert article is not None
-    assert article.title == "<b>Bold</b> claims & <script>alert(1)</script> tags"
-    assert article.description == "Fish <em>&</em> chips"
+    assert article.title == "Bold claims & tags"
+    assert article.description == "Fish & chips"
+    assert [(p.field, p.line) for p in result.problems] == [("title", 2), ("description", 3)]
+    assert all("HTML tags removed" in p.message for p in result.problems)
     html = render_body(article, rules)
     assert "Hello" in html and "world" in html
     assert "<script" not in html and "onerror" not in html
     assert 'href="javascript' not in html  # the Markdown link stays visible as plain text
-    assert 'src="https://blog.example/articles/b-bold-b-claims' in html
+    assert 'src="https://blog.example/articles/bold-claims-tags/x.png"' in html
 
 
 def test_render_body_makes_relative_urls_absolute_and_rereads_the_file(tmp_path: Path) -> None:
