@@ -44,6 +44,15 @@ def test_check_names_every_broken_file_and_build_publishes_every_good_one(
     for name in ("rss.xml", "atom.xml", "feed.json"):
         text = (project.feeds / name).read_text()
         assert "SECRET OUTSIDE" not in text
-        for bad in ("<script", "&lt;script", "\\u003cscript", "onerror", "javascript:"):
+        for bad in (
+            "<script",
+            "&lt;script",
+            "\\u003cscript",
+            "onerror",
+            'href="javascript',
+            "href=&quot;javascript",
+            'href=\\"javascript',
+        ):
             assert bad not in text, (name, bad)
+        assert "alert(" not in text.replace("[click](javascript:alert(1))", "")
     assert (outside / "secret.md").read_text().startswith("---")  # untouched
