@@ -238,6 +238,10 @@ def _drop_tags(tags: str, keep: int) -> str:
     return " ".join(tags.split()[:keep])
 
 
+MIN_KEPT = 24  # graphemes: a description or subtitle shortened below this is left out
+_DROP_STUBS = frozenset({"description", "subtitle"})
+
+
 def fit(template: str, fields: Mapping[str, str], *, measure: Measure, limit: int) -> str:
     """The filled template, shortened to `measure(text) <= limit` (see the module docstring).
 
@@ -281,7 +285,9 @@ def fit(template: str, fields: Mapping[str, str], *, measure: Measure, limit: in
                 lo = mid
             else:
                 hi = mid
-        current[name] = shorten(lo)
+        if name in _DROP_STUBS and 0 < lo < MIN_KEPT:
+            lo = 0  # "Deep…" says nothing: leave the field out rather than keep a stub
+        current[name] = shorten(lo) if lo else ""
         return render_template(template, current)
     return render_template(template, current)
 

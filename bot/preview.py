@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import nh3
+
 from bot.channels.base import Channel
 from bot.models import Article
 
@@ -174,6 +176,37 @@ def _link(url: str, label: str) -> str:
     return f'<a href="{html.escape(href)}" rel="nofollow noopener">{html.escape(label)}</a>'
 
 
+_TELEGRAM_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+}
+
+
+def _post_html(row: PreviewRow) -> str:
+    """The post as the network shows it: Telegram's HTML parse mode rendered (only its own
+    tags, sanitised), Discord and Slack bold rendered, the rest as plain text."""
+    if row.type == "telegram":
+        return nh3.clean(
+            row.text,
+            tags=_TELEGRAM_TAGS,
+            attributes={"a": {"href"}},
+            url_schemes={"http", "https"},
+            link_rel="nofollow noopener",
+        )
+    return text_html(row.text, row.type in _MARKDOWN_TYPES)
+
+
 def text_html(text: str, markdown: bool = False) -> str:
     """Post text as HTML: escaped, links clickable, hashtags marked (line breaks kept by CSS).
 
@@ -245,7 +278,7 @@ def _card(row: PreviewRow, site_title: str) -> str:
         f"<span>{html.escape(row.channel)}</span></div>"
         f'<span class="net">{html.escape(shown)}</span>'
         "</div>"
-        f'<div class="text">{text_html(row.text, row.type in _MARKDOWN_TYPES)}</div>'
+        f'<div class="text">{_post_html(row)}</div>'
         f"{_link_card(row)}"
         f"{_meter(row)}"
         "</article>"

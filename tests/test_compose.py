@@ -221,7 +221,16 @@ def test_fit_drops_tags_then_shortens_subtitle_description_title_in_order() -> N
     shorter = fit(template, fields, measure=count_chars, limit=full - 20)
     assert "#" not in shorter
     assert "Description words here" in shorter and "Title words here" in shorter
-    assert "Subtitle…" in shorter or "Subtitle words…" in shorter
+    # a subtitle cut below MIN_KEPT graphemes ("Subtitle…") says nothing: it is left out
+    assert "Subtitle" not in shorter
+    long_sub = {**fields, "subtitle": "A subtitle long enough to be worth keeping in part"}
+    kept = fit(
+        template,
+        long_sub,
+        measure=count_chars,
+        limit=count_chars(render_template(template, long_sub)) - 25,
+    )
+    assert "\nA subtitle long enough to be worth…\n" in kept
     title_cut = fit(template, fields, measure=count_chars, limit=len("Title…\nhttps://x.org/p"))
     assert title_cut == "Title…\nhttps://x.org/p"
 
