@@ -20,6 +20,7 @@ from bot.library import rules_for
 from bot.store import Store, meta_table
 
 log = logging.getLogger("herald.build")
+FEED_FILES = ("rss.xml", "atom.xml", "feed.json")
 
 
 @dataclass
@@ -62,17 +63,12 @@ def build(
         if not mine:
             return BuildResult(locked=True)
         limit = cfg.settings.feeds.limit
-        newest = store.newest_articles(now, limit, exclude_paths=shadowed)
-        cache = store.cached_files()
-        key = _fingerprint(
-            cfg,
-            (
-                json.dumps([a.to_dict(), cache[a.path].mtime_ns if a.path in cache else 0])
-                for a in newest
-            ),
-        )
+        rows = store.newest_articles(now, limit, exclude_paths=shadowed)
+        newest = [a for a, _mtime in rows]
+        key = _fingerprint(cfg, (json.dumps([a.to_dict(), mtime]) for a, mtime in rows))
         out_dir = cfg.feeds_dir
-        if not force and _last_fingerprint(store) == key and (out_dir / "rss.xml").exists():
+        present = all((out_dir / name).exists() for name in FEED_FILES)
+        if not force and present and _last_fingerprint(store) == key:
             return BuildResult(entries=len(newest), skipped=True)
         rules = rules_for(cfg)
         entries = [(a, content.render_body(a, rules)) for a in newest]

@@ -84,7 +84,7 @@ class SourceFile:
     """One candidate article file found by the walk."""
 
     relpath: str
-    path: Path
+    path: str  # absolute; a str because building 100,000 Path objects costs a scan dearly
     size: int
     mtime_ns: int
 
@@ -168,7 +168,7 @@ def iter_sources(rules: ContentRules, problems: list[Problem]) -> Iterator[Sourc
                 except OSError as e:
                     problems.append(_problem(rules, relpath, 0, "error", "file", _os_reason(e)))
                     continue
-                found.append(SourceFile(relpath, Path(entry.path), st.st_size, st.st_mtime_ns))
+                found.append(SourceFile(relpath, entry.path, st.st_size, st.st_mtime_ns))
     found.sort(key=lambda s: s.relpath)
     yield from found
 
@@ -216,7 +216,7 @@ def _follow_link(
         )
         return
     if stat.S_ISREG(st.st_mode):
-        found.append(SourceFile(relpath, Path(entry.path), st.st_size, st.st_mtime_ns))
+        found.append(SourceFile(relpath, entry.path, st.st_size, st.st_mtime_ns))
 
 
 # --- reading one file ------------------------------------------------------------------------
@@ -241,7 +241,7 @@ class _Unreadable(Exception):
         self.line = line
 
 
-def _read_bytes(path: Path, root: Path, limit: int) -> bytes:
+def _read_bytes(path: str | Path, root: Path, limit: int) -> bytes:
     """The file's bytes, refusing a link swapped in since the walk to a place outside `root`,
     anything but a regular file, and files over `limit` bytes (checked before reading)."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
@@ -292,7 +292,7 @@ def _decode(data: bytes) -> str:
     return text
 
 
-def _read_text(path: Path, rules: ContentRules) -> str:
+def _read_text(path: str | Path, rules: ContentRules) -> str:
     return _decode(_read_bytes(path, rules.root, rules.max_file_size))
 
 

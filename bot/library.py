@@ -7,17 +7,23 @@ comes from the database, so a scan of unchanged content reads no article file.
 from __future__ import annotations
 
 import logging
+import multiprocessing as mp
+import os
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot import content
 from bot.config import Config
-from bot.models import Problem
+from bot.models import Article, Problem
 from bot.progress import Progress
 from bot.store import Store
 
 log = logging.getLogger("herald.scan")
 BATCH = 1000
+PARALLEL_FROM = 3000  # files to parse before it pays to start worker processes
 
 
 def rules_for(cfg: Config, display_base: Path | None = None) -> content.ContentRules:
@@ -55,6 +61,38 @@ class ScanResult:
         return sum(1 for p in self.problems if p.severity == "warning")
 
 
+Row = tuple[str, int, int, Article | None, tuple[Problem, ...]]
+
+
+def _parse_chunk(sources: list[content.SourceFile], rules: content.ContentRules) -> list[Row]:
+    out: list[Row] = []
+    for src in sources:
+        parsed = content.parse_source(src, rules)
+        out.append((src.relpath, src.size, src.mtime_ns, parsed.article, parsed.problems))
+    return out
+
+
+def _parse_batches(
+    stale: list[content.SourceFile], rules: content.ContentRules
+) -> Iterator[list[Row]]:
+    """Parsed rows in batches; a large cold scan uses every core (forked processes)."""
+    cores = min(os.cpu_count() or 1, 8)
+    chunks = [stale[i : i + BATCH] for i in range(0, len(stale), BATCH)]
+    # forking is safe only while this process has one thread (the CLI's build, check, run --once)
+    single = threading.active_count() == 1
+    if (
+        cores < 2
+        or len(stale) < PARALLEL_FROM
+        or not single
+        or "fork" not in mp.get_all_start_methods()
+    ):
+        for chunk in chunks:
+            yield _parse_chunk(chunk, rules)
+        return
+    with ProcessPoolExecutor(cores, mp_context=mp.get_context("fork")) as pool:
+        yield from pool.map(_parse_chunk, chunks, [rules] * len(chunks))
+
+
 def scan(cfg: Config, store: Store, now: float, *, progress: bool = True) -> ScanResult:
     """Bring the metadata cache up to date with the content folder; report every problem."""
     rules = rules_for(cfg)
@@ -68,24 +106,16 @@ def scan(cfg: Config, store: Store, now: float, *, progress: bool = True) -> Sca
     sources = list(content.iter_sources(rules, walk_problems))
     result.files = len(sources)
     cache = store.cached_files()
-    stale = [
-        s
-        for s in sources
-        if (c := cache.get(s.relpath)) is None or (c.size, c.mtime_ns) != (s.size, s.mtime_ns)
-    ]
+    stale = [s for s in sources if cache.get(s.relpath) != (s.size, s.mtime_ns)]
     present = {s.relpath for s in sources}
     removed = [p for p in cache if p not in present]
     if removed:
         store.forget_files(removed)
         result.removed = len(removed)
     with Progress("reading articles", len(stale)) as bar:
-        for i in range(0, len(stale), BATCH):
-            batch = []
-            for src in stale[i : i + BATCH]:
-                parsed = content.parse_source(src, rules)
-                batch.append((src.relpath, src.size, src.mtime_ns, parsed.article, parsed.problems))
-                bar.advance()
+        for batch in _parse_batches(stale, rules):
             store.save_parsed(batch, now)
+            bar.advance(len(batch))
     result.parsed = len(stale)
     if result.changed:
         log.info("scan: %d files, %d read, %d removed", result.files, result.parsed, result.removed)

@@ -121,12 +121,6 @@ def worker_identity() -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class CachedFile:
-    size: int
-    mtime_ns: int
-
-
-@dataclass(frozen=True, slots=True)
 class Delivery:
     """One row of the sent-log."""
 
@@ -302,10 +296,11 @@ class Store:
         return sqlite_insert(table)
 
     # ------------------------------------------------------------------ metadata cache
-    def cached_files(self) -> dict[str, CachedFile]:
+    def cached_files(self) -> dict[str, tuple[int, int]]:
+        """path -> (size, mtime_ns) of every file in the metadata cache."""
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(articles.c.path, articles.c.size, articles.c.mtime_ns))
-            return {r[0]: CachedFile(r[1], r[2]) for r in rows}
+            return {path: (size, mtime) for path, size, mtime in rows.tuples()}
 
     def save_parsed(
         self,
@@ -392,11 +387,12 @@ class Store:
 
     def newest_articles(
         self, now: float, limit: int, exclude_paths: Iterable[str] = ()
-    ) -> list[Article]:
-        """Published articles, newest first (ties by id), at most `limit`."""
-        exclude = list(exclude_paths)
+    ) -> list[tuple[Article, int]]:
+        """Published articles, newest first (ties by id), at most `limit`, each with its
+        file's modification time (a body edit changes it, not the article's fields)."""
+        exclude = set(exclude_paths)
         q = (
-            sa.select(articles.c.data)
+            sa.select(articles.c.data, articles.c.path, articles.c.mtime_ns)
             .where(articles.c.data.is_not(None))
             .where(sa.not_(articles.c.draft))
             .where(articles.c.published <= now)
@@ -404,9 +400,10 @@ class Store:
             .limit(limit + len(exclude))
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(q.add_columns(articles.c.path))
             out = [
-                Article.from_dict(json.loads(data)) for data, path in rows if path not in exclude
+                (Article.from_dict(json.loads(data)), mtime_ns)
+                for data, path, mtime_ns in conn.execute(q)
+                if path not in exclude
             ]
         return out[:limit]
 
