@@ -117,3 +117,54 @@ def test_json_logs_carry_delivery_fields(project: Project, fmt: str) -> None:
         sent = [e for e in events if e.get("outcome") == "sent"]
         assert sent and sent[0]["article"] == "j" and sent[0]["channel"] == "hook"
         assert sent[0]["attempt"] == 1
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_http_endpoint_and_websub_through_the_running_worker(project: Project) -> None:
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests.fakes.websub import FakeHub
+
+    with WebhookReceiver() as hook, FakeHub() as hub:
+        port = free_port()
+        hook_config(
+            project,
+            hook,
+            server={"host": "127.0.0.1", "port": port},
+            feeds={"websub_hub": hub.url + "/"},
+        )
+        project.article("one.md", "First", ago(seconds=30), id="one")
+        with worker(project):
+            base = f"http://127.0.0.1:{port}"
+            assert hook.wait_for(lambda: "one" in hook.posts_by_article, timeout=20)
+            assert hub.wait_for(lambda: len(hub.published) >= 2, timeout=10)
+            with httpx.Client(base_url=base, timeout=10) as client:
+                assert client.get("/healthz").status_code == 200
+                assert client.get("/readyz").status_code == 200
+                metrics = client.get("/metrics").text
+                families = {f.name: f for f in text_string_to_metric_families(metrics)}
+                sent = [
+                    s
+                    for s in families["herald_deliveries"].samples
+                    if s.labels == {"channel": "hook", "status": "sent"}
+                ]
+                assert sent and sent[0].value == 1
+                rss = client.get("/feeds/rss.xml")
+                assert rss.status_code == 200 and "First" in rss.text
+                again = client.get("/feeds/rss.xml", headers={"If-None-Match": rss.headers["etag"]})
+                assert again.status_code == 304
+                page = client.get("/status")
+                assert page.status_code == 200 and "one" in page.text
+            before = len(hub.published)
+            project.article("two.md", "Second", ago(seconds=1), id="two")
+            assert hook.wait_for(lambda: "two" in hook.posts_by_article, timeout=10)
+            assert hub.wait_for(lambda: len(hub.published) > before, timeout=10)
+        assert all(t.startswith("https://blog.example.org/feeds/") for t in hub.published)
