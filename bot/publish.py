@@ -38,6 +38,7 @@ from bot.store import Delivery, Store, text_hash
 log = logging.getLogger("herald.publish")
 S = DeliveryStatus
 
+PLAN_PAGE = 2000  # unrecorded articles read at a time when planning
 INLINE_WAIT_CAP = 30.0  # longest server-asked wait served in-process; longer ones are scheduled
 BACKOFF = (30, 120, 600, 1800, 3600, 7200, 14400)  # seconds between scheduled retries
 STALE_AFTER = 60.0  # seconds without a heartbeat after which a worker's claims are dead
@@ -151,37 +152,51 @@ class Publisher:
         now = self.clock() if now is None else now
         result = PassResult()
         states = self.log.ensure_channels(list(self.channels), now)
-        catch_up = self.settings.catch_up.total_seconds()
-        max_age = self.settings.max_age.total_seconds()
         for name, (cc, _ch) in self.channels.items():
             first_seen = states[name].first_seen
-            rows = []
-            for article, file_seen in self.log.unrecorded(name, now):
-                published = article.published.timestamp()
-                # baseline: the article was there when the channel was first seen
-                if file_seen <= first_seen and published < first_seen - catch_up:
-                    status, reason = S.SKIPPED, "baseline"
-                elif published < now - max_age:
-                    status, reason = S.SKIPPED, "too old"
-                elif not cc.accepts(article.tags):
-                    status, reason = S.SKIPPED, "filtered"
-                elif (other := self._url_taken(name, article)) is not None:
-                    status, reason = S.SKIPPED, "duplicate"
-                    log.info(
-                        "%s: %s has the URL of %s, already recorded; not posting it again",
-                        name,
-                        article.id,
-                        other,
-                    )
-                else:
-                    status, reason = S.SCHEDULED, None
-                rows.append(SentLog.new_row(article, name, status, now, reason))
-                if status == S.SCHEDULED:
-                    log.info("due: %s on %s", article.id, name)
-            inserted = self.log.record(rows)
-            result.planned += inserted
-            result.skipped += sum(1 for r in rows if r["status"] == S.SKIPPED)
+            while True:  # in pages, so a first start on a huge folder stays within memory
+                page = self.log.unrecorded(name, now, PLAN_PAGE)
+                rows = [
+                    self._decide(name, cc, article, file_seen, first_seen, now)
+                    for article, file_seen in page
+                ]
+                result.planned += self.log.record(rows)
+                result.skipped += sum(1 for r in rows if r["status"] == S.SKIPPED)
+                if len(page) < PLAN_PAGE:
+                    break
         return result
+
+    def _decide(
+        self,
+        name: str,
+        cc: ChannelConfig,
+        article: Article,
+        file_seen: float,
+        first_seen: float,
+        now: float,
+    ) -> dict[str, object]:
+        """The new sent-log row for an unrecorded (article, channel) pair."""
+        published = article.published.timestamp()
+        catch_up = self.settings.catch_up.total_seconds()
+        # baseline: the article was there when the channel was first seen
+        if file_seen <= first_seen and published < first_seen - catch_up:
+            status, reason = S.SKIPPED, "baseline"
+        elif published < now - self.settings.max_age.total_seconds():
+            status, reason = S.SKIPPED, "too old"
+        elif not cc.accepts(article.tags):
+            status, reason = S.SKIPPED, "filtered"
+        elif (other := self._url_taken(name, article)) is not None:
+            status, reason = S.SKIPPED, "duplicate"
+            log.info(
+                "%s: %s has the URL of %s, already recorded; not posting it again",
+                name,
+                article.id,
+                other,
+            )
+        else:
+            status, reason = S.SCHEDULED, None
+            log.info("due: %s on %s", article.id, name)
+        return SentLog.new_row(article, name, status, now, reason)
 
     def _url_taken(self, channel: str, article: Article) -> str | None:
         """A renamed file without a front matter id gets a new id; same URL, same article."""
