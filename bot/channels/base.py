@@ -12,13 +12,14 @@ Mastodon Idempotency-Key, a Bluesky record key and a webhook-id alike.
 from __future__ import annotations
 
 import enum
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from bot.models import Article, Post, Receipt
 
@@ -29,6 +30,19 @@ class Recovery(enum.StrEnum):
     IDEMPOTENT = "idempotent"  # re-send: the network de-duplicates by our key
     LOOKUP = "lookup"  # ask the network (find_existing) before re-sending
     NONE = "none"  # cannot know: mark `unknown`, re-send only on `retry --force`
+
+
+_HTTP_URL = re.compile(r"^https?://[^/\s]+")
+
+
+def absolute_http_url(value: str) -> str:
+    """An option that must be an absolute http(s) URL, without a trailing slash."""
+    if not _HTTP_URL.match(value):
+        raise ValueError("must be an absolute http(s) URL such as https://api.example.com")
+    return value.rstrip("/")
+
+
+HttpUrl = Annotated[str, AfterValidator(absolute_http_url)]
 
 
 class ChannelOptions(BaseModel):

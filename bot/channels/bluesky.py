@@ -25,7 +25,7 @@ import regex
 from pydantic import Field, SecretStr, field_validator
 
 from bot import compose
-from bot.channels.base import Channel, ChannelContext, ChannelOptions, Recovery
+from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
 from bot.errors import AlreadyDone, AuthError, DeliveryError, PermanentError
 from bot.http import raise_for_status, request
 from bot.images import shrink_image
@@ -58,18 +58,11 @@ _AUTH_ERRORS = frozenset(
 class BlueskyOptions(ChannelOptions):
     """channels.yaml keys of a `type: bluesky` channel."""
 
-    base_url: str = "https://bsky.social"  # the account's PDS (bsky.social proxies to it)
+    base_url: HttpUrl = "https://bsky.social"  # the account's PDS (bsky.social proxies to it)
     handle: str = Field(min_length=3)
     app_password: SecretStr
     image: bool = True
     langs: tuple[str, ...] | None = Field(default=None, max_length=3)
-
-    @field_validator("base_url")
-    @classmethod
-    def _base_url(cls, v: str) -> str:
-        if not v.startswith(("https://", "http://")) or len(v.split("://", 1)[1]) == 0:
-            raise ValueError("must be the PDS's absolute URL, e.g. https://bsky.social")
-        return v.rstrip("/")
 
     @field_validator("handle")
     @classmethod

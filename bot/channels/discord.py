@@ -11,7 +11,7 @@ import httpx
 from pydantic import Field, SecretStr, field_validator
 
 from bot import compose
-from bot.channels.base import Channel, ChannelContext, ChannelOptions, Recovery
+from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
 from bot.errors import AuthError, DeliveryError, PermanentError, RateLimited
 from bot.http import error_text, raise_for_status, request, retry_at_from_headers
 from bot.models import Article, Post, Receipt
@@ -35,9 +35,9 @@ class DiscordOptions(ChannelOptions):
     """channels.yaml keys of a Discord channel."""
 
     url: SecretStr
-    base_url: str | None = None  # replaces scheme and host of `url` (an emulator); None: as is
+    base_url: HttpUrl | None = None  # replaces scheme and host of `url` (an emulator); None: as is
     username: str | None = Field(default=None, min_length=1, max_length=80)
-    avatar_url: str | None = None
+    avatar_url: HttpUrl | None = None
 
     @field_validator("url")
     @classmethod
@@ -51,13 +51,6 @@ class DiscordOptions(ChannelOptions):
             raise ValueError(
                 "is not a Discord webhook URL: expected https://discord.com/api/webhooks/ID/TOKEN"
             )
-        return v
-
-    @field_validator("base_url", "avatar_url")
-    @classmethod
-    def _http_url(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^https?://[^/\s]+", v):
-            raise ValueError("must be an absolute http(s) URL")
         return v
 
 

@@ -27,7 +27,7 @@ import httpx
 from pydantic import SecretStr, field_validator
 
 from bot import compose
-from bot.channels.base import Channel, ChannelContext, ChannelOptions, Recovery
+from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
 from bot.errors import AlreadyDone, DeliveryError, PermanentError, RateLimited
 from bot.http import raise_for_status, request, retry_at_from_headers
 from bot.models import Article, Post, Receipt
@@ -45,7 +45,7 @@ _POST_URN = re.compile(r"urn:li:(?:share|ugcPost|activity):[0-9]+")
 class LinkedInOptions(ChannelOptions):
     """channels.yaml keys of a `linkedin` channel."""
 
-    base_url: str = "https://api.linkedin.com"
+    base_url: HttpUrl = "https://api.linkedin.com"
     token: SecretStr
     author: str
     version: str = "202510"
@@ -68,13 +68,6 @@ class LinkedInOptions(ChannelOptions):
         if not _VERSION.match(v):
             raise ValueError("must be a LinkedIn-Version in YYYYMM form, such as 202510")
         return v
-
-    @field_validator("base_url")
-    @classmethod
-    def _base_url(cls, v: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", v):
-            raise ValueError("must be an absolute http(s) URL such as https://api.linkedin.com")
-        return v.rstrip("/")
 
 
 def escape_little(text: str) -> str:

@@ -17,7 +17,7 @@ import httpx
 from pydantic import Field, SecretStr, field_validator
 
 from bot import compose
-from bot.channels.base import Channel, ChannelContext, ChannelOptions, Image, Recovery
+from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Image, Recovery
 from bot.errors import DeliveryError, PermanentError, TransientError
 from bot.http import raise_for_status, request
 from bot.models import Article, Post, Receipt
@@ -30,7 +30,7 @@ ALT_TEXT_LIMIT = 1500
 class MastodonOptions(ChannelOptions):
     """channels.yaml keys of a `type: mastodon` channel."""
 
-    base_url: str  # the instance, e.g. https://mastodon.social: there is no universal default
+    base_url: HttpUrl  # the instance, e.g. https://mastodon.social: there is no universal default
     token: SecretStr
     visibility: Literal["public", "unlisted", "private", "direct"] = "public"
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
@@ -38,13 +38,6 @@ class MastodonOptions(ChannelOptions):
     image: bool = True
     image_alt: str = "{title}"
     media_wait: float = Field(default=30.0, ge=0, le=600)  # seconds to wait for media processing
-
-    @field_validator("base_url")
-    @classmethod
-    def _base_url(cls, v: str) -> str:
-        if not v.startswith(("https://", "http://")) or len(v.split("://", 1)[1]) == 0:
-            raise ValueError("must be the instance's absolute URL, e.g. https://mastodon.social")
-        return v.rstrip("/")
 
     @field_validator("image_alt")
     @classmethod

@@ -11,7 +11,7 @@ import httpx
 from pydantic import SecretStr, field_validator
 
 from bot import compose
-from bot.channels.base import Channel, ChannelContext, ChannelOptions, Recovery
+from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
 from bot.errors import AuthError, DeliveryError, PermanentError, TransientError
 from bot.http import error_text, raise_for_status, request
 from bot.models import Article, Post, Receipt
@@ -36,7 +36,7 @@ class SlackOptions(ChannelOptions):
     """channels.yaml keys of a Slack channel."""
 
     url: SecretStr
-    base_url: str | None = None  # replaces scheme and host of `url` (an emulator); None: as is
+    base_url: HttpUrl | None = None  # replaces scheme and host of `url` (an emulator); None: as is
 
     @field_validator("url")
     @classmethod
@@ -47,13 +47,6 @@ class SlackOptions(ChannelOptions):
                 "must be a Slack incoming webhook URL such as "
                 "https://hooks.slack.com/services/T000/B000/XXXX"
             )
-        return v
-
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^https?://[^/\s]+", v):
-            raise ValueError("must be an absolute http(s) URL")
         return v
 
 

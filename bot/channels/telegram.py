@@ -11,7 +11,7 @@ import httpx
 from pydantic import SecretStr, field_validator
 
 from bot import compose
-from bot.channels.base import Channel, ChannelContext, ChannelOptions, Recovery
+from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
 from bot.errors import AuthError, DeliveryError, PermanentError, RateLimited, TransientError
 from bot.http import error_text, request, retry_at_from_headers
 from bot.models import Article, Post, Receipt
@@ -36,18 +36,11 @@ _PHOTO_PROBLEMS = ("http url", "file identifier", "web page content", "image_pro
 class TelegramOptions(ChannelOptions):
     """channels.yaml keys of a Telegram channel."""
 
-    base_url: str = "https://api.telegram.org"
+    base_url: HttpUrl = "https://api.telegram.org"
     token: SecretStr
     chat_id: int | str
     parse_mode: str = "HTML"
     disable_notification: bool = False
-
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, v: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", v):
-            raise ValueError("must be an absolute http(s) URL such as https://api.telegram.org")
-        return v.rstrip("/")
 
     @field_validator("token")
     @classmethod

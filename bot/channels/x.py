@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn, cast
 
 import httpx
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import SecretStr, model_validator
 
 from bot import compose
-from bot.channels.base import Channel, ChannelContext, ChannelOptions, Recovery
+from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
 from bot.errors import AlreadyDone, AuthError, DeliveryError, PermanentError, RateLimited
 from bot.http import raise_for_status, request, retry_at_from_headers
 from bot.models import Article, Post, Receipt
@@ -43,16 +43,10 @@ _RESET_PAIRS = (
 )
 
 
-def _absolute(v: str) -> str:
-    if not re.match(r"^https?://[^/\s]+", v):
-        raise ValueError("must be an absolute http(s) URL such as https://api.x.com")
-    return v.rstrip("/")
-
-
 class XOptions(ChannelOptions):
     """channels.yaml keys of an `x` channel: one complete set of credentials."""
 
-    base_url: str = "https://api.x.com"
+    base_url: HttpUrl = "https://api.x.com"
     bearer_token: SecretStr | None = None
     api_key: SecretStr | None = None
     api_secret: SecretStr | None = None
@@ -60,17 +54,7 @@ class XOptions(ChannelOptions):
     access_token_secret: SecretStr | None = None
     image: bool = True
     # default: {base_url}/2/media/upload, i.e. https://api.x.com/2/media/upload
-    upload_url: str | None = None
-
-    @field_validator("base_url")
-    @classmethod
-    def _base_url(cls, v: str) -> str:
-        return _absolute(v)
-
-    @field_validator("upload_url")
-    @classmethod
-    def _upload_url(cls, v: str | None) -> str | None:
-        return None if v is None else _absolute(v)
+    upload_url: HttpUrl | None = None
 
     @model_validator(mode="after")
     def _one_credential_set(self) -> XOptions:
