@@ -300,7 +300,7 @@ class Store:
         """path -> (size, mtime_ns) of every file in the metadata cache."""
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(articles.c.path, articles.c.size, articles.c.mtime_ns))
-            return {path: (size, mtime) for path, size, mtime in rows.tuples()}
+            return {path: (size, mtime) for path, size, mtime in rows}
 
     def save_parsed(
         self,
