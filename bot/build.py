@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from bot import __version__, content, feeds
 from bot.config import Config
 from bot.library import rules_for
-from bot.store import Store, meta_table
+from bot.models import Article
+from bot.store import NewestRow, Store, meta_table
 
 log = logging.getLogger("herald.build")
 FEED_FILES = ("rss.xml", "atom.xml", "feed.json")
@@ -64,14 +65,13 @@ def build(
             return BuildResult(locked=True)
         limit = cfg.settings.feeds.limit
         rows = store.newest_articles(now, limit, exclude_paths=shadowed)
-        newest = [a for a, _mtime in rows]
-        key = _fingerprint(cfg, (json.dumps([a.to_dict(), mtime]) for a, mtime in rows))
+        key = _fingerprint(cfg, (json.dumps([r.article.to_dict(), r.mtime_ns]) for r in rows))
         out_dir = cfg.feeds_dir
         present = all((out_dir / name).exists() for name in FEED_FILES)
         if not force and present and _last_fingerprint(store) == key:
-            return BuildResult(entries=len(newest), skipped=True)
-        rules = rules_for(cfg)
-        entries = [(a, content.render_body(a, rules)) for a in newest]
+            return BuildResult(entries=len(rows), skipped=True)
+        entries, fresh = _bodies(cfg, rows)
+        store.save_rendered(fresh)
         files = feeds.render_feeds(entries, feed_meta(cfg), per_tag=cfg.settings.feeds.per_tag)
         out_dir.mkdir(parents=True, exist_ok=True)
         written = feeds.write_if_changed(out_dir, files)
@@ -79,6 +79,23 @@ def build(
         if written:
             log.info("feeds: wrote %s (%d articles)", ", ".join(written), len(entries))
         return BuildResult(entries=len(entries), written=written)
+
+
+def _bodies(cfg: Config, rows: list[NewestRow]) -> tuple[list[tuple[Article, str]], dict[str, str]]:
+    """Each entry with its rendered body: from the cache when the file and the article's URL
+    are unchanged, else rendered now (and returned in the second value, to be cached)."""
+    rules = rules_for(cfg)
+    entries: list[tuple[Article, str]] = []
+    fresh: dict[str, str] = {}
+    for row in rows:
+        cached = json.loads(row.rendered) if row.rendered else None
+        if cached and cached.get("url") == row.article.url:
+            body = str(cached["html"])
+        else:
+            body = content.render_body(row.article, rules)
+            fresh[row.path] = json.dumps({"url": row.article.url, "html": body})
+        entries.append((row.article, body))
+    return entries, fresh
 
 
 def _last_fingerprint(store: Store) -> str | None:

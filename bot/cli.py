@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import os
@@ -11,11 +10,16 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot import __version__, config, library, logs
-from bot.config import Config
+from bot import __version__, logs
 from bot.errors import ConfigError, HeraldError, StoreError
-from bot.store import SingleWorkerLock, Store, worker_identity
+
+# heavy modules (pydantic, SQLAlchemy, the content reader) load when a command needs them
+if TYPE_CHECKING:
+    from bot import library
+    from bot.config import Config
+    from bot.store import Store
 
 log = logging.getLogger("herald")
 
@@ -87,6 +91,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logs.setup(args.log_format, logging.WARNING if args.quiet else logging.INFO)
+    # Herald uses no pydantic plugins; looking for them scans every installed package (~0.1 s)
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    from bot import config
+
     try:
         cfg = config.load(
             config.config_path(args.config), need_secrets=args.command in POSTING_COMMANDS
@@ -111,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def open_store(cfg: Config) -> Store:
+    from bot.store import Store
+
     return Store(cfg.database_url)
 
 
@@ -128,6 +138,8 @@ def _summary(result: library.ScanResult) -> str:
 
 
 def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
+    from bot import library
+
     store = open_store(cfg)
     try:
         result = library.scan(cfg, store, time.time())
@@ -139,6 +151,7 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_build(cfg: Config, args: argparse.Namespace) -> int:
+    from bot import library
     from bot.build import build
 
     store = open_store(cfg)
@@ -163,7 +176,10 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
         from bot.worker import run_worker
 
         return run_worker(cfg)
+    import asyncio
+
     from bot.passes import run_pass
+    from bot.store import SingleWorkerLock, worker_identity
 
     store = open_store(cfg)
     lock = SingleWorkerLock(store.sqlite_path) if store.sqlite_path else None
@@ -221,7 +237,11 @@ def cmd_retry(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_send(cfg: Config, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot import library
     from bot.publish import Publisher
+    from bot.store import worker_identity
 
     store = open_store(cfg)
 

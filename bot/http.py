@@ -33,7 +33,7 @@ def make_client(timeout: httpx.Timeout = DEFAULT_TIMEOUT, **kwargs: Any) -> http
         timeout=timeout,
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
         **kwargs,
     )
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import nh3
-from markdown_it import MarkdownIt
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 _URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
 _LINK_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -23,6 +26,8 @@ XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff
 
 @cache
 def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt  # only builds that render bodies pay for the import
+
     return MarkdownIt("commonmark").enable("table")
 
 

@@ -114,6 +114,7 @@ class Publisher:
         self.stopping = False
         self._semaphore = asyncio.Semaphore(self.settings.concurrency)
         self._hold: dict[str, float] = {}  # channel -> do not send before (rate limit)
+        self._paused: dict[str, float] = {}  # channel -> paused until (repeated failures)
         self._stop_event = asyncio.Event()
 
     def stop(self) -> None:
@@ -275,32 +276,33 @@ class Publisher:
         return result
 
     # ------------------------------------------------------------------ sending
-    def _ready_channels(self, now: float) -> list[str]:
-        states = self.log.channel_states()
-        ready = []
-        for name in self.channels:
-            st = states.get(name)
-            if st and st.paused_until and st.paused_until > now:
-                continue
-            if self._hold.get(name, 0) > now:
-                continue
-            ready.append(name)
-        return ready
+    def _ready(self, name: str, now: float) -> bool:
+        """Not paused after repeated failures, not waiting out a rate limit."""
+        return self._paused.get(name, 0) <= now and self._hold.get(name, 0) <= now
 
     async def deliver_due(self) -> PassResult:
-        """Claim and send everything due now, concurrently; return when nothing is due."""
+        """Claim and send everything due now, concurrently; return when nothing is due.
+
+        A delivery is claimed only when a slot is free to send it at once, so a crash never
+        leaves a claimed-but-unsent delivery that would then be reported `unknown`.
+        """
         result = PassResult()
         per_channel = max(1, self.settings.concurrency)
         running: dict[asyncio.Task[PassResult], str] = {}
         load: dict[str, int] = dict.fromkeys(self.channels, 0)
+        drained: set[str] = set()  # channels with nothing more due in this pass
+        self._paused = {n: st.paused_until or 0.0 for n, st in self.log.channel_states().items()}
         while True:
             if not self.stopping:
                 now = self.clock()
-                for name in self._ready_channels(now):
+                for name in self.channels:
                     spare = per_channel - load[name]
-                    if spare <= 0:
+                    if spare <= 0 or name in drained or not self._ready(name, now):
                         continue
-                    for d in self.log.claim_due(now, [name], spare):
+                    claimed = self.log.claim_due(now, [name], spare)
+                    if len(claimed) < spare:
+                        drained.add(name)
+                    for d in claimed:
                         task = asyncio.create_task(self._deliver(d))
                         running[task] = name
                         load[name] += 1
@@ -308,8 +310,12 @@ class Publisher:
                 break
             done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
-                load[running.pop(task)] -= 1
-                result.merge(task.result())
+                name = running.pop(task)
+                load[name] -= 1
+                outcome = task.result()
+                if outcome.retrying:  # a retry may fall due within this pass
+                    drained.discard(name)
+                result.merge(outcome)
         return result
 
     async def send_now(self, article_id: str, channel: str | None = None) -> PassResult:
@@ -370,8 +376,8 @@ class Publisher:
         except DeliveryError as e:
             return self._record_failure(d, cc, e, max(attempts, 1))
         now = self.clock()
+        # one transaction: the delivery is sent and the channel counts as healthy
         self.log.mark_sent(d, now, receipt.post_id or None, receipt.url, text_hash(post.text), note)
-        self.log.channel_success(d.channel, now)
         log.info(
             "sent %s to %s (attempt %d)%s",
             d.article_id,
@@ -491,6 +497,7 @@ class Publisher:
             self.settings.pause_for.total_seconds(),
             reason,
         ):
+            self._paused[d.channel] = now + self.settings.pause_for.total_seconds()
             log.warning(
                 "channel %s paused for %s after %d failures in a row: %s",
                 d.channel,

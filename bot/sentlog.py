@@ -289,8 +289,11 @@ class SentLog:
         return Delivery.from_row(row) if row else None
 
     # ------------------------------------------------------------------ outcomes
-    def _finish(self, d: Delivery, now: float, **values: Any) -> bool:
-        """Update a delivery this worker holds; False if it lost the claim meanwhile."""
+    def _finish(
+        self, d: Delivery, now: float, also: sa.Executable | None = None, **values: Any
+    ) -> bool:
+        """Update a delivery this worker holds (and run `also` in the same transaction);
+        False if it lost the claim meanwhile."""
         stmt = (
             deliveries.update()
             .where(deliveries.c.id == d.id)
@@ -299,7 +302,10 @@ class SentLog:
             .values(updated_at=now, claimed_by=None, claimed_at=None, **values)
         )
         with self.engine.begin() as conn:
-            return bool(conn.execute(stmt).rowcount)
+            held = bool(conn.execute(stmt).rowcount)
+            if also is not None:
+                conn.execute(also)
+            return held
 
     def mark_sent(
         self,
@@ -310,9 +316,17 @@ class SentLog:
         text_hash: str,
         note: str | None = None,
     ) -> bool:
+        channel_ok = (
+            channels.update()
+            .where(channels.c.name == d.channel)
+            .values(
+                consecutive_failures=0, paused_until=None, pause_reason=None, last_success_at=now
+            )
+        )
         return self._finish(
             d,
             now,
+            also=channel_ok,
             status=str(S.SENT),
             post_id=post_id,
             post_url=post_url,

@@ -27,7 +27,7 @@ from bot.models import Article, DeliveryStatus, Problem
 
 log = logging.getLogger("herald.store")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 metadata = sa.MetaData()
 
 meta_table = sa.Table(
@@ -50,6 +50,8 @@ articles = sa.Table(
     sa.Column("first_seen", sa.Float, nullable=False),
     sa.Column("data", sa.Text),  # Article JSON, NULL when the file has errors
     sa.Column("problems", sa.Text),  # JSON list of problems, NULL when none
+    # the body rendered for the feeds, as JSON {"url": ..., "html": ...}; NULL until needed
+    sa.Column("rendered", sa.Text),
     sa.Index("ix_articles_published", "published"),
     sa.Index("ix_articles_article_id", "article_id"),
 )
@@ -118,6 +120,14 @@ def normalise_url(url: str) -> str:
 
 def worker_identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
+
+
+@dataclass(frozen=True, slots=True)
+class NewestRow:
+    article: Article
+    path: str
+    mtime_ns: int
+    rendered: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +275,10 @@ class Store:
                     f"the database schema is version {version}, newer than this Herald "
                     f"({SCHEMA_VERSION}); upgrade Herald"
                 )
-            for v in range(version + 1, SCHEMA_VERSION + 1):
+            if version == 0:  # a new database gets the current schema at once
+                metadata.create_all(conn)
+                log.info("database created (schema version %d)", SCHEMA_VERSION)
+            for v in range(version + 1, SCHEMA_VERSION + 1) if version else ():
                 MIGRATIONS[v](conn)
                 log.info("database schema upgraded to version %d", v)
             if version < SCHEMA_VERSION:
@@ -326,6 +339,7 @@ class Store:
                     "problems": json.dumps([p.to_dict() for p in problems], ensure_ascii=False)
                     if problems
                     else None,
+                    "rendered": None,
                 }
             )
         stmt = self._insert_ignore(articles)
@@ -342,6 +356,7 @@ class Store:
                     "draft",
                     "data",
                     "problems",
+                    "rendered",
                 )
             },
         )
@@ -387,12 +402,12 @@ class Store:
 
     def newest_articles(
         self, now: float, limit: int, exclude_paths: Iterable[str] = ()
-    ) -> list[tuple[Article, int]]:
-        """Published articles, newest first (ties by id), at most `limit`, each with its
-        file's modification time (a body edit changes it, not the article's fields)."""
+    ) -> list[NewestRow]:
+        """Published articles, newest first (ties by id), at most `limit`, each with its file's
+        path and modification time and its cached rendered body (JSON) if there is one."""
         exclude = set(exclude_paths)
         q = (
-            sa.select(articles.c.data, articles.c.path, articles.c.mtime_ns)
+            sa.select(articles.c.data, articles.c.path, articles.c.mtime_ns, articles.c.rendered)
             .where(articles.c.data.is_not(None))
             .where(sa.not_(articles.c.draft))
             .where(articles.c.published <= now)
@@ -401,11 +416,23 @@ class Store:
         )
         with self.engine.connect() as conn:
             out = [
-                (Article.from_dict(json.loads(data)), mtime_ns)
-                for data, path, mtime_ns in conn.execute(q)
+                NewestRow(Article.from_dict(json.loads(data)), path, mtime_ns, rendered)
+                for data, path, mtime_ns, rendered in conn.execute(q)
                 if path not in exclude
             ]
         return out[:limit]
+
+    def save_rendered(self, rendered: dict[str, str]) -> None:
+        """Keep rendered bodies (path -> JSON) for the next build."""
+        if not rendered:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                articles.update()
+                .where(articles.c.path == sa.bindparam("p"))
+                .values(rendered=sa.bindparam("r")),
+                [{"p": p, "r": r} for p, r in rendered.items()],
+            )
 
     def article(self, article_id: str) -> Article | None:
         with self.engine.connect() as conn:
@@ -469,11 +496,13 @@ class Store:
                     conn.commit()
 
 
-def _migrate_1(conn: Connection) -> None:
-    metadata.create_all(conn, tables=[articles, deliveries, channels, workers])
+def _migrate_2(conn: Connection) -> None:
+    """Version 2: the articles cache keeps the body as rendered for the feeds."""
+    conn.execute(sa.text("ALTER TABLE articles ADD COLUMN rendered TEXT"))
 
 
-MIGRATIONS = {1: _migrate_1}
+# version -> the step that upgrades a database from the version before it
+MIGRATIONS = {2: _migrate_2}
 
 
 def text_hash(text: str) -> str:

@@ -16,12 +16,14 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
-import httpx
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from bot.models import Article, Post, Receipt
+
+if TYPE_CHECKING:  # the client is the engine's; loading a config needs no HTTP stack
+    import httpx
 
 
 class Recovery(enum.StrEnum):

@@ -98,6 +98,7 @@ class FakeService:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # else kept-alive answers wait ~40 ms for an ACK
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
