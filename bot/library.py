@@ -14,12 +14,13 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot import content
 from bot.config import Config
-from bot.models import Article, Problem
+from bot.models import Problem
 from bot.progress import Progress
-from bot.store import Store
+from bot.store import Store, cache_row
 
 log = logging.getLogger("herald.scan")
 BATCH = 1000
@@ -61,19 +62,24 @@ class ScanResult:
         return sum(1 for p in self.problems if p.severity == "warning")
 
 
-Row = tuple[str, int, int, Article | None, tuple[Problem, ...]]
+Row = dict[str, Any]
 
 
-def _parse_chunk(sources: list[content.SourceFile], rules: content.ContentRules) -> list[Row]:
+def _parse_chunk(
+    sources: list[content.SourceFile], rules: content.ContentRules, now: float
+) -> list[Row]:
+    """Parse files into cache rows, serialised here so parallel workers share that cost."""
     out: list[Row] = []
     for src in sources:
         parsed = content.parse_source(src, rules)
-        out.append((src.relpath, src.size, src.mtime_ns, parsed.article, parsed.problems))
+        out.append(
+            cache_row(src.relpath, src.size, src.mtime_ns, parsed.article, parsed.problems, now)
+        )
     return out
 
 
 def _parse_batches(
-    stale: list[content.SourceFile], rules: content.ContentRules
+    stale: list[content.SourceFile], rules: content.ContentRules, now: float
 ) -> Iterator[list[Row]]:
     """Parsed rows in batches; a large cold scan uses every core (forked processes)."""
     cores = min(os.cpu_count() or 1, 8)
@@ -87,10 +93,10 @@ def _parse_batches(
         or "fork" not in mp.get_all_start_methods()
     ):
         for chunk in chunks:
-            yield _parse_chunk(chunk, rules)
+            yield _parse_chunk(chunk, rules, now)
         return
     with ProcessPoolExecutor(cores, mp_context=mp.get_context("fork")) as pool:
-        yield from pool.map(_parse_chunk, chunks, [rules] * len(chunks))
+        yield from pool.map(_parse_chunk, chunks, [rules] * len(chunks), [now] * len(chunks))
 
 
 def scan(cfg: Config, store: Store, now: float, *, progress: bool = True) -> ScanResult:
@@ -113,8 +119,8 @@ def scan(cfg: Config, store: Store, now: float, *, progress: bool = True) -> Sca
         store.forget_files(removed)
         result.removed = len(removed)
     with Progress("reading articles", len(stale)) as bar:
-        for batch in _parse_batches(stale, rules):
-            store.save_parsed(batch, now)
+        for batch in _parse_batches(stale, rules, now):
+            store.save_parsed(batch)
             bar.advance(len(batch))
     result.parsed = len(stale)
     if result.changed:

@@ -315,33 +315,10 @@ class Store:
             rows = conn.execute(sa.select(articles.c.path, articles.c.size, articles.c.mtime_ns))
             return {path: (size, mtime) for path, size, mtime in rows}
 
-    def save_parsed(
-        self,
-        items: Sequence[tuple[str, int, int, Article | None, Sequence[Problem]]],
-        now: float,
-    ) -> None:
-        """Upsert parsed files: (path, size, mtime_ns, article or None, problems)."""
-        if not items:
+    def save_parsed(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Upsert rows made by `cache_row` (a file's parse result)."""
+        if not rows:
             return
-        rows = []
-        for path, size, mtime_ns, article, problems in items:
-            rows.append(
-                {
-                    "path": path,
-                    "size": size,
-                    "mtime_ns": mtime_ns,
-                    "article_id": article.id if article else None,
-                    "slug": article.slug if article else None,
-                    "published": article.published.timestamp() if article else None,
-                    "draft": bool(article.draft) if article else False,
-                    "first_seen": now,
-                    "data": json.dumps(article.to_dict(), ensure_ascii=False) if article else None,
-                    "problems": json.dumps([p.to_dict() for p in problems], ensure_ascii=False)
-                    if problems
-                    else None,
-                    "rendered": None,
-                }
-            )
         stmt = self._insert_ignore(articles)
         stmt = stmt.on_conflict_do_update(
             index_elements=[articles.c.path],
@@ -361,7 +338,7 @@ class Store:
             },
         )
         with self.engine.begin() as conn:
-            conn.execute(stmt, rows)
+            _execute_many(conn, stmt, rows)
 
     def forget_files(self, paths: Iterable[str]) -> None:
         paths = list(paths)
@@ -494,6 +471,44 @@ class Store:
                 if got:
                     conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": FEED_LOCK_KEY})
                     conn.commit()
+
+
+def _execute_many(conn: Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """executemany with the statement compiled once and the rows handed to the driver as they
+    are: SQLAlchemy's per-row parameter processing costs ~60 us a row, the driver ~3 us."""
+    compiled = stmt.compile(dialect=conn.dialect)
+    if compiled.positional:
+        order = compiled.positiontup or []
+        params: list[Any] = [tuple(row[k] for k in order) for row in rows]
+    else:
+        params = list(rows)
+    conn.exec_driver_sql(str(compiled), params)
+
+
+def cache_row(
+    path: str,
+    size: int,
+    mtime_ns: int,
+    article: Article | None,
+    problems: Sequence[Problem],
+    now: float,
+) -> dict[str, Any]:
+    """A file's parse result as a row of the metadata cache (pure: runs in parse workers)."""
+    return {
+        "path": path,
+        "size": size,
+        "mtime_ns": mtime_ns,
+        "article_id": article.id if article else None,
+        "slug": article.slug if article else None,
+        "published": article.published.timestamp() if article else None,
+        "draft": bool(article.draft) if article else False,
+        "first_seen": now,
+        "data": json.dumps(article.to_dict(), ensure_ascii=False) if article else None,
+        "problems": json.dumps([p.to_dict() for p in problems], ensure_ascii=False)
+        if problems
+        else None,
+        "rendered": None,
+    }
 
 
 def _migrate_2(conn: Connection) -> None:
