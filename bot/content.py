@@ -173,6 +173,27 @@ def iter_sources(rules: ContentRules, problems: list[Problem]) -> Iterator[Sourc
     yield from found
 
 
+def source_at(rules: ContentRules, relpath: str) -> SourceFile | bool | None:
+    """One file the walk would find, looked up alone (after a file event).
+
+    Returns the SourceFile; None when the walk would not list it (gone, ignored, not an
+    article); True when only a full walk can tell (a symbolic link somewhere on the way).
+    """
+    parts = relpath.split("/")
+    if any(_ignored(p) for p in parts) or not _is_article_name(parts[-1]):
+        return None
+    path = os.path.join(rules.root, *parts)
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if stat.S_ISLNK(st.st_mode) or os.path.realpath(path) != os.path.abspath(path):
+        return True
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return SourceFile(relpath, path, st.st_size, st.st_mtime_ns)
+
+
 def _is_article_name(name: str) -> bool:
     dot = name.rfind(".")
     return dot > 0 and name[dot:].lower() in ARTICLE_SUFFIXES

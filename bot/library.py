@@ -10,7 +10,7 @@ import logging
 import multiprocessing as mp
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,7 +99,41 @@ def _parse_batches(
         yield from pool.map(_parse_chunk, chunks, [rules] * len(chunks), [now] * len(chunks))
 
 
-def scan(cfg: Config, store: Store, now: float, *, progress: bool = True) -> ScanResult:
+def _look_up(
+    rules: content.ContentRules, changed: Collection[Path], cache: dict[str, tuple[int, int]]
+) -> tuple[list[content.SourceFile], list[str]] | None:
+    """(present sources, gone relpaths) for the changed files; None when a full walk is
+    needed (a path outside the folder, a folder, or a symbolic link)."""
+    root = os.path.realpath(rules.root)
+    sources: list[content.SourceFile] = []
+    gone: list[str] = []
+    for path in changed:
+        absolute = os.path.abspath(path)
+        if not absolute.startswith(root + os.sep):
+            return None
+        if os.path.isdir(absolute):
+            return None  # a folder appeared, moved or went: walk it all
+        relpath = os.path.relpath(absolute, root).replace(os.sep, "/")
+        found = content.source_at(rules, relpath)
+        if found is True:
+            return None
+        if found is None:
+            if any(p.startswith(relpath + "/") for p in cache):
+                return None  # a folder of articles went away
+            gone.append(relpath)
+        elif isinstance(found, content.SourceFile):
+            sources.append(found)
+    return sources, gone
+
+
+def scan(
+    cfg: Config,
+    store: Store,
+    now: float,
+    *,
+    progress: bool = True,
+    changed: Collection[Path] | None = None,
+) -> ScanResult:
     """Bring the metadata cache up to date with the content folder; report every problem."""
     rules = rules_for(cfg)
     result = ScanResult()
@@ -109,12 +143,19 @@ def scan(cfg: Config, store: Store, now: float, *, progress: bool = True) -> Sca
             Problem(str(rules.root), 0, "error", "content.dir", "content folder does not exist")
         )
         return result
-    sources = list(content.iter_sources(rules, walk_problems))
-    result.files = len(sources)
     cache = store.cached_files()
+    looked_up = _look_up(rules, changed, cache) if changed is not None else None
+    if looked_up is not None:  # a file event: only the files it names
+        sources, removed = looked_up
+        result.files = len(cache) + sum(1 for src in sources if src.relpath not in cache)
+        result.files -= sum(1 for p in removed if p in cache)
+        removed = [p for p in removed if p in cache]
+    else:
+        sources = list(content.iter_sources(rules, walk_problems))
+        result.files = len(sources)
+        present = {s.relpath for s in sources}
+        removed = [p for p in cache if p not in present]
     stale = [s for s in sources if cache.get(s.relpath) != (s.size, s.mtime_ns)]
-    present = {s.relpath for s in sources}
-    removed = [p for p in cache if p not in present]
     if removed:
         store.forget_files(removed)
         result.removed = len(removed)

@@ -62,12 +62,22 @@ class Worker:
         self._pass_wanted = asyncio.Event()
         self._stopping = asyncio.Event()
         self._reasons: set[str] = set()
+        # what the next pass must look at: the files named by file events, or everything
+        self._changed: set[Path] = set()
+        self._full_scan = True
 
     # ------------------------------------------------------------------ passes
-    def request_pass(self, reason: str) -> None:
-        if not self._stopping.is_set():
-            self._reasons.add(reason)
-            self._pass_wanted.set()
+    def request_pass(self, reason: str, paths: set[Path] | None = None) -> None:
+        """Ask for a pass. File events name their files; the start and the periodic scan walk
+        the whole folder; a due time needs no look at the folder at all."""
+        if self._stopping.is_set():
+            return
+        if paths:
+            self._changed |= paths
+        elif reason in ("start", "periodic scan"):
+            self._full_scan = True
+        self._reasons.add(reason)
+        self._pass_wanted.set()
 
     async def _pass_loop(self) -> None:
         while not self._stopping.is_set():
@@ -76,18 +86,22 @@ class Worker:
                 break
             self._pass_wanted.clear()
             reasons, self._reasons = self._reasons, set()
+            changed = None if self._full_scan else self._changed
+            self._changed, self._full_scan = set(), False
             try:
-                await self._one_pass(reasons)
+                await self._one_pass(reasons, changed)
             except StoreError as e:
                 log.error("pass failed: %s", e)
             except Exception:
                 log.exception("pass failed; the next one retries")
 
-    async def _one_pass(self, reasons: set[str]) -> None:
+    async def _one_pass(self, reasons: set[str], changed: set[Path] | None = None) -> None:
         assert self.publisher is not None
         async with self._pass_lock:
             t0 = time.time()
-            scanned = await asyncio.to_thread(library.scan, self.cfg, self.store, t0)
+            scanned = await asyncio.to_thread(
+                library.scan, self.cfg, self.store, t0, progress=False, changed=changed
+            )
             t1 = time.time()
             self.stats.last_scan_at = t1
             if self.metrics is not None:
@@ -165,7 +179,7 @@ class Worker:
         ):
             paths = {Path(p) for _c, p in changes}
             await self._settle(paths, settle)
-            self.request_pass("file change")
+            self.request_pass("file change", paths)
 
     async def _settle(self, paths: set[Path], settle: float, limit: float = 10.0) -> None:
         """Wait until the changed files stop changing (size and mtime steady for `settle`)."""
