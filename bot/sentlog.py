@@ -238,32 +238,15 @@ class SentLog:
         """Atomically take up to `limit` due deliveries of these channels for this worker."""
         if not channels_ok or limit <= 0:
             return []
-        due = (
-            sa.select(deliveries.c.id)
-            .where(deliveries.c.status.in_([str(S.SCHEDULED), str(S.RETRYING)]))
-            .where(deliveries.c.next_attempt_at <= now)
-            .where(deliveries.c.channel.in_(list(channels_ok)))
-            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        stmt = (
-            deliveries.update()
-            .where(deliveries.c.id.in_(due.scalar_subquery()))
-            .where(deliveries.c.status.in_([str(S.SCHEDULED), str(S.RETRYING)]))
-            .values(
-                status=str(S.SENDING),
-                claimed_by=self.worker_id,
-                claimed_at=now,
-                updated_at=now,
-                attempts=deliveries.c.attempts + 1,
-                first_attempt_at=sa.func.coalesce(deliveries.c.first_attempt_at, now),
-            )
-            .returning(*deliveries.c)
-        )
+        params = {
+            "now": now,
+            "channels": list(channels_ok),
+            "limit": limit,
+            "worker": self.worker_id,
+        }
         with self.engine.begin() as conn:
             return sorted(
-                (Delivery.from_row(r) for r in conn.execute(stmt)),
+                (Delivery.from_row(r) for r in conn.execute(_CLAIM, params)),
                 key=lambda d: (d.next_attempt_at or 0, d.id),
             )
 
@@ -316,25 +299,22 @@ class SentLog:
         text_hash: str,
         note: str | None = None,
     ) -> bool:
-        channel_ok = (
-            channels.update()
-            .where(channels.c.name == d.channel)
-            .values(
-                consecutive_failures=0, paused_until=None, pause_reason=None, last_success_at=now
-            )
-        )
-        return self._finish(
-            d,
-            now,
-            also=channel_ok,
-            status=str(S.SENT),
-            post_id=post_id,
-            post_url=post_url,
-            text_hash=text_hash,
-            sent_at=now,
-            next_attempt_at=None,
-            last_error=note,
-        )
+        """Record the post, and the channel as healthy, in one transaction."""
+        with self.engine.begin() as conn:
+            held = conn.execute(
+                _SENT,
+                {
+                    "delivery": d.id,
+                    "worker": self.worker_id,
+                    "now": now,
+                    "post_id": post_id,
+                    "post_url": post_url,
+                    "text_hash": text_hash,
+                    "note": note,
+                },
+            ).rowcount
+            conn.execute(_CHANNEL_OK, {"channel": d.channel, "now": now})
+        return bool(held)
 
     def mark_retry(self, d: Delivery, now: float, at: float, error: str) -> bool:
         return self._finish(d, now, status=str(S.RETRYING), next_attempt_at=at, last_error=error)
@@ -472,6 +452,63 @@ class SentLog:
                 Delivery.from_row(r)
                 for r in conn.execute(sa.select(deliveries).order_by(deliveries.c.id))
             ]
+
+
+# The hot path's statements, built once (building them per call costs more than running them).
+_WAITING = [str(S.SCHEDULED), str(S.RETRYING)]
+_CLAIM = (
+    deliveries.update()
+    .where(
+        deliveries.c.id.in_(
+            sa.select(deliveries.c.id)
+            .where(deliveries.c.status.in_(_WAITING))
+            .where(deliveries.c.next_attempt_at <= sa.bindparam("now"))
+            .where(deliveries.c.channel.in_(sa.bindparam("channels", expanding=True)))
+            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+            .limit(sa.bindparam("limit"))
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+    )
+    .where(deliveries.c.status.in_(_WAITING))
+    .values(
+        status=str(S.SENDING),
+        claimed_by=sa.bindparam("worker"),
+        claimed_at=sa.bindparam("now"),
+        updated_at=sa.bindparam("now"),
+        attempts=deliveries.c.attempts + 1,
+        first_attempt_at=sa.func.coalesce(deliveries.c.first_attempt_at, sa.bindparam("now")),
+    )
+    .returning(*deliveries.c)
+)
+_SENT = (
+    deliveries.update()
+    .where(deliveries.c.id == sa.bindparam("delivery"))
+    .where(deliveries.c.status == str(S.SENDING))
+    .where(deliveries.c.claimed_by == sa.bindparam("worker"))
+    .values(
+        status=str(S.SENT),
+        post_id=sa.bindparam("post_id"),
+        post_url=sa.bindparam("post_url"),
+        text_hash=sa.bindparam("text_hash"),
+        sent_at=sa.bindparam("now"),
+        updated_at=sa.bindparam("now"),
+        next_attempt_at=None,
+        last_error=sa.bindparam("note"),
+        claimed_by=None,
+        claimed_at=None,
+    )
+)
+_CHANNEL_OK = (
+    channels.update()
+    .where(channels.c.name == sa.bindparam("channel"))
+    .values(
+        consecutive_failures=0,
+        paused_until=None,
+        pause_reason=None,
+        last_success_at=sa.bindparam("now"),
+    )
+)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -413,12 +413,7 @@ class Store:
 
     def article(self, article_id: str) -> Article | None:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(articles.c.data)
-                .where(articles.c.article_id == article_id)
-                .where(articles.c.data.is_not(None))
-                .order_by(articles.c.path)
-            ).first()
+            row = conn.execute(_ARTICLE_BY_ID, {"aid": article_id}).first()
         return Article.from_dict(json.loads(row[0])) if row else None
 
     def all_articles(self) -> list[Article]:
@@ -471,6 +466,15 @@ class Store:
                 if got:
                     conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": FEED_LOCK_KEY})
                     conn.commit()
+
+
+_ARTICLE_BY_ID = (
+    sa.select(articles.c.data)
+    .where(articles.c.article_id == sa.bindparam("aid"))
+    .where(articles.c.data.is_not(None))
+    .order_by(articles.c.path)
+    .limit(1)
+)
 
 
 def _execute_many(conn: Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -> None:
