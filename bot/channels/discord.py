@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, field_validator
 
 from bot import compose
 from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
+from bot.channels.escaping import Escaper
 from bot.errors import AuthError, DeliveryError, PermanentError, RateLimited
 from bot.http import error_text, raise_for_status, request, retry_at_from_headers
 from bot.models import Article, Post, Receipt
@@ -26,9 +27,7 @@ AUTHOR_LIMIT = 256
 _WEBHOOK_PATH = re.compile(r"/api(?:/v\d+)?/webhooks/(\d+)/([^/?#]+)/?$")
 # Discord markdown lets a backslash escape any punctuation; these would format or link text.
 _MARKDOWN = "\\*_~`|>#[]<"
-_SENTINELS = {c: chr(0xE000 + i) for i, c in enumerate(_MARKDOWN)}
-_EXPANSIONS = {s: "\\" + c for c, s in _SENTINELS.items()}
-_SENTINEL_RANGE = re.compile(f"[{chr(0xE000)}-{chr(0xE000 + len(_MARKDOWN) - 1)}]")
+_MARKUP = Escaper({c: "\\" + c for c in _MARKDOWN})
 
 
 class DiscordOptions(ChannelOptions):
@@ -54,18 +53,7 @@ class DiscordOptions(ChannelOptions):
         return v
 
 
-def _escape(text: str) -> str:
-    """Markdown-escape text, each escape held as one private-use character until `_expand`."""
-    text = _SENTINEL_RANGE.sub("", text)
-    return "".join(_SENTINELS.get(c, c) for c in text)
-
-
-def _expand(text: str) -> str:
-    return "".join(_EXPANSIONS.get(c, c) for c in text)
-
-
-def _measure(text: str) -> int:
-    return compose.count_chars(_expand(text))
+_escape, _expand, _measure = _MARKUP.hold, _MARKUP.expand, _MARKUP.measure
 
 
 def _shorten(text: str, limit: int) -> str:

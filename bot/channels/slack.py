@@ -12,6 +12,7 @@ from pydantic import SecretStr, field_validator
 
 from bot import compose
 from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
+from bot.channels.escaping import Escaper
 from bot.errors import AuthError, DeliveryError, PermanentError, TransientError
 from bot.http import error_text, raise_for_status, request
 from bot.models import Article, Post, Receipt
@@ -21,11 +22,8 @@ log = logging.getLogger(__name__)
 SECTION_LIMIT = 3000  # a section block's text; the `text` fallback (4000) is the same string
 ALT_TEXT_LIMIT = 2000
 
-# mrkdwn control characters, each held as one private-use character until `_expand`
-_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-_SENTINELS = {c: chr(0xE000 + i) for i, c in enumerate(_ENTITIES)}
-_EXPANSIONS = {s: _ENTITIES[c] for c, s in _SENTINELS.items()}
-_SENTINEL_RANGE = re.compile(f"[{chr(0xE000)}-{chr(0xE002)}]")
+# mrkdwn control characters
+_MARKUP = Escaper({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 # what Slack's plain-text error answers mean
 _AUTH_ERRORS = {"invalid_token", "team_disabled", "no_service", "no_service_id", "no_team"}
@@ -50,17 +48,7 @@ class SlackOptions(ChannelOptions):
         return v
 
 
-def _escape(text: str) -> str:
-    text = _SENTINEL_RANGE.sub("", text)
-    return "".join(_SENTINELS.get(c, c) for c in text)
-
-
-def _expand(text: str) -> str:
-    return "".join(_EXPANSIONS.get(c, c) for c in text)
-
-
-def _measure(text: str) -> int:
-    return compose.count_chars(_expand(text))
+_escape, _expand, _measure = _MARKUP.hold, _MARKUP.expand, _MARKUP.measure
 
 
 def _link_target(url: str) -> str:
