@@ -1,7 +1,7 @@
-"""Find the article files in the content folder and read each into an Article, naming problems.
+"""Read each article file into an Article, naming problems.
 
-`iter_sources` walks the folder safely (no hidden files, backups or links leading outside);
-`parse_source` reads one file once, never raises for bad content and never renders Markdown;
+The folder walk is `bot.walk` (re-exported here); `parse_source` reads one file once, never
+raises for bad content and never renders Markdown;
 `render_body` renders a body on request; `duplicate_slugs` checks the whole set.
 """
 
@@ -12,14 +12,12 @@ import html
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
-from zoneinfo import ZoneInfo
 
 import nh3
 
@@ -28,9 +26,31 @@ from bot.dates import parse_datetime
 from bot.markup import XML_FORBIDDEN, render_markdown
 from bot.models import Article, Problem, Severity
 from bot.slugs import slugify
+from bot.walk import (
+    ARTICLE_SUFFIXES,
+    ContentRules,
+    SourceFile,
+    display_path,
+    is_inside,
+    iter_sources,
+    os_reason,
+    problem_at,
+    source_at,
+)
 
-ARTICLE_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
-_BACKUP_SUFFIXES = (".bak", ".swp", ".swo", ".swx", ".tmp", ".orig", ".lock")
+__all__ = [
+    "ARTICLE_SUFFIXES",
+    "ContentRules",
+    "Parsed",
+    "SourceFile",
+    "display_path",
+    "duplicate_slugs",
+    "iter_sources",
+    "parse_source",
+    "render_body",
+    "source_at",
+]
+
 # Canonical field names, and the other names that mean the same.
 _ALIASES = {
     "date": "publish_date",
@@ -67,29 +87,6 @@ _FM_FORBIDDEN = re.compile(
 
 
 @dataclass(frozen=True, slots=True)
-class ContentRules:
-    """How to read the content folder; built once by the caller from the config."""
-
-    root: Path
-    site_url: str
-    timezone: ZoneInfo
-    permalink: str
-    max_file_size: int = 5 * 1024 * 1024
-    field_map: Mapping[str, str] = field(default_factory=dict)
-    display_base: Path | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SourceFile:
-    """One candidate article file found by the walk."""
-
-    relpath: str
-    path: str  # absolute; a str because building 100,000 Path objects costs a scan dearly
-    size: int
-    mtime_ns: int
-
-
-@dataclass(frozen=True, slots=True)
 class Parsed:
     """The outcome of reading one file: the article (None on error) and every problem found."""
 
@@ -97,160 +94,7 @@ class Parsed:
     problems: tuple[Problem, ...]
 
 
-def display_path(rules: ContentRules, relpath: str) -> str:
-    """How a problem names a file: relative to display_base (default: the working folder when
-    the content folder is under it), else absolute."""
-    base = None if rules.display_base is None else str(rules.display_base)
-    return _display_prefix(str(rules.root), base, os.getcwd()) + relpath
-
-
-@lru_cache(maxsize=64)
-def _display_prefix(root: str, base: str | None, cwd: str) -> str:
-    if base is None:
-        if os.path.commonpath([cwd, root]) != cwd:
-            return Path(root).as_posix().rstrip("/") + "/"
-        base = cwd
-    shown = Path(os.path.relpath(root, base)).as_posix()
-    return "" if shown == "." else shown + "/"
-
-
-# --- the walk -------------------------------------------------------------------------------
-
-
-def _ignored(name: str) -> bool:
-    """Hidden files/folders, editor backups and lock files."""
-    return (
-        name.startswith((".", "~$"))
-        or name.endswith(("~", *_BACKUP_SUFFIXES))
-        or (name.startswith("#") and name.endswith("#"))
-    )
-
-
-def _inside(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
-def iter_sources(rules: ContentRules, problems: list[Problem]) -> Iterator[SourceFile]:
-    """Every article file under the root, sorted by relpath; problems are appended as found.
-
-    Symbolic links are followed only when they lead to a place inside the folder.
-    """
-    root_real = os.path.realpath(rules.root)
-    if not os.path.isdir(root_real):
-        problems.append(
-            Problem(str(rules.root), 0, "error", "file", "content folder does not exist")
-        )
-        return
-    found: list[SourceFile] = []
-    visited = {root_real}
-    stack: list[tuple[str, str]] = [(str(rules.root), "")]
-    while stack:
-        folder, prefix = stack.pop()
-        try:
-            with os.scandir(folder) as entries:
-                items = list(entries)
-        except OSError as e:
-            where = prefix.rstrip("/") or "."
-            problems.append(_problem(rules, where, 0, "error", "file", _os_reason(e)))
-            continue
-        for entry in items:
-            name = entry.name
-            if _ignored(name):
-                continue
-            relpath = prefix + name
-            if entry.is_symlink():
-                _follow_link(rules, entry, relpath, root_real, visited, stack, found, problems)
-            elif entry.is_dir(follow_symlinks=False):
-                stack.append((entry.path, relpath + "/"))
-            elif _is_article_name(name) and entry.is_file(follow_symlinks=False):
-                try:
-                    st = entry.stat(follow_symlinks=False)
-                except OSError as e:
-                    problems.append(_problem(rules, relpath, 0, "error", "file", _os_reason(e)))
-                    continue
-                found.append(SourceFile(relpath, entry.path, st.st_size, st.st_mtime_ns))
-    found.sort(key=lambda s: s.relpath)
-    yield from found
-
-
-def source_at(rules: ContentRules, relpath: str) -> SourceFile | bool | None:
-    """One file the walk would find, looked up alone (after a file event).
-
-    Returns the SourceFile; None when the walk would not list it (gone, ignored, not an
-    article); True when only a full walk can tell (a symbolic link somewhere on the way).
-    """
-    parts = relpath.split("/")
-    if any(_ignored(p) for p in parts) or not _is_article_name(parts[-1]):
-        return None
-    path = os.path.join(rules.root, *parts)
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    if stat.S_ISLNK(st.st_mode) or os.path.realpath(path) != os.path.abspath(path):
-        return True
-    if not stat.S_ISREG(st.st_mode):
-        return None
-    return SourceFile(relpath, path, st.st_size, st.st_mtime_ns)
-
-
-def _is_article_name(name: str) -> bool:
-    dot = name.rfind(".")
-    return dot > 0 and name[dot:].lower() in ARTICLE_SUFFIXES
-
-
-def _follow_link(
-    rules: ContentRules,
-    entry: os.DirEntry[str],
-    relpath: str,
-    root_real: str,
-    visited: set[str],
-    stack: list[tuple[str, str]],
-    found: list[SourceFile],
-    problems: list[Problem],
-) -> None:
-    target = os.path.realpath(entry.path)
-    if not _inside(target, root_real):
-        problems.append(
-            _problem(
-                rules,
-                relpath,
-                0,
-                "warning",
-                "file",
-                "symbolic link leads outside the content folder; not followed",
-            )
-        )
-        return
-    if os.path.isdir(target):
-        if target not in visited:  # a link back up would loop forever
-            visited.add(target)
-            stack.append((entry.path, relpath + "/"))
-        return
-    if not _is_article_name(entry.name):
-        return
-    try:
-        st = os.stat(target)
-    except OSError:
-        problems.append(
-            _problem(rules, relpath, 0, "warning", "file", "broken symbolic link; skipped")
-        )
-        return
-    if stat.S_ISREG(st.st_mode):
-        found.append(SourceFile(relpath, entry.path, st.st_size, st.st_mtime_ns))
-
-
 # --- reading one file ------------------------------------------------------------------------
-
-
-def _problem(
-    rules: ContentRules, relpath: str, line: int, severity: Severity, name: str, message: str
-) -> Problem:
-    return Problem(display_path(rules, relpath), line, severity, name, message)
-
-
-def _os_reason(e: OSError) -> str:
-    return f"cannot read: {e.strerror or type(e).__name__}"
 
 
 class _Unreadable(Exception):
@@ -271,7 +115,7 @@ def _read_bytes(path: str | Path, root: Path, limit: int) -> bytes:
     except OSError as e:
         if e.errno != errno.ELOOP:
             raise
-        if not _inside(os.path.realpath(path), os.path.realpath(root)):
+        if not is_inside(os.path.realpath(path), os.path.realpath(root)):
             raise _Unreadable("symbolic link leads outside the content folder; not read") from None
         fd = os.open(path, flags & ~getattr(os, "O_NOFOLLOW", 0))
     with open(fd, "rb", buffering=0, closefd=True) as f:
@@ -320,16 +164,16 @@ def _read_text(path: str | Path, rules: ContentRules) -> str:
 def parse_source(src: SourceFile, rules: ContentRules) -> Parsed:
     """Read one article file once (no Markdown rendering); bad content becomes problems."""
     if src.size > rules.max_file_size:
-        error = _problem(
+        error = problem_at(
             rules, src.relpath, 0, "error", "file", _too_big(src.size, rules.max_file_size)
         )
         return Parsed(None, (error,))
     try:
         text = _read_text(src.path, rules)
     except _Unreadable as e:
-        return Parsed(None, (_problem(rules, src.relpath, e.line, "error", "file", e.message),))
+        return Parsed(None, (problem_at(rules, src.relpath, e.line, "error", "file", e.message),))
     except OSError as e:
-        return Parsed(None, (_problem(rules, src.relpath, 0, "error", "file", _os_reason(e)),))
+        return Parsed(None, (problem_at(rules, src.relpath, 0, "error", "file", os_reason(e)),))
     builder = _Builder(src, rules)
     return builder.build(text)
 
@@ -346,7 +190,9 @@ class _Builder:
         self.fm: frontmatter.FrontMatter | None = None
 
     def add(self, line: int, severity: Severity, name: str, message: str) -> None:
-        self.problems.append(_problem(self.rules, self.src.relpath, line, severity, name, message))
+        self.problems.append(
+            problem_at(self.rules, self.src.relpath, line, severity, name, message)
+        )
 
     @property
     def plain(self) -> bool:
@@ -633,7 +479,7 @@ def duplicate_slugs(articles: Iterable[Article], rules: ContentRules) -> list[Pr
             other = first.setdefault(value, article)
             if other is not article:
                 problems.append(
-                    _problem(
+                    problem_at(
                         rules,
                         article.path,
                         0,
@@ -649,7 +495,7 @@ def duplicate_slugs(articles: Iterable[Article], rules: ContentRules) -> list[Pr
 def render_body(article: Article, rules: ContentRules) -> str:
     """The article's body as sanitised HTML with absolute URLs; "" when the file is unreadable."""
     path = rules.root / article.path
-    if not _inside(os.path.realpath(path), os.path.realpath(rules.root)):
+    if not is_inside(os.path.realpath(path), os.path.realpath(rules.root)):
         return ""
     try:
         text = _read_text(path, rules)
