@@ -119,7 +119,7 @@ class Worker:
                 await self._notify_websub(built.written)
             pub = self.publisher
             await pub.recover(exclusive=self.exclusive)
-            pub.plan()
+            await asyncio.to_thread(pub.plan)  # a first start may record thousands of rows
             await pub.deliver_due()
             self.stats.last_pass_at = time.time()
             self.stats.passes += 1
