@@ -12,12 +12,13 @@ import mimetypes
 import os
 import re
 import tempfile
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
@@ -49,7 +50,6 @@ _IMAGE_TYPES = {
     ".webp": "image/webp",
 }
 # characters RFC 4151 allows unescaped in a tag URI's specific part (pchar, "/" and "?")
-_TAG_SPECIFIC_SAFE = "-._~!$&'()*+,;=:@/?"
 _XML_DECLARATION = b"<?xml version='1.0' encoding='UTF-8'?>\n"
 
 
@@ -136,9 +136,12 @@ def tag_slug(tag: str) -> str:
 
 
 def entry_id(article: Article, host: str) -> str:
-    """The stable tag URI (RFC 4151) of an article: site host, year published, article id."""
-    year = article.published.astimezone(UTC).year
-    return f"tag:{host},{year}:{quote(article.id, safe=_TAG_SPECIFIC_SAFE)}"
+    """The article's permanent feed id: a name-based UUID of the site host and the article id.
+
+    It never changes when the title, the body, the publish date or the URL pattern do (a tag
+    URI would carry a year, and a corrected publish year would make readers see a new entry).
+    """
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'herald://{host}/{article.id}')}"
 
 
 # --------------------------------------------------------------------------- one feed trio

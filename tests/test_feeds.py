@@ -8,6 +8,8 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -160,11 +162,16 @@ def test_entries_keep_the_newest_first_order_in_every_format() -> None:
     assert [i["url"] for i in json_items(files)] == urls
 
 
-def test_ids_come_from_site_host_and_article_id_not_from_the_title() -> None:
+def test_ids_come_from_site_host_and_article_id_not_from_the_title_or_date() -> None:
     before = render_feeds(newest_first([article(1, "First title")]), meta())
-    after = render_feeds(newest_first([article(1, "Retitled after a typo")]), meta())
+    moved = replace(
+        article(1, "Retitled after a typo"),
+        published=article(1, "x").published - timedelta(days=400),
+    )
+    after = render_feeds(newest_first([moved]), meta())
     guid = rss_items(before)[0].find("guid")
-    assert guid.text == "tag:blog.example.org,2024:post-1"
+    expected = uuid.uuid5(uuid.NAMESPACE_URL, "herald://blog.example.org/post-1")
+    assert guid.text == f"urn:uuid:{expected}"
     assert guid.get("isPermaLink") == "false"
     assert rss_items(after)[0].findtext("guid") == guid.text
     assert atom_entries(before)[0].findtext(f"{ATOM}id") == guid.text
