@@ -26,6 +26,22 @@ if TYPE_CHECKING:  # the client is the engine's; loading a config needs no HTTP 
     import httpx
 
 
+def announcement(article: Article) -> dict[str, object]:
+    """The article as receivers of the outbox and webhooks get it (JSON-ready)."""
+    return {
+        "id": article.id,
+        "title": article.title,
+        "subtitle": article.subtitle,
+        "description": article.description,
+        "cta": article.cta,
+        "url": article.url,
+        "image": article.image,
+        "author": article.author,
+        "tags": list(article.tags),
+        "published": article.published.isoformat(),
+    }
+
+
 class Recovery(enum.StrEnum):
     """What the engine may do with a delivery left `sending` by a process that died."""
 

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import cast
 
-from bot.channels.base import Channel, ChannelOptions, Recovery
+from bot.channels.base import Channel, ChannelOptions, Recovery, announcement
 from bot.compose import count_chars, fit, template_fields
 from bot.models import Article, Post, Receipt
 
@@ -42,18 +42,7 @@ class OutboxChannel(Channel):
         record = {
             "key": key,
             "channel": self.name,
-            "article": {
-                "id": article.id,
-                "title": article.title,
-                "subtitle": article.subtitle,
-                "description": article.description,
-                "cta": article.cta,
-                "url": article.url,
-                "image": article.image,
-                "author": article.author,
-                "tags": list(article.tags),
-                "published": article.published.isoformat(),
-            },
+            "article": announcement(article),
             "text": post.text,
         }
         return (json.dumps(record, ensure_ascii=False) + "\n").encode()

@@ -17,7 +17,7 @@ from typing import cast
 
 from pydantic import SecretStr, field_validator
 
-from bot.channels.base import Channel, ChannelOptions, Recovery
+from bot.channels.base import Channel, ChannelOptions, Recovery, announcement
 from bot.compose import count_chars, fit, template_fields
 from bot.errors import PermanentError
 from bot.http import raise_for_status, request
@@ -86,19 +86,7 @@ class WebhookChannel(Channel):
         data = {
             "type": self.opts.event_type,
             "timestamp": article.published.isoformat(),
-            "data": {
-                "id": article.id,
-                "title": article.title,
-                "subtitle": article.subtitle,
-                "description": article.description,
-                "cta": article.cta,
-                "url": article.url,
-                "image": article.image,
-                "author": article.author,
-                "tags": list(article.tags),
-                "published": article.published.isoformat(),
-                "text": post.text,
-            },
+            "data": {**announcement(article), "text": post.text},
         }
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
