@@ -43,7 +43,7 @@ class PreviewRow:
 
 
 def preview_rows(
-    articles: Sequence[Article], channels: Sequence[tuple[str, Channel]]
+    articles: Sequence[Article], channels: Sequence[tuple[str, Channel[Any]]]
 ) -> list[PreviewRow]:
     """Every article rendered by every channel, article by article, in the order given."""
     rows: list[PreviewRow] = []

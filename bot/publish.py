@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from tenacity import (
@@ -69,8 +70,8 @@ class PassResult:
 
 def build_channels(
     configs: Sequence[ChannelConfig], context: ChannelContext
-) -> dict[str, tuple[ChannelConfig, Channel]]:
-    out: dict[str, tuple[ChannelConfig, Channel]] = {}
+) -> dict[str, tuple[ChannelConfig, Channel[Any]]]:
+    out: dict[str, tuple[ChannelConfig, Channel[Any]]] = {}
     for cc in configs:
         kind = registry.get(cc.type)
         assert kind is not None  # validated when the config loaded
@@ -398,7 +399,7 @@ class Publisher:
         return result
 
     async def _attempt(
-        self, ch: Channel, post: Post, article: Article, d: Delivery
+        self, ch: Channel[Any], post: Post, article: Article, d: Delivery
     ) -> tuple[Receipt, int]:
         """Up to `publishing.attempts` tries in this process, waiting as the server asks."""
         attempts = 0

@@ -16,7 +16,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar, Generic, TypeVar, cast
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
@@ -89,8 +89,12 @@ class ChannelContext:
     fetch_image: ImageFetcher
 
 
-class Channel(ABC):
-    """Base class of the adapters; subclasses set the class attributes and two methods."""
+OptionsT = TypeVar("OptionsT", bound=ChannelOptions)
+
+
+class Channel(ABC, Generic[OptionsT]):
+    """Base class of the adapters: `class XChannel(Channel[XOptions])` sets the class
+    attributes and two methods; `self.opts` is its validated options."""
 
     type_name: ClassVar[str]
     Options: ClassVar[type[ChannelOptions]]
@@ -102,6 +106,7 @@ class Channel(ABC):
     ) -> None:
         self.name = name
         self.options = options
+        self.opts = cast(OptionsT, options)
         self.context = context
         self.template = template or self.default_template
 

@@ -179,7 +179,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class BlueskyChannel(Channel):
+class BlueskyChannel(Channel[BlueskyOptions]):
     """Posts to one Bluesky account through its PDS with an app password."""
 
     type_name = "bluesky"
@@ -191,7 +191,6 @@ class BlueskyChannel(Channel):
         self, name: str, options: ChannelOptions, context: ChannelContext, template: str | None
     ) -> None:
         super().__init__(name, options, context, template)
-        self.opts = cast(BlueskyOptions, options)
         self._session: Session | None = None
         self._session_lock = asyncio.Lock()
 

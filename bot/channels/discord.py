@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, cast
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -76,7 +76,7 @@ def _flatten_errors(errors: Any, path: str = "") -> list[str]:
     return out
 
 
-class DiscordChannel(Channel):
+class DiscordChannel(Channel[DiscordOptions]):
     """Posts `content` (the filled template) and one embed with title, description and image."""
 
     type_name = "discord"
@@ -88,7 +88,6 @@ class DiscordChannel(Channel):
         self, name: str, options: ChannelOptions, context: ChannelContext, template: str | None
     ) -> None:
         super().__init__(name, options, context, template)
-        self.opts = cast(DiscordOptions, options)
         self._guild_id: str | None = None
 
     # -- composing

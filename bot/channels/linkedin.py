@@ -20,14 +20,14 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, Literal, NoReturn, cast
+from typing import Any, Literal, NoReturn
 from urllib.parse import urlsplit
 
 import httpx
 from pydantic import SecretStr, field_validator
 
 from bot import compose
-from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
+from bot.channels.base import Channel, ChannelOptions, HttpUrl, Recovery
 from bot.errors import AlreadyDone, DeliveryError, PermanentError, RateLimited
 from bot.http import raise_for_status, request, retry_at_from_headers
 from bot.models import Article, Post, Receipt
@@ -85,19 +85,13 @@ def commentary_length(text: str) -> int:
     return compose.count_chars(to_commentary(text))
 
 
-class LinkedInChannel(Channel):
+class LinkedInChannel(Channel[LinkedInOptions]):
     """Posts an article card (title, description, thumbnail, link) with a short commentary."""
 
     type_name = "linkedin"
     Options = LinkedInOptions
     recovery = Recovery.NONE
     default_template = "{title}\n\n{description}\n\n{cta}\n\n{tags}"
-
-    def __init__(
-        self, name: str, options: ChannelOptions, context: ChannelContext, template: str | None
-    ) -> None:
-        super().__init__(name, options, context, template)
-        self.opts = cast(LinkedInOptions, options)
 
     def render(self, article: Article) -> Post:
         text = compose.fit(

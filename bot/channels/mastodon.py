@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import httpx
 from pydantic import Field, SecretStr, field_validator
@@ -73,7 +73,7 @@ def _raise_for(response: httpx.Response) -> None:
     raise_for_status(response, message)
 
 
-class MastodonChannel(Channel):
+class MastodonChannel(Channel[MastodonOptions]):
     """Posts a status to one account on one Mastodon instance."""
 
     type_name = "mastodon"
@@ -85,7 +85,6 @@ class MastodonChannel(Channel):
         self, name: str, options: ChannelOptions, context: ChannelContext, template: str | None
     ) -> None:
         super().__init__(name, options, context, template)
-        self.opts = cast(MastodonOptions, options)
         self.poll_interval = 0.5  # first wait between media status polls; doubles up to 4 s
 
     def _headers(self) -> dict[str, str]:

@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 from pathlib import Path
-from typing import cast
 
 from bot.channels.base import Channel, ChannelOptions, Recovery, announcement
 from bot.compose import count_chars, fit, template_fields
@@ -22,7 +21,7 @@ class OutboxOptions(ChannelOptions):
     limit: int = 5000
 
 
-class OutboxChannel(Channel):
+class OutboxChannel(Channel[OutboxOptions]):
     type_name = "outbox"
     Options = OutboxOptions
     recovery = Recovery.LOOKUP
@@ -30,7 +29,6 @@ class OutboxChannel(Channel):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.opts = cast(OutboxOptions, self.options)
         self._lock = asyncio.Lock()
 
     def render(self, article: Article) -> Post:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from bot.channels.base import Channel
 
@@ -20,7 +21,7 @@ TYPES: dict[str, str] = {
 }
 
 
-def get(type_name: str) -> type[Channel] | None:
+def get(type_name: str) -> type[Channel[Any]] | None:
     target = TYPES.get(type_name)
     if target is None:
         return None
@@ -31,5 +32,5 @@ def get(type_name: str) -> type[Channel] | None:
         if e.name == module_name:
             return None
         raise
-    cls: type[Channel] = getattr(module, cls_name)
+    cls: type[Channel[Any]] = getattr(module, cls_name)
     return cls

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from pydantic import SecretStr, field_validator
 
 from bot import compose
-from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
+from bot.channels.base import Channel, ChannelOptions, HttpUrl, Recovery
 from bot.channels.escaping import Escaper
 from bot.errors import AuthError, DeliveryError, PermanentError, TransientError
 from bot.http import error_text, raise_for_status, request
@@ -62,7 +62,7 @@ def link(url: str, label: str) -> str:
     return f"<{target}|{_escape(label)}>" if label else f"<{target}>"
 
 
-class SlackChannel(Channel):
+class SlackChannel(Channel[SlackOptions]):
     """Posts one section (the filled template as mrkdwn) and an image block for the hero image."""
 
     type_name = "slack"
@@ -71,12 +71,6 @@ class SlackChannel(Channel):
     extra_fields: ClassVar[tuple[str, ...]] = ("link",)  # template fields beyond compose's
     # {link} is the article URL labelled with the call-to-action (or the URL itself)
     default_template = "*{title}*\n{description}\n{link}"
-
-    def __init__(
-        self, name: str, options: ChannelOptions, context: ChannelContext, template: str | None
-    ) -> None:
-        super().__init__(name, options, context, template)
-        self.opts = cast(SlackOptions, options)
 
     def render(self, article: Article) -> Post:
         raw = compose.template_fields(article)

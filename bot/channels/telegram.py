@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import re
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import SecretStr, field_validator
@@ -101,7 +101,7 @@ def message_url(chat: dict[str, Any], message_id: str) -> str | None:
     return None
 
 
-class TelegramChannel(Channel):
+class TelegramChannel(Channel[TelegramOptions]):
     """sendPhoto with a caption when there is an image and the text fits 1024, else sendMessage."""
 
     type_name = "telegram"
@@ -115,7 +115,6 @@ class TelegramChannel(Channel):
         self, name: str, options: ChannelOptions, context: ChannelContext, template: str | None
     ) -> None:
         super().__init__(name, options, context, template)
-        self.opts = cast(TelegramOptions, options)
         self.chat_id: int | str = self.opts.chat_id  # changes when a group became a supergroup
 
     # -- composing

@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 import time
-from typing import cast
 
 from pydantic import SecretStr, field_validator
 
@@ -66,14 +65,13 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(mac).decode()
 
 
-class WebhookChannel(Channel):
+class WebhookChannel(Channel[WebhookOptions]):
     type_name = "webhook"
     Options = WebhookOptions
     default_template = "{title}\n\n{description}\n\n{cta}\n\n{url}"
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.opts = cast(WebhookOptions, self.options)
         self.recovery = Recovery.IDEMPOTENT if self.opts.idempotent else Recovery.NONE  # type: ignore[misc]
 
     def render(self, article: Article) -> Post:

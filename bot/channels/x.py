@@ -20,7 +20,7 @@ import httpx
 from pydantic import SecretStr, model_validator
 
 from bot import compose
-from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
+from bot.channels.base import Channel, ChannelOptions, HttpUrl, Recovery
 from bot.errors import AlreadyDone, AuthError, DeliveryError, PermanentError, RateLimited
 from bot.http import raise_for_status, request, retry_at_from_headers
 from bot.models import Article, Post, Receipt
@@ -97,19 +97,13 @@ class XOptions(ChannelOptions):
         return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
 
 
-class XChannel(Channel):
+class XChannel(Channel[XOptions]):
     """Posts the composed text (with the article URL) and, when it can, the hero image."""
 
     type_name = "x"
     Options = XOptions
     recovery = Recovery.NONE
     default_template = "{title}\n\n{description}\n\n{cta}\n{url}"
-
-    def __init__(
-        self, name: str, options: ChannelOptions, context: ChannelContext, template: str | None
-    ) -> None:
-        super().__init__(name, options, context, template)
-        self.opts = cast(XOptions, options)
 
     def render(self, article: Article) -> Post:
         text = compose.fit(
