@@ -81,3 +81,31 @@ def test_restart_during_backoff_keeps_the_next_attempt_time(project: Project) ->
             assert project.cli("run", "--once").returncode == 0
         assert len(hook.requests) == 1
         assert delivery(project)["next_attempt_at"] == d["next_attempt_at"]
+
+
+def test_a_failing_channel_pauses_and_says_so_while_others_carry_on(project: Project) -> None:
+    with WebhookReceiver(secret=SECRET) as hook:
+        project.write_config(
+            channels=[
+                {"name": "hook", "type": "webhook", "url": hook.url + "/in", "secret": SECRET},
+                {"name": "outbox", "type": "outbox", "path": str(project.outbox)},
+            ],
+            publishing={"pause_after": 2, "pause_for": "1h", "concurrency": 1},
+        )
+        hook.fail_next(*[Fault.status(403, {"error": "forbidden"}) for _ in range(10)])
+        for i in range(4):
+            project.article(f"p{i}.md", f"Post {i}", ago(minutes=10 - i), id=f"p{i}")
+        r = project.cli("run", "--once")
+        assert r.returncode == 1
+        assert "channel hook paused" in r.stderr
+        assert len(hook.requests) == 2  # the rest wait for the pause to end
+        assert len(project.outbox_lines()) == 4
+        status = project.status()
+        hook_status = status["channels"]["hook"]
+        assert hook_status["paused_until"] and "403" in hook_status["pause_reason"]
+        assert hook_status["counts"]["failed"] == 2 and hook_status["counts"]["scheduled"] == 2
+        text = project.cli("status").stdout
+        assert "PAUSED until" in text
+        # another run during the pause sends nothing to the paused channel
+        assert project.cli("run", "--once").returncode == 0
+        assert len(hook.requests) == 2
