@@ -69,13 +69,16 @@ class PassResult:
 
 
 def build_channels(
-    configs: Sequence[ChannelConfig], context: ChannelContext
+    configs: Sequence[ChannelConfig],
+    context: ChannelContext | Callable[[ChannelConfig], ChannelContext],
 ) -> dict[str, tuple[ChannelConfig, Channel[Any]]]:
+    """The adapters for these channels, each with the context given (or made for it)."""
     out: dict[str, tuple[ChannelConfig, Channel[Any]]] = {}
     for cc in configs:
         kind = registry.get(cc.type)
         assert kind is not None  # validated when the config loaded
-        out[cc.name] = (cc, kind(cc.name, cc.options, context, cc.template))
+        ctx = context if isinstance(context, ChannelContext) else context(cc)
+        out[cc.name] = (cc, kind(cc.name, cc.options, ctx, cc.template))
     return out
 
 
@@ -100,23 +103,32 @@ class Publisher:
         self.clock = clock
         self._own_http = http is None
         timeout = self.settings.request_timeout.total_seconds()
-        self.http = http or make_client(httpx.Timeout(timeout, connect=min(timeout, 10.0)))
+        self._timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
+        # the shared client fetches hero images and pings WebSub hubs
+        self.http = http or make_client(self._timeout)
         img = cfg.settings.images
-        self.context = ChannelContext(
-            http=self.http,
-            fetch_image=image_fetcher(
-                self.http,
-                max_bytes=img.max_bytes,
-                timeout=img.timeout.total_seconds(),
-                allow_private=img.allow_private,
-            ),
+        self._fetch_image = image_fetcher(
+            self.http,
+            max_bytes=img.max_bytes,
+            timeout=img.timeout.total_seconds(),
+            allow_private=img.allow_private,
         )
-        self.channels = build_channels([c for c in cfg.channels if c.enabled], self.context)
+        self._clients: list[httpx.AsyncClient] = []
+        self.channels = build_channels(
+            [c for c in cfg.channels if c.enabled],
+            self._context_for if http is None else ChannelContext(http, self._fetch_image),
+        )
         self.stopping = False
         self._semaphore = asyncio.Semaphore(self.settings.concurrency)
         self._hold: dict[str, float] = {}  # channel -> do not send before (rate limit)
         self._paused: dict[str, float] = {}  # channel -> paused until (repeated failures)
         self._stop_event = asyncio.Event()
+
+    def _context_for(self, cc: ChannelConfig) -> ChannelContext:
+        """Each channel talks to its network through its own small connection pool."""
+        client = make_client(self._timeout, connections=self.settings.concurrency + 2)
+        self._clients.append(client)
+        return ChannelContext(http=client, fetch_image=self._fetch_image)
 
     def stop(self) -> None:
         """Take no new work; cut back-off waits short; in-flight requests finish."""
@@ -144,6 +156,8 @@ class Publisher:
     async def aclose(self) -> None:
         for _cc, ch in self.channels.values():
             await ch.aclose()
+        for client in self._clients:
+            await client.aclose()
         if self._own_http:
             await self.http.aclose()
         self.log.unregister_worker()
