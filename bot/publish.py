@@ -529,13 +529,20 @@ class Publisher:
         return now + step * random.uniform(0.8, 1.2)
 
     def next_due(self, now: float | None = None) -> float | None:
-        """When the engine next has work: a retry or a scheduled article's publish time."""
+        """When the engine next has work: a scheduled article's publish time, or a waiting
+        delivery of an active channel once its pause or rate-limit wait is over. Deliveries
+        of channels no longer configured wait for nobody."""
         now = self.clock() if now is None else now
-        times = [
-            t
-            for t in (self.log.next_attempt_time(), self.store.next_scheduled_time(now))
-            if t is not None
-        ]
+        states = self.log.channel_states()
+        times = []
+        for name, at in self.log.next_attempts().items():
+            if name not in self.channels:
+                continue
+            paused = states[name].paused_until if name in states else None
+            times.append(max(at, self._hold.get(name, 0.0), paused or 0.0))
+        publish_at = self.store.next_scheduled_time(now)
+        if publish_at is not None:
+            times.append(publish_at)
         return min(times) if times else None
 
 

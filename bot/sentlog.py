@@ -438,13 +438,15 @@ class SentLog:
                 ).scalar_one()
             )
 
-    def next_attempt_time(self) -> float | None:
+    def next_attempts(self) -> dict[str, float]:
+        """channel -> the earliest next attempt time of its waiting deliveries."""
         with self.engine.connect() as conn:
-            return conn.execute(
-                sa.select(sa.func.min(deliveries.c.next_attempt_at)).where(
-                    deliveries.c.status.in_([str(S.SCHEDULED), str(S.RETRYING)])
-                )
-            ).scalar()
+            rows = conn.execute(
+                sa.select(deliveries.c.channel, sa.func.min(deliveries.c.next_attempt_at))
+                .where(deliveries.c.status.in_([str(S.SCHEDULED), str(S.RETRYING)]))
+                .group_by(deliveries.c.channel)
+            )
+            return {channel: at for channel, at in rows if at is not None}
 
     def all(self) -> list[Delivery]:
         with self.engine.connect() as conn:
