@@ -234,10 +234,6 @@ def truncate(clusters: Sequence[str], keep: int) -> str:
     return "".join(clusters[:end]) + ELLIPSIS
 
 
-def _drop_tags(tags: str, keep: int) -> str:
-    return " ".join(tags.split()[:keep])
-
-
 MIN_KEPT = 24  # graphemes: a description or subtitle shortened below this is left out
 _DROP_STUBS = frozenset({"description", "subtitle"})
 

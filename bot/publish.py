@@ -201,7 +201,7 @@ class Publisher:
             status, reason = S.SKIPPED, "too old"
         elif not cc.accepts(article.tags):
             status, reason = S.SKIPPED, "filtered"
-        elif (other := self._url_taken(name, article)) is not None:
+        elif (other := self.log.url_taken(name, article.url, article.id)) is not None:
             status, reason = S.SKIPPED, "duplicate"
             log.info(
                 "%s: %s has the URL of %s, already recorded; not posting it again",
@@ -213,26 +213,6 @@ class Publisher:
             status, reason = S.SCHEDULED, None
             log.info("due: %s on %s", article.id, name)
         return SentLog.new_row(article, name, status, now, reason)
-
-    def _url_taken(self, channel: str, article: Article) -> str | None:
-        """A renamed file without a front matter id gets a new id; same URL, same article."""
-        import sqlalchemy as sa
-
-        from bot.store import deliveries
-
-        with self.store.engine.connect() as conn:
-            return conn.execute(
-                sa.select(deliveries.c.article_id)
-                .where(deliveries.c.channel == channel)
-                .where(deliveries.c.article_url == article.url)
-                .where(deliveries.c.article_id != article.id)
-                .where(
-                    deliveries.c.status.in_(
-                        [str(s) for s in (S.SENT, S.SENDING, S.UNKNOWN, S.SCHEDULED, S.RETRYING)]
-                    )
-                )
-                .limit(1)
-            ).scalar()
 
     # ------------------------------------------------------------------ crash recovery
     async def recover(self, now: float | None = None, *, exclusive: bool = False) -> PassResult:

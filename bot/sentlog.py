@@ -133,16 +133,7 @@ class SentLog:
 
     def channel_success(self, name: str, now: float) -> None:
         with self.engine.begin() as conn:
-            conn.execute(
-                channels.update()
-                .where(channels.c.name == name)
-                .values(
-                    consecutive_failures=0,
-                    paused_until=None,
-                    pause_reason=None,
-                    last_success_at=now,
-                )
-            )
+            conn.execute(_CHANNEL_OK, {"channel": name, "now": now})
 
     def channel_failure(
         self, name: str, now: float, pause_after: int, pause_for: float, reason: str
@@ -387,6 +378,19 @@ class SentLog:
             )
             return int(res.rowcount or 0)
 
+    def url_taken(self, channel: str, url: str, article_id: str) -> str | None:
+        """The id of another article recorded on this channel with this URL (a renamed file
+        without a front matter id gets a new id; same URL, same article), else None."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(deliveries.c.article_id)
+                .where(deliveries.c.channel == channel)
+                .where(deliveries.c.article_url == url)
+                .where(deliveries.c.article_id != article_id)
+                .where(deliveries.c.status.in_([str(s) for s in _POSTED_OR_PENDING]))
+                .limit(1)
+            ).scalar()
+
     def get(self, article_id: str, channel: str) -> Delivery | None:
         with self.engine.connect() as conn:
             row = conn.execute(
@@ -448,16 +452,11 @@ class SentLog:
             )
             return {channel: at for channel, at in rows if at is not None}
 
-    def all(self) -> list[Delivery]:
-        with self.engine.connect() as conn:
-            return [
-                Delivery.from_row(r)
-                for r in conn.execute(sa.select(deliveries).order_by(deliveries.c.id))
-            ]
-
 
 # The hot path's statements, built once (building them per call costs more than running them).
 _WAITING = [str(S.SCHEDULED), str(S.RETRYING)]
+# rows that mean an article is (or may be) on the channel, or about to be
+_POSTED_OR_PENDING = (S.SENT, S.SENDING, S.UNKNOWN, S.SCHEDULED, S.RETRYING)
 _CLAIM = (
     deliveries.update()
     .where(

@@ -17,7 +17,3 @@ def new_tid(now_us: int | None = None) -> str:
         out.append(_ALPHABET[value & 31])
         value >>= 5
     return "".join(reversed(out))
-
-
-def is_tid(value: str) -> bool:
-    return len(value) == 13 and all(c in _ALPHABET for c in value) and value[0] in _ALPHABET[:16]
