@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -21,7 +20,17 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
-from _common import ROOT, check, machine, run_timed, table, temp_project, verdict, write_articles
+from _common import (
+    ROOT,
+    check,
+    machine,
+    run_timed,
+    stop_worker,
+    table,
+    temp_project,
+    verdict,
+    write_articles,
+)
 
 TARGET_PERCENT = 2.0
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -130,13 +139,7 @@ def main() -> None:
             )
         )
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_worker(proc)
         if tmp is not None:
             tmp.cleanup()
 

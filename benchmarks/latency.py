@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import signal
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from _common import (
     machine,
     make_body,
     percentile,
+    stop_worker,
     table,
     temp_project,
     verdict,
@@ -149,13 +149,7 @@ def main() -> None:
             )
         )
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_worker(proc)
         receiver.stop()
         if tmp is not None:
             tmp.cleanup()
