@@ -8,6 +8,9 @@
         ├── TransientError     retry with capped exponential back-off and jitter
         ├── AuthError          credentials rejected or expired: permanent unless refreshed
         ├── PermanentError     the network refused this post: do not retry
+        │   └── TooLong        refused as too long: re-fit strictly and try once more
+        ├── UnreadableAnswer   a success answer that is not what the API returns: the post
+        │                      may exist, so the channel's crash recovery decides
         └── AlreadyDone        the network already has this post: count it as sent
 
 Foreign exceptions (httpx, SQLAlchemy, yaml) are translated at one boundary each and chained
@@ -72,6 +75,18 @@ class AuthError(DeliveryError):
 
 class PermanentError(DeliveryError):
     """The network refused the post for good (400, 404, 422 ...)."""
+
+
+class TooLong(PermanentError):
+    """The network refused the post because its text is too long (its count differs from ours)."""
+
+
+class UnreadableAnswer(DeliveryError):
+    """The server said yes but its answer is not what the API returns (HTML, no id, ...).
+
+    The post may or may not exist, exactly as after a crash mid-send: the engine settles the
+    delivery with the channel's recovery policy (re-send, look, or `unknown`).
+    """
 
 
 class AlreadyDone(DeliveryError):

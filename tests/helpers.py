@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT.parent / "shared" / "content-samples"
+# the first user's real articles, copied from the shared folder into the repository
+SAMPLES = ROOT / "tests" / "data" / "articles" / "samples"
 
 
 def iso(dt: datetime) -> str:

@@ -31,7 +31,7 @@ from bot.compose import (
 )
 from bot.models import Article
 
-SAMPLES = Path("/work/shared/content-samples")
+SAMPLES = Path(__file__).parent / "data" / "articles" / "samples"
 DEFAULT_TEMPLATE = "{title}\n\n{description}\n\n{cta}\n\n{url}"
 TEMPLATES = [
     DEFAULT_TEMPLATE,
@@ -310,7 +310,6 @@ def sample_articles() -> list[Article]:
     return out
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared content samples not present")
 @pytest.mark.parametrize("template", TEMPLATES[:2])
 @pytest.mark.parametrize(
     ("network", "measure"),

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from tests import helpers_feedcheck as feedcheck
 from tests.helpers import ROOT, Project
+from tests.helpers_feedcheck import missing_tools
 
 SAMPLES = Path(__file__).parent / "data" / "articles" / "samples"
-CHECK_FEEDS = ROOT.parent / "shared" / "tools" / "check_feeds.sh"
 SAMPLE_TITLES = [
     "DeepSeek: China's AI Revolution Reshaping the Future of Intelligence",
     "DeepSeek AI: The Future of Artificial Intelligence Unveiled",
@@ -102,12 +103,9 @@ def test_check_reports_the_two_quoting_and_two_date_warnings(project: Project) -
 def test_third_party_feed_checks_pass(
     project: Project, tmp_path: Path, source: Path, titles: list[str]
 ) -> None:
-    tools = [t for t in ("jing", "newsboat", "r2e", "xmllint") if not shutil.which(t)]
-    if tools or not Path("/tmp/feedcheck-venv/bin/python").exists():
-        pytest.skip(
-            f"third-party feed checks not installed ({', '.join(tools) or 'venv'}); "
-            "run ../shared/tools/install_feed_checks.sh (CI does)"
-        )
+    missing = missing_tools()
+    if missing:
+        pytest.skip(f"third-party feed checks not installed ({', '.join(missing)}); CI runs them")
     build(project, source)
     feed = json.loads((project.feeds / "feed.json").read_text())
     assert sorted(i["title"] for i in feed["items"]) == sorted(titles)
@@ -115,7 +113,7 @@ def test_third_party_feed_checks_pass(
     titles_file.write_text("\n".join(titles) + "\n", encoding="utf-8")
     env = {**os.environ, "FEEDCHECK_TIMEOUT": "60"}
     r = subprocess.run(
-        ["bash", str(CHECK_FEEDS), "-s", "-t", str(titles_file), str(project.feeds)],
+        ["bash", str(feedcheck.CHECK_FEEDS), "-s", "-t", str(titles_file), str(project.feeds)],
         capture_output=True,
         text=True,
         env=env,

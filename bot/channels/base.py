@@ -17,8 +17,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, ClassVar, Generic, TypeVar, cast
+from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr
 
 from bot.models import Article, Post, Receipt
 
@@ -61,6 +62,31 @@ def absolute_http_url(value: str) -> str:
 
 
 HttpUrl = Annotated[str, AfterValidator(absolute_http_url)]
+
+
+def secret_values(model: BaseModel) -> list[str]:
+    """The secret strings of an options model: each SecretStr and, for a secret URL, its
+    query, path and each path segment long enough to identify it."""
+    out: list[str] = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        values = value if isinstance(value, list | tuple) else [value]
+        for v in values:
+            if isinstance(v, SecretStr):
+                out.extend(_secret_parts(v.get_secret_value()))
+            elif isinstance(v, BaseModel):
+                out.extend(secret_values(v))
+    return [s for s in dict.fromkeys(out) if s]
+
+
+def _secret_parts(secret: str) -> list[str]:
+    """A secret URL's secret is its path and query (its scheme and host are public)."""
+    if not _HTTP_URL.match(secret):
+        return [secret]
+    split = urlsplit(secret)
+    parts = [split.path + (f"?{split.query}" if split.query else ""), split.query]
+    parts += split.path.split("/") + [p.partition("=")[2] for p in split.query.split("&")]
+    return [p for p in parts if len(p) >= 8]
 
 
 class ChannelOptions(BaseModel):
@@ -117,6 +143,17 @@ class Channel(ABC, Generic[OptionsT]):
     @abstractmethod
     async def send(self, post: Post, article: Article, key: str) -> Receipt:
         """Deliver the post; return the network's id and URL or raise a DeliveryError."""
+
+    def refit(self, post: Post, article: Article, refusal: str) -> Post | None:
+        """After the network refused `post` as too long: the post fitted again with the
+        strictest reading of the network's rules (every URL at full length, a safety margin),
+        URL and call-to-action kept; None when it cannot be made shorter."""
+        return None
+
+    def credentials(self) -> list[str]:
+        """Every secret this channel holds (tokens, passwords, secret webhook URLs and their
+        path segments), so foreign text can be scrubbed of them before it is shown."""
+        return secret_values(self.options)
 
     async def find_existing(self, post: Post, article: Article, key: str) -> Receipt | None:
         """For Recovery.LOOKUP channels: the post if the network already has it, else None."""
