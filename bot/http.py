@@ -23,6 +23,7 @@ from bot.errors import (
     PermanentError,
     RateLimited,
     TransientError,
+    UnreadableAnswer,
 )
 
 USER_AGENT = f"Herald/{__version__} (+https://github.com/herald-bot/herald)"
@@ -117,6 +118,34 @@ def error_text(response: httpx.Response, limit: int = 300) -> str:
     return f"HTTP {response.status_code}" + (f": {body}" if body else "")
 
 
+def json_answer(response: httpx.Response, what: str, *required: str) -> Any:
+    """The JSON object of a success answer, with `required` keys present and non-empty.
+
+    Anything else (HTML from a proxy, `"id": null`, a list, a truncated body) raises
+    UnreadableAnswer: the server said yes, so the post may exist, and the engine settles the
+    delivery with the channel's recovery policy instead of guessing.
+    """
+    try:
+        body = response.json()
+    except ValueError:
+        raise UnreadableAnswer(
+            f"{what}: HTTP {response.status_code} but the answer is not JSON",
+            status=response.status_code,
+        ) from None
+    if not isinstance(body, dict):
+        raise UnreadableAnswer(
+            f"{what}: HTTP {response.status_code} but the answer is not a JSON object",
+            status=response.status_code,
+        )
+    missing = [k for k in required if body.get(k) in (None, "", [], {})]
+    if missing:
+        raise UnreadableAnswer(
+            f"{what}: HTTP {response.status_code} but the answer has no {', '.join(missing)}",
+            status=response.status_code,
+        )
+    return body
+
+
 def raise_for_status(
     response: httpx.Response, message: str | None = None, body_retry_after: Any = None
 ) -> None:
@@ -162,6 +191,7 @@ __all__ = [
     "USER_AGENT",
     "DeliveryError",
     "error_text",
+    "json_answer",
     "make_client",
     "raise_for_status",
     "request",
