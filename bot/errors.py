@@ -6,6 +6,8 @@
     └── DeliveryError          a channel could not deliver a post
         ├── RateLimited        wait until `retry_at` (server-given), then retry the same request
         ├── TransientError     retry with capped exponential back-off and jitter
+        │   └── Ambiguous      the request went out but no answer came: the post may exist,
+        │                      so only a channel that de-duplicates (or can look) retries
         ├── AuthError          credentials rejected or expired: permanent unless refreshed
         ├── PermanentError     the network refused this post: do not retry
         │   └── TooLong        refused as too long: re-fit strictly and try once more
@@ -67,6 +69,11 @@ class RateLimited(TransientError):
     ) -> None:
         super().__init__(message, status=status)
         self.retry_at = retry_at
+
+
+class Ambiguous(TransientError):
+    """The request was sent but no complete answer came (read timeout, dropped connection,
+    the overall deadline): the network may or may not have made the post."""
 
 
 class AuthError(DeliveryError):

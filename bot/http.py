@@ -7,8 +7,10 @@ reads every rate-limit header the supported networks use.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import functools
+import math
 import ssl
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -18,6 +20,7 @@ import httpx
 
 from bot import __version__
 from bot.errors import (
+    Ambiguous,
     AuthError,
     DeliveryError,
     PermanentError,
@@ -25,9 +28,12 @@ from bot.errors import (
     TransientError,
     UnreadableAnswer,
 )
+from bot.redact import foreign_text
 
 USER_AGENT = f"Herald/{__version__} (+https://github.com/herald-bot/herald)"
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+MAX_ANSWER = 1024 * 1024  # bytes of an answer read at all; a larger success answer is garbage
+MAX_WAIT = 86_400.0  # longest wait a server may ask for (seconds); longer asks are clamped
 
 
 @functools.cache
@@ -56,12 +62,26 @@ def make_client(
 
 
 def _parse_number(value: str | None) -> float | None:
+    """A finite number from a header value, else None (`inf`, `nan`, `1e999` are not numbers
+    a server can mean)."""
     if value is None:
         return None
     try:
-        return float(value.strip())
+        n = float(value.strip())
     except ValueError:
         return None
+    return n if math.isfinite(n) else None
+
+
+def _after(now: datetime, seconds: float) -> datetime:
+    """`now` plus a server-given delay, clamped to [0, MAX_WAIT]."""
+    return now + timedelta(seconds=min(max(0.0, seconds), MAX_WAIT))
+
+
+def _at(now: datetime, when: datetime) -> datetime:
+    """A server-given time, clamped to [now, now + MAX_WAIT]."""
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return min(max(when, now), now + timedelta(seconds=MAX_WAIT))
 
 
 def retry_at_from_headers(
@@ -72,26 +92,27 @@ def retry_at_from_headers(
     Reads, in order: a body `retry_after` (Discord float seconds, Telegram integer seconds),
     `Retry-After` (seconds or an HTTP date), `X-RateLimit-Reset-After` (seconds),
     `x-rate-limit-reset` / `RateLimit-Reset` (epoch seconds, or delta seconds when small),
-    `X-RateLimit-Reset` (Mastodon: ISO 8601; Discord: epoch seconds).
+    `X-RateLimit-Reset` (Mastodon: ISO 8601; Discord: epoch seconds). Every value is foreign:
+    non-numbers, infinities and times in the past or the far future are clamped to
+    [now, now + MAX_WAIT].
     """
     now = now or datetime.now(UTC)
     lower = {k.lower(): v for k, v in headers.items()}
     seconds = _parse_number(str(body_retry_after)) if body_retry_after is not None else None
     if seconds is not None:
-        return now + timedelta(seconds=max(0.0, seconds))
+        return _after(now, seconds)
     ra = lower.get("retry-after")
     if ra:
         s = _parse_number(ra)
         if s is not None:
-            return now + timedelta(seconds=max(0.0, s))
+            return _after(now, s)
         try:
-            dt = email.utils.parsedate_to_datetime(ra)
-            return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-        except (TypeError, ValueError):
+            return _at(now, email.utils.parsedate_to_datetime(ra))
+        except (TypeError, ValueError, OverflowError, IndexError):
             pass
     after = _parse_number(lower.get("x-ratelimit-reset-after"))
     if after is not None:
-        return now + timedelta(seconds=max(0.0, after))
+        return _after(now, after)
     for name in ("x-rate-limit-reset", "ratelimit-reset", "x-ratelimit-reset"):
         raw = lower.get(name)
         if not raw:
@@ -100,21 +121,19 @@ def retry_at_from_headers(
         if n is not None:
             # epoch seconds are large; the IETF draft's RateLimit-Reset is delta seconds
             if n > 1_000_000_000:
-                return datetime.fromtimestamp(n, UTC)
-            return now + timedelta(seconds=max(0.0, n))
+                return _after(now, n - now.timestamp())
+            return _after(now, n)
         try:
-            dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-            return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-        except ValueError:
+            return _at(now, datetime.fromisoformat(raw.strip().replace("Z", "+00:00")))
+        except (ValueError, OverflowError):
             continue
     return None
 
 
 def error_text(response: httpx.Response, limit: int = 300) -> str:
-    """A short, single-line description of an error response for the sent-log."""
-    body = response.text.strip().replace("\n", " ")
-    if len(body) > limit:
-        body = body[: limit - 1] + "…"
+    """A short, single-line description of an error response for the sent-log (foreign text:
+    secrets removed before it is cut)."""
+    body = foreign_text(response.text, limit=limit)
     return f"HTTP {response.status_code}" + (f": {body}" if body else "")
 
 
@@ -173,17 +192,75 @@ def raise_for_status(
 
 
 async def request(
-    client: httpx.AsyncClient, method: str, url: str, **kwargs: Any
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    max_bytes: int = MAX_ANSWER,
+    **kwargs: Any,
 ) -> httpx.Response:
-    """Send one request; connection errors and timeouts become TransientError."""
+    """Send one request and read its whole answer within one deadline.
+
+    The deadline is the client's read timeout (`publishing.request_timeout`) for everything:
+    connect, send, and the whole answer, so a server that drips a byte at a time cannot hold
+    the request. At most `max_bytes` of the answer are read: a larger success answer is
+    UnreadableAnswer, a larger error answer is cut. Connection failures before the request
+    went out are TransientError; a timeout or a dropped connection after it went out is
+    Ambiguous (the post may exist).
+    """
+    deadline = client.timeout.read or DEFAULT_TIMEOUT.read or 20.0
+    sent = False
     try:
-        return await client.request(method, url, **kwargs)
+        async with asyncio.timeout(deadline):
+            req = client.build_request(method, url, **kwargs)
+            response = await client.send(req, stream=True)
+            sent = True
+            try:
+                body = bytearray()
+                too_big = False
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > max_bytes:
+                        too_big = True
+                        break
+            finally:
+                await response.aclose()
+    except TimeoutError as e:
+        raise Ambiguous(f"timed out: no complete answer within {deadline:g} s") from e
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as e:
+        raise TransientError(
+            f"connection failed: {type(e).__name__}: {foreign_text(str(e), limit=200)}"
+        ) from e
     except httpx.TimeoutException as e:
-        raise TransientError(f"timed out: {type(e).__name__}") from e
+        raise Ambiguous(f"timed out: {type(e).__name__}") from e
     except httpx.TransportError as e:
-        raise TransientError(f"connection failed: {type(e).__name__}: {e}") from e
+        # a request that could not be written was not acted on; any other failure came after
+        # it went out
+        kind = TransientError if isinstance(e, httpx.WriteError) and not sent else Ambiguous
+        raise kind(
+            f"connection failed: {type(e).__name__}: {foreign_text(str(e), limit=200)}"
+        ) from e
     except httpx.InvalidURL as e:
-        raise PermanentError(f"invalid URL: {e}") from e
+        raise PermanentError(f"invalid URL: {foreign_text(str(e), limit=200)}") from e
+    if too_big and response.is_success:
+        raise UnreadableAnswer(
+            f"HTTP {response.status_code} but the answer is larger than {max_bytes} bytes",
+            status=response.status_code,
+        )
+    headers = httpx.Headers(
+        [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+    )
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=bytes(body[:max_bytes]),
+        request=req,
+        extensions=response.extensions,
+    )
 
 
 __all__ = [
