@@ -186,7 +186,7 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
     try:
         if lock:
             lock.acquire()
-        result = asyncio.run(run_pass(cfg, store, worker_identity(), exclusive=lock is not None))
+        result = asyncio.run(run_pass(cfg, store, worker_identity()))
     finally:
         if lock:
             lock.release()

@@ -144,6 +144,8 @@ class PublishingSettings(_Strict):
     pause_after: int = Field(default=5, ge=1)
     pause_for: Duration = timedelta(minutes=15)
     request_timeout: Duration = timedelta(seconds=20)
+    deadline: Duration = timedelta(minutes=2)
+    lease: Duration = timedelta(seconds=60)
 
 
 class ImageSettings(_Strict):

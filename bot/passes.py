@@ -19,12 +19,12 @@ class PassOutcome:
     publish: PassResult
 
 
-async def run_pass(cfg: Config, store: Store, worker_id: str, *, exclusive: bool) -> PassOutcome:
+async def run_pass(cfg: Config, store: Store, worker_id: str) -> PassOutcome:
     now = time.time()
     scanned = library.scan(cfg, store, now)
     built = build(cfg, store, now, shadowed=scanned.shadowed)
     async with Publisher(cfg, store, worker_id) as pub:
-        result = await pub.recover(exclusive=exclusive)
+        result = await pub.recover()
         result.merge(pub.plan())
         result.merge(await pub.deliver_due())
     return PassOutcome(scanned, built, result)

@@ -10,6 +10,7 @@ store; the engine never touches the network except through channels.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -19,20 +20,31 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from sqlalchemy.exc import DBAPIError
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
-    retry_if_exception_type,
+    retry_if_exception,
     wait_exponential_jitter,
 )
 
 from bot.channels import registry
 from bot.channels.base import Channel, ChannelContext, Recovery
 from bot.config import ChannelConfig, Config
-from bot.errors import AlreadyDone, DeliveryError, RateLimited, TransientError
+from bot.errors import (
+    AlreadyDone,
+    Ambiguous,
+    AuthError,
+    DeliveryError,
+    RateLimited,
+    TooLong,
+    TransientError,
+    UnreadableAnswer,
+)
 from bot.http import make_client
 from bot.images import image_fetcher
 from bot.models import Article, DeliveryStatus, Post, Receipt
+from bot.redact import REDACTOR, foreign_text
 from bot.sentlog import SentLog
 from bot.store import Delivery, Store, text_hash
 
@@ -42,7 +54,8 @@ S = DeliveryStatus
 PLAN_PAGE = 2000  # unrecorded articles read at a time when planning
 INLINE_WAIT_CAP = 30.0  # longest server-asked wait served in-process; longer ones are scheduled
 BACKOFF = (30, 120, 600, 1800, 3600, 7200, 14400)  # seconds between scheduled retries
-STALE_AFTER = 60.0  # seconds without a heartbeat after which a worker's claims are dead
+DB_RETRIES = (0.05, 0.2, 0.5, 1.0, 2.0, 4.0)  # waits between tries of a failed sent-log write
+LOOKUP_DEADLINE = 30.0  # seconds a channel may take to look for a post after a doubt
 
 Observer = Callable[[str, str], None]  # (channel, outcome): sent, failed, retrying, unknown, retry
 
@@ -78,7 +91,9 @@ def build_channels(
         kind = registry.get(cc.type)
         assert kind is not None  # validated when the config loaded
         ctx = context if isinstance(context, ChannelContext) else context(cc)
-        out[cc.name] = (cc, kind(cc.name, cc.options, ctx, cc.template))
+        channel = kind(cc.name, cc.options, ctx, cc.template)
+        REDACTOR.add(channel.credentials())  # no log line, row or page may show them
+        out[cc.name] = (cc, channel)
     return out
 
 
@@ -123,6 +138,11 @@ class Publisher:
         self._hold: dict[str, float] = {}  # channel -> do not send before (rate limit)
         self._paused: dict[str, float] = {}  # channel -> paused until (repeated failures)
         self._stop_event = asyncio.Event()
+        self.lease = self.settings.lease.total_seconds()
+        self.deadline = self.settings.deadline.total_seconds()
+        self._held: set[int] = set()  # deliveries this process is sending (its leases)
+        self._unwritten: list[tuple[int, Callable[[float], object]]] = []  # outcomes to record
+        self._beat: asyncio.Task[None] | None = None
 
     def _context_for(self, cc: ChannelConfig) -> ChannelContext:
         """Each channel talks to its network through its own small connection pool."""
@@ -148,12 +168,70 @@ class Publisher:
 
     async def __aenter__(self) -> Publisher:
         self.log.register_worker(self.clock())
+        self._beat = asyncio.create_task(self._heartbeat())
         return self
+
+    async def _heartbeat(self) -> None:
+        """While this process lives, its leases live: extend them every quarter lease, and
+        record outcomes the database refused earlier."""
+        while True:
+            await asyncio.sleep(self.lease / 4)
+            try:
+                self.log.extend_leases(sorted(self._held), self.clock(), self.lease)
+                self._flush_unwritten()
+            except DBAPIError as e:
+                log.warning("heartbeat: the database did not answer: %s", _db_reason(e))
+
+    # ------------------------------------------------------------------ sent-log writes
+    async def _write(self, d: Delivery, write: Callable[[float], object]) -> None:
+        """Record an outcome of a delivery this process holds, through lost connections: tried
+        again on a fresh connection, and if the database stays away, kept (with the lease)
+        and written as soon as it answers."""
+        for wait in (*DB_RETRIES, None):
+            try:
+                write(self.clock())
+            except DBAPIError as e:
+                if wait is None:
+                    log.error(
+                        "could not record %s on %s (%s); it stays claimed and is recorded as "
+                        "soon as the database answers",
+                        d.article_id,
+                        d.channel,
+                        _db_reason(e),
+                    )
+                    self._unwritten.append((d.id, write))
+                    return
+                await asyncio.sleep(wait)
+            else:
+                self._held.discard(d.id)
+                return
+
+    def _flush_unwritten(self) -> None:
+        while self._unwritten:
+            delivery_id, write = self._unwritten[0]
+            write(self.clock())  # raises while the database is away: kept for the next beat
+            self._unwritten.pop(0)
+            self._held.discard(delivery_id)
+
+    async def _read(self, read: Callable[[], Any]) -> Any:
+        for wait in (*DB_RETRIES, None):
+            try:
+                return read()
+            except DBAPIError:
+                if wait is None:
+                    raise
+                await asyncio.sleep(wait)
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
+        if self._beat is not None:
+            self._beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._beat
+        with contextlib.suppress(DBAPIError):
+            self._flush_unwritten()
         for _cc, ch in self.channels.values():
             await ch.aclose()
         for client in self._clients:
@@ -215,16 +293,13 @@ class Publisher:
         return SentLog.new_row(article, name, status, now, reason)
 
     # ------------------------------------------------------------------ crash recovery
-    async def recover(self, now: float | None = None, *, exclusive: bool = False) -> PassResult:
-        """Settle deliveries left `sending` by a dead worker.
-
-        `exclusive`: this process holds the only-worker lock (SQLite), so every claim that is
-        not its own is dead.
-        """
+    async def recover(self, now: float | None = None) -> PassResult:
+        """Settle deliveries whose owner is provably gone (lease expired, or its process on
+        this host exited), each as its channel's recovery policy allows. A delivery another
+        live process is sending (`send`, `retry`, a second worker) is never touched."""
         now = self.clock() if now is None else now
         result = PassResult()
-        stale = self.log.dead_claims(now, 0.0 if exclusive else STALE_AFTER)
-        for d in stale:
+        for d in self.log.dead_claims(now, sorted(self._held)):
             entry = self.channels.get(d.channel)
             status, error = (
                 S.UNKNOWN,
@@ -241,18 +316,18 @@ class Publisher:
                     status, error = S.SCHEDULED, "re-sent after a crash (idempotent channel)"
                 elif ch.recovery == Recovery.LOOKUP:
                     article = self.store.article(d.article_id)
-                    try:
-                        if article is not None:
-                            post = ch.render(article)
-                            receipt = await ch.find_existing(post, article, d.key)
-                            status = S.SENT if receipt else S.SCHEDULED
+                    if article is not None:
+                        found, doubt = await self._look(ch, article, d)
+                        if doubt is None:
+                            receipt = found
+                            status = S.SENT if found else S.SCHEDULED
                             error = (
                                 "found on the channel after a crash"
-                                if receipt
+                                if found
                                 else "not found on the channel after a crash; re-sending"
                             )
-                    except DeliveryError as e:
-                        error = f"could not check the channel after a crash: {e.message}"
+                        else:
+                            error = f"could not check the channel after a crash: {doubt}"
             if self.log.resolve_stale(
                 d,
                 now,
@@ -267,8 +342,23 @@ class Publisher:
                 log.warning(
                     "recovered %s on %s from a dead worker: %s", d.article_id, d.channel, status
                 )
-        self.log.forget_dead_workers(now, STALE_AFTER)
+        self.log.forget_dead_workers(now)
         return result
+
+    async def _look(
+        self, ch: Channel[Any], article: Article, d: Delivery
+    ) -> tuple[Receipt | None, str | None]:
+        """Ask the channel whether it has this delivery's post: (receipt or None, None), or
+        (None, why it could not tell)."""
+        try:
+            async with asyncio.timeout(LOOKUP_DEADLINE):
+                return await ch.find_existing(ch.render(article), article, d.key), None
+        except DeliveryError as e:
+            return None, foreign_text(e.message)
+        except TimeoutError:
+            return None, f"no answer within {LOOKUP_DEADLINE:g} s"
+        except Exception as e:  # a hostile answer must not stop recovery of the others
+            return None, foreign_text(f"{type(e).__name__}: {e}")
 
     # ------------------------------------------------------------------ sending
     def _ready(self, name: str, now: float) -> bool:
@@ -294,7 +384,12 @@ class Publisher:
                     spare = per_channel - load[name]
                     if spare <= 0 or name in drained or not self._ready(name, now):
                         continue
-                    claimed = self.log.claim_due(now, [name], spare)
+                    try:
+                        claimed = self.log.claim_due(now, [name], spare, self.lease)
+                    except DBAPIError as e:  # claim nothing more; what runs finishes
+                        log.warning("could not claim deliveries: %s", _db_reason(e))
+                        drained.update(self.channels)
+                        break
                     if len(claimed) < spare:
                         drained.add(name)
                     for d in claimed:
@@ -332,47 +427,99 @@ class Publisher:
                 log.info("%s on %s is already %s; not sending again", article_id, name, d.status)
                 continue
             allowed = [S.SCHEDULED, S.RETRYING, S.SKIPPED, S.FAILED, S.UNKNOWN]
-            claimed = self.log.claim_one(d.id, now, allowed)
+            claimed = self.log.claim_one(d.id, now, allowed, self.lease)
             if claimed is not None:
                 result.merge(await self._deliver(claimed))
         return result
 
     async def _deliver(self, d: Delivery) -> PassResult:
+        """Send one claimed delivery and record how it ended: `sent`, `retrying`, `failed` or
+        `unknown`, whatever the channel raised or answered, within `publishing.deadline`."""
+        self._held.add(d.id)
         result = PassResult()
         entry = self.channels.get(d.channel)
-        article = self.store.article(d.article_id)
-        now = self.clock()
         if entry is None:
-            self.log.release(d, now)
+            await self._write(d, lambda now: self.log.release(d, now))
             return result
         cc, ch = entry
+        article: Article | None = await self._read(lambda: self.store.article(d.article_id))
         if article is None:
-            self.log.mark_failed(d, now, "the article was deleted before it could be sent")
-            result.failed += 1
-            result.outcomes.append((d.article_id, d.channel, "failed"))
-            return result
-        post = ch.render(article)
+            return await self._fail(d, "the article was deleted before it could be sent")
+        try:
+            post = ch.render(article)
+        except Exception as e:  # this article's values: nothing was sent
+            return await self._fail(d, f"could not compose the post: {type(e).__name__}: {e}")
+        note: str | None = None
         attempts = 0
         try:
-            receipt, attempts = await self._attempt(ch, post, article, d)
-            note = None
+            async with asyncio.timeout(self.deadline):
+                try:
+                    receipt, attempts = await self._attempt(ch, post, article, d)
+                except TooLong as e:
+                    fitted = ch.refit(post, article, foreign_text(e.message))
+                    if fitted is None or fitted.text == post.text:
+                        raise
+                    note = (
+                        f"re-fitted to {fitted.length}/{fitted.limit} after the network "
+                        f"refused the post as too long: {foreign_text(e.message, limit=300)}"
+                    )
+                    log.warning("%s on %s: %s", d.article_id, d.channel, note)
+                    post = fitted
+                    receipt, more = await self._attempt(ch, post, article, d)
+                    attempts += more
         except Stopping:
-            self.log.mark_retry(
+            await self._write(
                 d,
-                self.clock(),
-                self.clock(),
-                "the worker stopped during a back-off wait; the next start resumes it",
+                lambda now: self.log.mark_retry(
+                    d,
+                    now,
+                    now,
+                    "the worker stopped during a back-off wait; the next start resumes it",
+                ),
             )
             result.retrying += 1
             result.outcomes.append((d.article_id, d.channel, "retrying"))
             return result
         except AlreadyDone as e:
             receipt, note = Receipt(e.post_id or "", e.url), f"already on the channel: {e.message}"
+        except UnreadableAnswer as e:
+            return await self._in_doubt(d, cc, ch, post, article, e.message, attempts)
+        except Ambiguous as e:
+            if ch.recovery == Recovery.IDEMPOTENT:
+                return await self._record_failure(d, cc, e, max(attempts, 1))
+            return await self._in_doubt(d, cc, ch, post, article, e.message, attempts)
+        except TooLong as e:
+            e.message = (
+                f"refused as too long{' even after re-fitting' if note else ''}: {e.message}"
+            )
+            return await self._record_failure(d, cc, e, max(attempts, 1))
         except DeliveryError as e:
-            return self._record_failure(d, cc, e, max(attempts, 1))
-        now = self.clock()
+            return await self._record_failure(d, cc, e, max(attempts, 1))
+        except TimeoutError:
+            reason = f"no answer within the delivery deadline ({self.settings.deadline})"
+            return await self._in_doubt(d, cc, ch, post, article, reason, attempts)
+        except Exception as e:  # whatever a channel raises, the delivery ends truthfully
+            log.exception("%s on %s: unexpected error while sending", d.article_id, d.channel)
+            reason = f"unexpected error while sending: {type(e).__name__}: {e}"
+            return await self._in_doubt(d, cc, ch, post, article, reason, attempts)
+        return await self._sent(d, receipt, post, note)
+
+    async def _sent(
+        self, d: Delivery, receipt: Receipt, post: Post, note: str | None
+    ) -> PassResult:
+        result = PassResult()
         # one transaction: the delivery is sent and the channel counts as healthy
-        self.log.mark_sent(d, now, receipt.post_id or None, receipt.url, text_hash(post.text), note)
+        await self._write(
+            d,
+            lambda now: self.log.mark_sent(
+                d,
+                now,
+                receipt.post_id or None,
+                receipt.url,
+                text_hash(post.text),
+                foreign_text(note) if note else None,
+            ),
+        )
         log.info(
             "sent %s to %s (attempt %d)%s",
             d.article_id,
@@ -390,6 +537,60 @@ class Publisher:
         result.sent += 1
         result.outcomes.append((d.article_id, d.channel, "sent"))
         self._observe(d.channel, "sent")
+        return result
+
+    async def _fail(self, d: Delivery, reason: str) -> PassResult:
+        """This post cannot be sent (nothing went out): `failed`, the channel's health
+        untouched."""
+        reason = foreign_text(reason)
+        await self._write(d, lambda now: self.log.mark_failed(d, now, reason))
+        log.error("failed %s on %s: %s", d.article_id, d.channel, reason)
+        result = PassResult(failed=1)
+        result.outcomes.append((d.article_id, d.channel, "failed"))
+        self._observe(d.channel, "failed")
+        return result
+
+    async def _in_doubt(
+        self,
+        d: Delivery,
+        cc: ChannelConfig,
+        ch: Channel[Any],
+        post: Post,
+        article: Article,
+        reason: str,
+        attempts: int,
+    ) -> PassResult:
+        """The request went out and the answer cannot tell whether the post exists: settle
+        as after a crash. An idempotent channel re-sends with the same key; a channel that can
+        look, looks; any other is `unknown` until an operator checks."""
+        reason = foreign_text(reason)
+        if ch.recovery == Recovery.IDEMPOTENT:
+            return await self._record_failure(d, cc, TransientError(reason), max(attempts, 1))
+        if ch.recovery == Recovery.LOOKUP:
+            found, doubt = await self._look(ch, article, d)
+            if found is not None:
+                return await self._sent(d, found, post, f"found on the channel after: {reason}")
+            if doubt is None:
+                return await self._record_failure(
+                    d, cc, TransientError(f"{reason}; not found on the channel"), max(attempts, 1)
+                )
+            reason = f"{reason}; could not check the channel: {doubt}"
+        reason = (
+            f"{reason}. The post may or may not exist: check the channel, then run "
+            f"`herald retry --force --channel {d.channel} --article {d.article_id}` if it "
+            "is missing"
+        )
+        await self._write(d, lambda now: self.log.mark_unknown(d, now, reason))
+        log.warning(
+            "unknown %s on %s: %s",
+            d.article_id,
+            d.channel,
+            reason,
+            extra={"article": d.article_id, "channel": d.channel, "outcome": "unknown"},
+        )
+        result = PassResult(unknown=1)
+        result.outcomes.append((d.article_id, d.channel, "unknown"))
+        self._observe(d.channel, "unknown")
         return result
 
     async def _attempt(
@@ -412,8 +613,15 @@ class Publisher:
                 return exc.retry_at.timestamp() - self.clock() > INLINE_WAIT_CAP
             return False
 
+        def retryable(e: BaseException) -> bool:
+            # a request that may have been acted on is repeated only where the network
+            # de-duplicates it
+            if isinstance(e, Ambiguous):
+                return ch.recovery == Recovery.IDEMPOTENT
+            return isinstance(e, TransientError)
+
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type(TransientError),
+            retry=retry_if_exception(retryable),
             wait=wait,
             stop=stop,
             reraise=True,
@@ -435,19 +643,17 @@ class Publisher:
                 return receipt, attempts
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _record_failure(
+    async def _record_failure(
         self, d: Delivery, cc: ChannelConfig, e: DeliveryError, attempts: int
     ) -> PassResult:
         result = PassResult()
         now = self.clock()
         first = d.first_attempt_at or now
         give_up = self.settings.give_up_after.total_seconds()
-        reason = e.message
+        reason = foreign_text(e.message)
         if e.retryable and now - first < give_up:
-            at = self._next_attempt(d, e, now)
-            if at - first > give_up:
-                at = first + give_up
-            self.log.mark_retry(d, now, at, reason)
+            at = min(self._next_attempt(d, e, now), first + give_up)
+            await self._write(d, lambda t: self.log.mark_retry(d, t, at, reason))
             if isinstance(e, RateLimited) and e.retry_at is not None:
                 self._hold[d.channel] = e.retry_at.timestamp()
             log.warning(
@@ -469,7 +675,7 @@ class Publisher:
         else:
             if e.retryable:
                 reason = f"gave up after {self.settings.give_up_after}: {reason}"
-            self.log.mark_failed(d, now, reason)
+            await self._write(d, lambda t: self.log.mark_failed(d, t, reason))
             log.error(
                 "failed %s on %s: %s",
                 d.article_id,
@@ -485,14 +691,9 @@ class Publisher:
             result.failed += 1
             result.outcomes.append((d.article_id, d.channel, "failed"))
             self._observe(d.channel, "failed")
-        if self.log.channel_failure(
-            d.channel,
-            now,
-            self.settings.pause_after,
-            self.settings.pause_for.total_seconds(),
-            reason,
-        ):
-            self._paused[d.channel] = now + self.settings.pause_for.total_seconds()
+        # a refusal of one post says nothing about the channel: only rejected credentials and
+        # repeated transient failures count towards a pause
+        if (isinstance(e, AuthError) or e.retryable) and self._count_failure(d.channel, reason):
             log.warning(
                 "channel %s paused for %s after %d failures in a row: %s",
                 d.channel,
@@ -501,6 +702,23 @@ class Publisher:
                 reason,
             )
         return result
+
+    def _count_failure(self, channel: str, reason: str) -> bool:
+        now = self.clock()
+        try:
+            paused = self.log.channel_failure(
+                channel,
+                now,
+                self.settings.pause_after,
+                self.settings.pause_for.total_seconds(),
+                reason,
+            )
+        except DBAPIError as e:
+            log.warning("could not count a failure of %s: %s", channel, _db_reason(e))
+            return False
+        if paused:
+            self._paused[channel] = now + self.settings.pause_for.total_seconds()
+        return paused
 
     def _next_attempt(self, d: Delivery, e: DeliveryError, now: float) -> float:
         if isinstance(e, RateLimited) and e.retry_at is not None:
@@ -524,6 +742,10 @@ class Publisher:
         if publish_at is not None:
             times.append(publish_at)
         return min(times) if times else None
+
+
+def _db_reason(e: DBAPIError) -> str:
+    return foreign_text(str(e.orig or e).splitlines()[0] if str(e.orig or e) else type(e).__name__)
 
 
 def _iso(ts: float) -> str:

@@ -20,6 +20,8 @@ from bot.store import Delivery, Store, articles, channels, deliveries, workers
 from bot.tid import new_tid
 
 S = DeliveryStatus
+STALE_WORKER = 120.0  # seconds without a heartbeat after which a worker row is dead
+LEASE = 60.0  # seconds a claim lives without a heartbeat (publishing.lease)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,20 +60,33 @@ class SentLog:
                 },
             )
 
-    def heartbeat(self, now: float) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                workers.update().where(workers.c.id == self.worker_id).values(heartbeat_at=now)
-            )
-
     def unregister_worker(self) -> None:
         with self.engine.begin() as conn:
             conn.execute(workers.delete().where(workers.c.id == self.worker_id))
 
-    def dead_claims(self, now: float, stale_after: float) -> list[Delivery]:
-        """Deliveries left `sending` by a worker that is gone (dead pid on this host, no
-        heartbeat for `stale_after` seconds, or no worker row)."""
+    def extend_leases(self, held: Sequence[int], now: float, lease: float) -> None:
+        """The heartbeat: this worker is alive, and the deliveries it is sending stay its own
+        for another `lease` seconds."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                workers.update().where(workers.c.id == self.worker_id).values(heartbeat_at=now)
+            )
+            if held:
+                conn.execute(
+                    deliveries.update()
+                    .where(deliveries.c.id.in_(list(held)))
+                    .where(deliveries.c.status == str(S.SENDING))
+                    .where(deliveries.c.claimed_by == self.worker_id)
+                    .values(lease_until=now + lease)
+                )
+
+    def dead_claims(self, now: float, held: Sequence[int] = ()) -> list[Delivery]:
+        """Deliveries `sending` whose owner is provably gone: the lease expired (no heartbeat
+        extended it), or the owner's process on this host has exited. A claim a live process
+        holds (a second worker, `send`, `retry`) is never taken. Claims from before leases
+        existed (NULL lease) fall back to the owner's worker row."""
         host = socket.gethostname()
+        mine = set(held)
         out: list[Delivery] = []
         with self.engine.connect() as conn:
             live = {
@@ -83,24 +98,27 @@ class SentLog:
             rows = conn.execute(sa.select(deliveries).where(deliveries.c.status == S.SENDING))
             for row in rows:
                 d = Delivery.from_row(row)
-                if d.claimed_by == self.worker_id:
+                if d.id in mine:
                     continue
                 w = live.get(d.claimed_by or "")
-                if (
-                    w is None
-                    or now - w.heartbeat_at > stale_after
-                    or (w.host == host and not _pid_alive(w.pid))
-                ):
+                owner_gone = w is not None and w.host == host and not _pid_alive(w.pid)
+                if d.lease_until is not None:
+                    dead = d.lease_until < now or owner_gone
+                else:
+                    dead = w is None or now - w.heartbeat_at > STALE_WORKER or owner_gone
+                if dead:
                     out.append(d)
         return out
 
-    def forget_dead_workers(self, now: float, stale_after: float) -> None:
+    def forget_dead_workers(self, now: float) -> None:
         host = socket.gethostname()
         with self.engine.begin() as conn:
             for w in conn.execute(sa.select(workers)).all():
                 if w.id == self.worker_id:
                     continue
-                if now - w.heartbeat_at > stale_after or (w.host == host and not _pid_alive(w.pid)):
+                if now - w.heartbeat_at > STALE_WORKER or (
+                    w.host == host and not _pid_alive(w.pid)
+                ):
                     conn.execute(workers.delete().where(workers.c.id == w.id))
 
     # ------------------------------------------------------------------ channels
@@ -225,12 +243,16 @@ class SentLog:
             "updated_at": now,
         }
 
-    def claim_due(self, now: float, channels_ok: Sequence[str], limit: int) -> list[Delivery]:
-        """Atomically take up to `limit` due deliveries of these channels for this worker."""
+    def claim_due(
+        self, now: float, channels_ok: Sequence[str], limit: int, lease: float = LEASE
+    ) -> list[Delivery]:
+        """Atomically take up to `limit` due deliveries of these channels for this worker,
+        each with a lease of `lease` seconds."""
         if not channels_ok or limit <= 0:
             return []
         params = {
             "now": now,
+            "lease_until": now + lease,
             "channels": list(channels_ok),
             "limit": limit,
             "worker": self.worker_id,
@@ -242,7 +264,11 @@ class SentLog:
             )
 
     def claim_one(
-        self, delivery_id: int, now: float, allowed: Sequence[DeliveryStatus]
+        self,
+        delivery_id: int,
+        now: float,
+        allowed: Sequence[DeliveryStatus],
+        lease: float = LEASE,
     ) -> Delivery | None:
         stmt = (
             deliveries.update()
@@ -252,6 +278,7 @@ class SentLog:
                 status=str(S.SENDING),
                 claimed_by=self.worker_id,
                 claimed_at=now,
+                lease_until=now + lease,
                 updated_at=now,
                 attempts=deliveries.c.attempts + 1,
                 first_attempt_at=sa.func.coalesce(deliveries.c.first_attempt_at, now),
@@ -273,7 +300,7 @@ class SentLog:
             .where(deliveries.c.id == d.id)
             .where(deliveries.c.status == str(S.SENDING))
             .where(deliveries.c.claimed_by == self.worker_id)
-            .values(updated_at=now, claimed_by=None, claimed_at=None, **values)
+            .values(updated_at=now, claimed_by=None, claimed_at=None, lease_until=None, **values)
         )
         with self.engine.begin() as conn:
             held = bool(conn.execute(stmt).rowcount)
@@ -313,6 +340,11 @@ class SentLog:
     def mark_failed(self, d: Delivery, now: float, error: str) -> bool:
         return self._finish(d, now, status=str(S.FAILED), next_attempt_at=None, last_error=error)
 
+    def mark_unknown(self, d: Delivery, now: float, error: str) -> bool:
+        """The post may or may not exist and the channel cannot tell: only an operator's
+        `retry --force` sends it again."""
+        return self._finish(d, now, status=str(S.UNKNOWN), next_attempt_at=None, last_error=error)
+
     def release(self, d: Delivery, now: float) -> bool:
         """Give a claim back untouched (shutdown before the send started)."""
         return self._finish(
@@ -338,6 +370,7 @@ class SentLog:
             "updated_at": now,
             "claimed_by": None,
             "claimed_at": None,
+            "lease_until": None,
             "last_error": error,
         }
         if status == S.SCHEDULED:
@@ -349,6 +382,12 @@ class SentLog:
             .where(deliveries.c.id == d.id)
             .where(deliveries.c.status == str(S.SENDING))
             .where(deliveries.c.claimed_by == d.claimed_by)
+            # unchanged since it was found dead: a heartbeat in between means it lives
+            .where(
+                deliveries.c.lease_until.is_(None)
+                if d.lease_until is None
+                else deliveries.c.lease_until == d.lease_until
+            )
             .values(**values)
         )
         with self.engine.begin() as conn:
@@ -476,6 +515,7 @@ _CLAIM = (
         status=str(S.SENDING),
         claimed_by=sa.bindparam("worker"),
         claimed_at=sa.bindparam("now"),
+        lease_until=sa.bindparam("lease_until"),
         updated_at=sa.bindparam("now"),
         attempts=deliveries.c.attempts + 1,
         first_attempt_at=sa.func.coalesce(deliveries.c.first_attempt_at, sa.bindparam("now")),
@@ -498,6 +538,7 @@ _SENT = (
         last_error=sa.bindparam("note"),
         claimed_by=None,
         claimed_at=None,
+        lease_until=None,
     )
 )
 _CHANNEL_OK = (

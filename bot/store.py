@@ -26,7 +26,7 @@ from bot.models import Article, DeliveryStatus, Problem
 
 log = logging.getLogger("herald.store")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 metadata = sa.MetaData()
 
 meta_table = sa.Table(
@@ -78,6 +78,8 @@ deliveries = sa.Table(
     sa.Column("sent_at", sa.Float),
     sa.Column("claimed_by", sa.String(128)),
     sa.Column("claimed_at", sa.Float),
+    # a delivery being sent belongs to a live process until this time; its heartbeat extends it
+    sa.Column("lease_until", sa.Float),
     sa.UniqueConstraint("article_id", "channel", name="uq_deliveries_article_channel"),
     sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
     sa.Index("ix_deliveries_channel_status", "channel", "status"),
@@ -152,6 +154,7 @@ class Delivery:
     sent_at: float | None
     claimed_by: str | None
     claimed_at: float | None
+    lease_until: float | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> Delivery:
@@ -176,6 +179,7 @@ class Delivery:
             sent_at=m["sent_at"],
             claimed_by=m["claimed_by"],
             claimed_at=m["claimed_at"],
+            lease_until=m.get("lease_until"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -519,8 +523,13 @@ def _migrate_2(conn: Connection) -> None:
     conn.execute(sa.text("ALTER TABLE articles ADD COLUMN rendered TEXT"))
 
 
+def _migrate_3(conn: Connection) -> None:
+    """Version 3: a delivery being sent carries a lease that its process's heartbeat extends."""
+    conn.execute(sa.text("ALTER TABLE deliveries ADD COLUMN lease_until FLOAT"))
+
+
 # version -> the step that upgrades a database from the version before it
-MIGRATIONS = {2: _migrate_2}
+MIGRATIONS = {2: _migrate_2, 3: _migrate_3}
 
 
 def text_hash(text: str) -> str:

@@ -35,7 +35,6 @@ from bot.store import SingleWorkerLock, Store, worker_identity
 
 log = logging.getLogger("herald.worker")
 SUFFIXES = (".md", ".markdown", ".txt")
-HEARTBEAT = 10.0
 
 
 @dataclass
@@ -48,10 +47,9 @@ class WorkerStats:
 
 
 class Worker:
-    def __init__(self, cfg: Config, store: Store, *, exclusive: bool) -> None:
+    def __init__(self, cfg: Config, store: Store) -> None:
         self.cfg = cfg
         self.store = store
-        self.exclusive = exclusive
         self.worker_id = worker_identity()
         self.stats = WorkerStats()
         self.sentlog = SentLog(store, self.worker_id)
@@ -118,7 +116,7 @@ class Worker:
             if built.written:
                 await self._notify_websub(built.written)
             pub = self.publisher
-            await pub.recover(exclusive=self.exclusive)
+            await pub.recover()
             await asyncio.to_thread(pub.plan)  # a first start may record thousands of rows
             await pub.deliver_due()
             self.stats.last_pass_at = time.time()
@@ -294,12 +292,6 @@ class Worker:
                 coalesce=True,
                 max_instances=1,
             )
-            self.scheduler.add_job(
-                lambda: self.sentlog.heartbeat(time.time()),
-                IntervalTrigger(seconds=HEARTBEAT),
-                id="heartbeat",
-                coalesce=True,
-            )
             self.scheduler.start()
             log.info(
                 "worker %s started: content %s, %d channel(s)",
@@ -336,7 +328,7 @@ def run_worker(cfg: Config) -> int:
     try:
         if lock:
             lock.acquire()
-        worker = Worker(cfg, store, exclusive=lock is not None)
+        worker = Worker(cfg, store)
         return asyncio.run(worker.run())
     finally:
         if lock:

@@ -69,7 +69,7 @@ def secret_values(model: BaseModel) -> list[str]:
     query, path and each path segment long enough to identify it."""
     out: list[str] = []
     for name in type(model).model_fields:
-        value = getattr(model, name)
+        value = getattr(model, name, None)  # preview builds options without secrets
         values = value if isinstance(value, list | tuple) else [value]
         for v in values:
             if isinstance(v, SecretStr):
