@@ -201,7 +201,9 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
         f"deliveries: {p.sent} sent, {p.failed} failed, {p.retrying} retrying, "
         f"{p.unknown} unknown, {p.skipped} skipped, {p.recovered} recovered"
     )
-    return 1 if p.failed else 0
+    for error in result.errors:
+        print(f"error: {error}", file=sys.stderr)
+    return 1 if p.failed or result.errors else 0
 
 
 def cmd_status(cfg: Config, args: argparse.Namespace) -> int:

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bot.redact import foreign_text
+
 log = logging.getLogger("herald.websub")
 
 
@@ -36,7 +38,7 @@ async def notify_hub(client: httpx.AsyncClient, hub: str, topics: Sequence[str])
         if 200 <= response.status_code < 300:
             log.info("websub: hub %s notified of %s", _shown(hub), topic)
             continue
-        body = response.text.strip().replace("\n", " ")[:200]
+        body = foreign_text(response.text, limit=200)
         log.warning(
             "websub: hub %s refused %s: HTTP %d%s",
             _shown(hub),

@@ -25,15 +25,15 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from watchfiles import Change, awatch
 
-from bot import library
-from bot.build import build
 from bot.config import Config
 from bot.errors import StoreError
+from bot.passes import one_pass
 from bot.publish import Publisher
 from bot.sentlog import SentLog
 from bot.store import SingleWorkerLock, Store, worker_identity
 
 log = logging.getLogger("herald.worker")
+FAILING_PASSES = 3  # passes in a row with a failed stage after which /healthz says unhealthy
 SUFFIXES = (".md", ".markdown", ".txt")
 
 
@@ -43,6 +43,8 @@ class WorkerStats:
     last_scan_at: float | None = None
     last_pass_at: float | None = None
     passes: int = 0
+    failed_passes: int = 0  # passes in a row in which a stage failed
+    last_error: str | None = None
     ready: bool = False
 
 
@@ -96,31 +98,25 @@ class Worker:
     async def _one_pass(self, reasons: set[str], changed: set[Path] | None = None) -> None:
         assert self.publisher is not None
         async with self._pass_lock:
-            t0 = time.time()
-            scanned = await asyncio.to_thread(
-                library.scan, self.cfg, self.store, t0, progress=False, changed=changed
-            )
-            t1 = time.time()
-            self.stats.last_scan_at = t1
+            out = await one_pass(self.cfg, self.store, self.publisher, changed=changed)
+            now = time.time()
+            self.stats.last_scan_at = now
             if self.metrics is not None:
-                self.metrics.scan_seconds.observe(t1 - t0)
-                self.metrics.last_scan.set(t1)
-            if scanned.changed or "start" in reasons or "due" in reasons:
-                for p in scanned.problems:
+                self.metrics.scan_seconds.observe(out.scan_seconds)
+                self.metrics.last_scan.set(now)
+                if not out.build.skipped:
+                    self.metrics.build_seconds.observe(out.build_seconds)
+            if out.scan.changed or "start" in reasons or "due" in reasons:
+                for p in out.scan.problems:
                     (log.error if p.severity == "error" else log.warning)("%s", p.format())
-            built = await asyncio.to_thread(
-                build, self.cfg, self.store, t1, shadowed=scanned.shadowed
-            )
-            if self.metrics is not None and not built.skipped:
-                self.metrics.build_seconds.observe(time.time() - t1)
-            if built.written:
-                await self._notify_websub(built.written)
-            pub = self.publisher
-            await pub.recover()
-            await asyncio.to_thread(pub.plan)  # a first start may record thousands of rows
-            await pub.deliver_due()
-            self.stats.last_pass_at = time.time()
+            self.stats.last_pass_at = now
             self.stats.passes += 1
+            if out.errors:
+                self.stats.failed_passes += 1
+                self.stats.last_error = "; ".join(out.errors)
+            else:
+                self.stats.failed_passes = 0
+                self.stats.last_error = None
             self.stats.ready = True
             self._schedule_next_due()
 
@@ -142,18 +138,6 @@ class Worker:
             misfire_grace_time=None,
         )
         log.debug("next due at %s", when.isoformat())
-
-    async def _notify_websub(self, written: list[str]) -> None:
-        hub = self.cfg.settings.feeds.websub_hub
-        if not hub or self.publisher is None:
-            return
-        from bot.websub import notify_hub
-
-        topics = [
-            f"{self.cfg.feeds_url}/{name}" for name in written if name.endswith((".xml", ".json"))
-        ]
-        if topics:
-            await notify_hub(self.publisher.http, hub, topics)
 
     # ------------------------------------------------------------------ file events
     async def _watch(self) -> None:
@@ -210,14 +194,17 @@ class Worker:
         scheduler_ok = bool(self.scheduler and self.scheduler.running)
         last = self.stats.last_scan_at
         recent = last is not None and now - last < max(3 * interval, 30)
+        failing = self.stats.failed_passes >= FAILING_PASSES
         detail = {
             "worker": self.worker_id,
             "scheduler_running": scheduler_ok,
             "last_scan_at": datetime.fromtimestamp(last, UTC).isoformat() if last else None,
             "passes": self.stats.passes,
+            "failed_passes_in_a_row": self.stats.failed_passes,
+            "last_error": self.stats.last_error,
         }
         return Health(
-            alive=scheduler_ok and (recent or not self.stats.ready),
+            alive=scheduler_ok and (recent or not self.stats.ready) and not failing,
             ready=self.stats.ready and scheduler_ok,
             detail=detail,
         )
