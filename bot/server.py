@@ -35,6 +35,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
 
 from bot.config import ServerSettings
@@ -288,6 +289,14 @@ class GuardedHandler(RequestHandler):
             if self._head_bytes > self.settings.max_request_size:
                 self.drop("too_large", b"431 Request Header Fields Too Large")
 
+    def log_exception(self, *args: Any, **kw: Any) -> None:
+        """A malformed request is the client's problem: one debug line, not a traceback."""
+        exc = kw.get("exc_info")
+        if isinstance(exc, HttpProcessingError):
+            log.debug("server: bad request (%s)", type(exc).__name__)
+            return
+        super().log_exception(*args, **kw)
+
     def drop(self, reason: str | None, status: bytes = b"") -> None:
         """Close at once, discarding unsent data (a client that does not read keeps nothing)."""
         transport = self.transport
@@ -442,6 +451,7 @@ class Server:
         limit = self.settings.max_requests_per_connection
         if isinstance(protocol, GuardedHandler) and protocol.served >= limit:
             response.force_close()
+            response.headers["Connection"] = "close"  # the headers are made before this hook
 
     def _denied(self, request: web.Request) -> web.Response | None:
         """None when the request may see /status and /metrics, else the 401 answer."""
