@@ -170,6 +170,7 @@ class ServerSettings(_Strict):
     header_timeout: Duration = timedelta(seconds=10)  # the request line and headers
     body_timeout: Duration = timedelta(seconds=10)  # a request body after its headers
     idle_timeout: Duration = timedelta(seconds=30)  # a kept-alive connection between requests
+    send_timeout: Duration = timedelta(seconds=30)  # a client that stops reading its answer
     max_requests_per_connection: int = Field(default=100, ge=1)
     max_request_size: Size = 16 * 1024  # request line + headers, and body
 
@@ -185,7 +186,7 @@ class ServerSettings(_Strict):
             raise ValueError("must be printable ASCII without spaces (e.g. from `openssl rand`)")
         return v
 
-    @field_validator("header_timeout", "body_timeout", "idle_timeout")
+    @field_validator("header_timeout", "body_timeout", "idle_timeout", "send_timeout")
     @classmethod
     def _positive(cls, v: timedelta) -> timedelta:
         if v.total_seconds() <= 0:

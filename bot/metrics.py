@@ -130,7 +130,7 @@ class Metrics:
         self.http_dropped = Counter(
             "herald_http_connections_dropped",
             "Connections the HTTP endpoint closed to protect itself, by reason (displaced, "
-            "refused, header_timeout, body_timeout, too_large)",
+            "refused, header_timeout, body_timeout, send_timeout, too_large)",
             ["reason"],
             registry=self.registry,
         )

@@ -242,6 +242,7 @@ class GuardedHandler(RequestHandler):
         self._deadline: asyncio.TimerHandle | None = None
         self._head_bytes = 0  # bytes of a request head not complete yet
         self._body: Any = None  # the payload of the last request while it is still arriving
+        self._send_deadline: asyncio.TimerHandle | None = None
 
     @property
     def idle(self) -> bool:
@@ -258,6 +259,7 @@ class GuardedHandler(RequestHandler):
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._disarm()
+        self._stop_send_deadline()
         if self._admitted:
             self.guard.release(self)
         super().connection_lost(exc)
@@ -289,6 +291,22 @@ class GuardedHandler(RequestHandler):
             if self._head_bytes > self.settings.max_request_size:
                 self.drop("too_large", b"431 Request Header Fields Too Large")
 
+    def pause_writing(self) -> None:
+        """The client is not reading fast enough: it must take the next part in time."""
+        super().pause_writing()
+        self._stop_send_deadline()
+        seconds = self.settings.send_timeout.total_seconds()
+        self._send_deadline = self._loop.call_later(seconds, self.drop, "send_timeout")
+
+    def resume_writing(self) -> None:
+        self._stop_send_deadline()
+        super().resume_writing()
+
+    def _stop_send_deadline(self) -> None:
+        if self._send_deadline is not None:
+            self._send_deadline.cancel()
+            self._send_deadline = None
+
     def log_exception(self, *args: Any, **kw: Any) -> None:
         """A malformed request is the client's problem: one debug line, not a traceback."""
         exc = kw.get("exc_info")
@@ -307,6 +325,7 @@ class GuardedHandler(RequestHandler):
         if reason is not None:
             self.guard.dropped(reason)
         self._disarm()
+        self._stop_send_deadline()
         self.force_close()
         if transport is not None:
             transport.abort()

@@ -474,3 +474,23 @@ def test_server_token_comes_from_the_environment(project: Project, tmp_path: Pat
     assert "two words" not in str(e.value)
     data = json.loads(cfg.settings.model_dump_json())
     assert data["server"]["max_connections"] == 512
+
+
+def test_a_client_that_stops_reading_its_answer_is_cut_at_the_send_timeout(
+    world: World,
+) -> None:
+    (world.cfg.feeds_dir / "big.xml").write_bytes(os.urandom(4 * 1024 * 1024))
+    with serving(world, send_timeout="0.5s") as server:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", server.server.port))
+        sock.sendall(b"GET /feeds/big.xml HTTP/1.1\r\nHost: x\r\nAccept-Encoding: identity\r\n\r\n")
+        try:
+            assert wait_until(lambda: len(server.server.guard.open) == 1, 2)
+            t0 = time.monotonic()
+            assert wait_until(lambda: not server.server.guard.open, 5)  # never read: cut
+            assert time.monotonic() - t0 < 3
+        finally:
+            sock.close()
+        metrics = httpx.get(server.url + "/metrics").text
+    assert metric(metrics, "herald_http_connections_dropped_total")['reason="send_timeout"'] == 1
