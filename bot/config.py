@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
 from bot.errors import ConfigError
 
@@ -157,6 +165,35 @@ class ImageSettings(_Strict):
 class ServerSettings(_Strict):
     host: str = "0.0.0.0"
     port: int | None = Field(default=None, ge=0, le=65535)
+    # when set, /status, /status.json and /metrics need `Authorization: Bearer <token>`
+    token: SecretStr | None = None
+    # at most this many connections at once (and never more than RLIMIT_NOFILE / 4)
+    max_connections: int = Field(default=512, ge=1, le=1_000_000)
+    header_timeout: Duration = timedelta(seconds=10)  # the request line and headers
+    body_timeout: Duration = timedelta(seconds=10)  # a request body after its headers
+    idle_timeout: Duration = timedelta(seconds=30)  # a kept-alive connection between requests
+    send_timeout: Duration = timedelta(seconds=30)  # a client that stops reading its answer
+    max_requests_per_connection: int = Field(default=100, ge=1)
+    max_request_size: Size = 16 * 1024  # request line + headers, and body
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None:
+            return v
+        raw = v.get_secret_value()
+        if not raw:
+            raise ValueError("is empty; remove the key to leave the status pages open")
+        if any(not 0x21 <= ord(c) <= 0x7E for c in raw):
+            raise ValueError("must be printable ASCII without spaces (e.g. from `openssl rand`)")
+        return v
+
+    @field_validator("header_timeout", "body_timeout", "idle_timeout", "send_timeout")
+    @classmethod
+    def _positive(cls, v: timedelta) -> timedelta:
+        if v.total_seconds() <= 0:
+            raise ValueError("must be more than 0")
+        return v
 
 
 class WorkerSettings(_Strict):
@@ -322,10 +359,31 @@ def expand_env(value: Any, env: Mapping[str, str], where: str, file: Path) -> An
     return value
 
 
-def load_settings(path: Path) -> Settings:
+def _expand_server_token(
+    raw: dict[str, Any], env: Mapping[str, str], path: Path, need_secrets: bool
+) -> None:
+    """`server.token: ${VAR}` is read from the environment (the only `${VAR}` in bot.yaml).
+
+    A command that serves nothing (need_secrets=False) loads without the variable.
+    """
+    server = raw.get("server")
+    if not isinstance(server, dict) or not isinstance(server.get("token"), str):
+        return
+    try:
+        server["token"] = expand_env(server["token"], env, "server.token", path)
+    except ConfigError:
+        if need_secrets:
+            raise
+        server.pop("token")
+
+
+def load_settings(
+    path: Path, env: Mapping[str, str] | None = None, *, need_secrets: bool = True
+) -> Settings:
     raw = _read_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(_display(path), "", "must be a mapping with site, content and feeds")
+    _expand_server_token(raw, os.environ if env is None else env, path, need_secrets)
     try:
         return Settings.model_validate(raw)
     except ValidationError as e:
@@ -450,7 +508,7 @@ def load(path: Path, env: Mapping[str, str] | None = None, *, need_secrets: bool
     """Load bot.yaml and its channels file; raises ConfigError naming the file and key."""
     env = os.environ if env is None else env
     path = path.absolute()
-    settings = load_settings(path)
+    settings = load_settings(path, env, need_secrets=need_secrets)
     cfg = Config(path=path, settings=settings, channels=(), channels_path=path)
     channels_path = cfg.resolve(settings.channels_file)
     channels = load_channels(channels_path, env, need_secrets=need_secrets)

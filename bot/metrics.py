@@ -122,6 +122,19 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.http_open = Gauge(
+            "herald_http_connections_open",
+            "Connections the HTTP endpoint holds open now",
+            registry=self.registry,
+        )
+        self.http_dropped = Counter(
+            "herald_http_connections_dropped",
+            "Connections the HTTP endpoint closed to protect itself, by reason (displaced, "
+            "refused, header_timeout, body_timeout, send_timeout, too_large)",
+            ["reason"],
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         """Every metric in the Prometheus text exposition format 0.0.4 (reads the sent-log)."""
         return generate_latest(self.registry)

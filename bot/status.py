@@ -84,6 +84,15 @@ def collect(cfg: Config, store: Store, now: float, limit: int = 20) -> dict[str,
     }
 
 
+def without_embargoed(report: dict[str, Any]) -> dict[str, Any]:
+    """The report for someone who may not see embargoed articles: scheduled ones by time only.
+
+    Their titles and ids (an id is often the slug, itself made of the title) are removed.
+    """
+    scheduled = [{"publish_at": r.get("publish_at")} for r in report.get("scheduled") or []]
+    return {**report, "scheduled": scheduled}
+
+
 def format_text(report: dict[str, Any]) -> str:
     lines: list[str] = []
     statuses = [str(s) for s in S]

@@ -127,6 +127,8 @@ def _when(iso: Any, now: datetime | None, inline: bool = False) -> str:
 
 def _article(row: dict[str, Any]) -> str:
     title = row.get("title") or row.get("article")
+    if title is None:  # a scheduled article shown without its title (no token)
+        return '<div class="id">title hidden until it is published</div>'
     return f'<div class="title">{_e(title)}</div><div class="id">{_e(row.get("article"))}</div>'
 
 
