@@ -231,6 +231,7 @@ class Worker:
             metrics=self.metrics,
             status=lambda: collect(self.cfg, self.store, time.time()),
             site_title=self.cfg.settings.site.title,
+            settings=self.cfg.settings.server,
         )
         await server.start()
         log.info(

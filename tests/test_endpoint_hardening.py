@@ -220,11 +220,6 @@ def test_slowloris_does_not_starve_health_or_delivery(project: Project) -> None:
     assert "Traceback" not in log
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the worker hook: Server(..., settings=self.cfg.settings.server) in "
-    "worker._start_server; remove this mark once it is there",
-)
 @pytest.mark.timeout(120)
 def test_token_in_a_real_worker_guards_status_and_stays_out_of_the_log(
     project: Project,
