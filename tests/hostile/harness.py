@@ -4,7 +4,7 @@ or a program can see afterwards.
 One *group* run is one project (config, article, database) whose channels each point at their
 own `Hostile` server in one mode. Per group:
 
-- `run --once` with text logs (timed; its peak RSS read with wait4), then `status` and
+- `run --once` with text logs (timed; its peak RSS sampled from /proc), then `status` and
   `status --json`; for stored_5xx a second `run --once` once the retry is due;
 - a second project, the same channels on their own servers, served by a real `run` worker
   with JSON logs and `server.port`: its `/status`, `/status.json` and `/metrics` are read once
@@ -181,7 +181,7 @@ class Proc:
 
 def run_cli(project: Project, *args: str, hard_kill: float = HARD_KILL) -> Proc:
     """`python -m bot --config … ARGS` with the secrets in the environment, timed, with its
-    peak RSS (wait4), killed if it outlives `hard_kill`."""
+    peak RSS (VmHWM, sampled every 50 ms), killed if it outlives `hard_kill`."""
     env = {**os.environ, **ENV, "PYDANTIC_DISABLE_PLUGINS": "__all__"}
     env.pop("HERALD_CONFIG", None)
     env.pop("PORT", None)
@@ -192,16 +192,25 @@ def run_cli(project: Project, *args: str, hard_kill: float = HARD_KILL) -> Proc:
     t0 = time.monotonic()
     proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=project.root)
     killed = threading.Event()
+    done = threading.Event()
+    peak = [0.0]  # VmHWM of the process itself (ru_maxrss would count the forking parent)
 
     def watchdog() -> None:
-        if not done.wait(hard_kill):
-            killed.set()
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(proc.pid, signal.SIGKILL)
+        end = t0 + hard_kill
+        while not done.is_set():
+            with contextlib.suppress(OSError, ValueError):
+                for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak[0] = max(peak[0], int(line.split()[1]) / 1024)
+            if time.monotonic() > end:
+                killed.set()
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(proc.pid, signal.SIGKILL)
+                return
+            done.wait(0.05)
 
-    done = threading.Event()
     threading.Thread(target=watchdog, daemon=True).start()
-    _, status, usage = os.wait4(proc.pid, 0)
+    _, status, _ = os.wait4(proc.pid, 0)
     done.set()
     seconds = time.monotonic() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -213,7 +222,7 @@ def run_cli(project: Project, *args: str, hard_kill: float = HARD_KILL) -> Proc:
         out.read(),
         err.read(),
         seconds,
-        usage.ru_maxrss / 1024,
+        peak[0],
         killed.is_set(),
     )
     out.close()
