@@ -499,7 +499,7 @@ class Publisher:
             reason = f"no answer within the delivery deadline ({self.settings.deadline})"
             return await self._in_doubt(d, cc, ch, post, article, reason, attempts)
         except Exception as e:  # whatever a channel raises, the delivery ends truthfully
-            log.exception("%s on %s: unexpected error while sending", d.article_id, d.channel)
+            log.debug("%s on %s: unexpected error", d.article_id, d.channel, exc_info=True)
             reason = f"unexpected error while sending: {type(e).__name__}: {e}"
             return await self._in_doubt(d, cc, ch, post, article, reason, attempts)
         return await self._sent(d, receipt, post, note)
