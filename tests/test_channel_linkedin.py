@@ -23,6 +23,7 @@ from bot.errors import (
     RateLimited,
     TooLong,
     TransientError,
+    UnreadableAnswer,
 )
 from bot.models import Article, Receipt
 from tests.fakes.linkedin import FakeLinkedIn, read_little
@@ -319,3 +320,11 @@ def test_length_refusal_is_too_long_and_the_refit_is_accepted_by_the_strict_fake
     assert len(fake.posts) == 1 and "Read the full story" in text
     assert fake.posts[0].urn == receipt.post_id
     assert len(fake.posts[0].commentary.encode("utf-16-le")) // 2 <= 3000
+
+
+@pytest.mark.parametrize("headers", [{}, {"x-restli-id": "<html>"}])
+def test_created_without_a_post_urn_is_unreadable(headers: dict[str, str]) -> None:
+    with FakeLinkedIn() as fake:
+        fake.fail_next(Fault.status(201, b"", headers, path="/rest/posts"))
+        with pytest.raises(UnreadableAnswer):
+            post_once(fake, article())

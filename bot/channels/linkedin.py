@@ -28,7 +28,14 @@ from pydantic import SecretStr, field_validator
 
 from bot import compose
 from bot.channels.base import Channel, ChannelOptions, HttpUrl, Recovery
-from bot.errors import AlreadyDone, DeliveryError, PermanentError, RateLimited, TooLong
+from bot.errors import (
+    AlreadyDone,
+    DeliveryError,
+    PermanentError,
+    RateLimited,
+    TooLong,
+    UnreadableAnswer,
+)
 from bot.http import raise_for_status, request, retry_at_from_headers
 from bot.models import Article, Post, Receipt
 
@@ -185,9 +192,14 @@ class LinkedInChannel(Channel[LinkedInOptions]):
         )
         if response.status_code == 201:
             urn = response.headers.get("x-restli-id", "")
-            if not urn:
-                log.warning("%s: LinkedIn created the post but sent no x-restli-id", self.name)
-                return Receipt(post_id="", url=None)
+            if not _POST_URN.fullmatch(urn.strip()):
+                raise UnreadableAnswer(
+                    "LinkedIn: HTTP 201 but the answer names no post (x-restli-id "
+                    + ("missing" if not urn else "is not a post URN")
+                    + ")",
+                    status=201,
+                )
+            urn = urn.strip()
             return Receipt(post_id=urn, url=post_url(urn))
         self._raise(response)
 
