@@ -201,6 +201,11 @@ class MastodonChannel(Channel[MastodonOptions]):
         return {"Authorization": f"Bearer {self.opts.token.get_secret_value()}"}
 
     # -- limits
+    @property
+    def limits_key(self) -> str:
+        """Channels with the same key share what was learned about the server."""
+        return self.opts.base_url
+
     def limits(self) -> Limits:
         """The limits to count with now: channels.yaml's `max_characters`, else what the
         instance advertised (once read), else Mastodon's defaults."""
