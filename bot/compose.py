@@ -338,27 +338,38 @@ def _url_spans(text: str) -> list[tuple[int, int, bool]]:
 
 
 def _count_with_urls(
-    text: str, count: Callable[[str], int], spans: list[tuple[int, int, bool]]
+    text: str,
+    count: Callable[[str], int],
+    spans: list[tuple[int, int, bool]],
+    url_length: int = URL_LENGTH,
 ) -> int:
     total = 0
     pos = 0
     for start, end, certain in spans:
         total += count(text[pos:start])
         piece = count(text[start:end])
-        total += URL_LENGTH if certain else max(URL_LENGTH, piece)
+        total += url_length if certain else max(url_length, piece)
         pos = end
     return total + count(text[pos:])
 
 
-def count_mastodon(text: str) -> int:
-    """Mastodon: graphemes, every http(s) URL counts as 23, `@user@domain` as `@user`.
+def count_mastodon(text: str, url_length: int = URL_LENGTH) -> int:
+    """Mastodon: graphemes, every http(s) URL counts as `url_length` (the instance's
+    `characters_reserved_per_url`, 23 on Mastodon), `@user@domain` as `@user`.
 
     URLs are recognised by an approximation of Mastodon's linkifier: a URL whose host does not
-    look linkable counts as the larger of 23 and its own length, so the count never falls
-    below Mastodon's.
+    look linkable counts as the larger of `url_length` and its own length, so the count never
+    falls below Mastodon's.
     """
     text = _MASTODON_MENTION.sub(r"@\1", text)
-    return _count_with_urls(text, count_graphemes, _url_spans(text))
+    return _count_with_urls(text, count_graphemes, _url_spans(text), url_length)
+
+
+def mastodon_measure(url_length: int = URL_LENGTH) -> Measure:
+    """`count_mastodon` with an instance's own `characters_reserved_per_url`."""
+    if url_length == URL_LENGTH:
+        return count_mastodon
+    return lambda text: count_mastodon(text, url_length)
 
 
 def _x_weight(cluster: str) -> int:
@@ -416,6 +427,13 @@ def _x_bare(text: str) -> int:
     return total + _x_plain(text[pos:])
 
 
+def count_x_strict(text: str) -> int:
+    """X's weighted length with every URL at its own weighted length (no t.co shortening):
+    the strictest reading of X's rule, for re-fitting a post X refused as too long."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n")
+    return math.ceil(_x_plain(text) / 100)
+
+
 def count_utf16(text: str) -> int:
     """UTF-16 code units (Telegram entity offsets and limits)."""
     return len(text.encode("utf-16-le")) // 2
@@ -434,3 +452,46 @@ MEASURES: dict[str, Measure] = {
     "telegram": count_utf16,
     "telegram_caption": count_utf16,
 }
+
+
+# --- re-fitting after a length refusal -----------------------------------------------------
+
+_REFUSAL_LIMIT = regex.compile(
+    r"(?:limit of|maximum(?: allowed)?(?: is| of)?|max(?:imum)?[:=]?|must be|"
+    r"no (?:more|longer) than|at most|up to|exceeds?(?: the)?(?: maximum)?(?: of)?)"
+    r"\s*\(?\s*(\d{1,7})",
+    regex.IGNORECASE,
+)
+
+
+def limit_from_refusal(refusal: str) -> int | None:
+    """The limit a server names in its refusal ("character limit of 500", "maximum allowed
+    (3000 characters)", "must be 2000 or fewer"), or None when it names none."""
+    numbers = [int(m.group(1)) for m in _REFUSAL_LIMIT.finditer(refusal)]
+    numbers = [n for n in numbers if n > 0]
+    return min(numbers) if numbers else None
+
+
+def safety_margin(limit: int) -> int:
+    """The characters a strict re-fit keeps free below `limit`: 3 %, at least 3."""
+    return max(3, math.ceil(limit * 0.03))
+
+
+def strict_limit(limit: int, refusal: str = "") -> int:
+    """The limit for a strict re-fit: the smaller of `limit` and the one the refusal names,
+    minus a safety margin."""
+    named = limit_from_refusal(refusal)
+    base = min(limit, named) if named else limit
+    return max(1, base - safety_margin(base))
+
+
+def refit(
+    template: str, fields: Mapping[str, str], *, measure: Measure, limit: int, previous: str
+) -> str | None:
+    """The template fitted again under a strict `measure` and `limit`, or None when that gives
+    nothing new: the text is what was refused already, or even the shortest text (URL and
+    fixed text) is over the limit."""
+    text = fit(template, fields, measure=measure, limit=limit)
+    if text == previous or measure(text) > limit:
+        return None
+    return text

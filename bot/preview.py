@@ -68,24 +68,30 @@ def preview_rows(
     return rows
 
 
+_LIMIT_KEYS = ("characters_reserved_per_url", "url_counting", "limit_note")
+
+
+def _row_json(r: PreviewRow) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "article": r.article,
+        "channel": r.channel,
+        "type": r.type,
+        "text": r.text,
+        "length": r.length,
+        "limit": r.limit,
+        "limit_source": r.fields.get("limit_source") or "default",
+        "url": r.url,
+    }
+    out.update({k: r.fields[k] for k in _LIMIT_KEYS if k in r.fields})
+    return out
+
+
 def rows_to_json(rows: Sequence[PreviewRow]) -> str:
-    """The rows as a JSON array of {article, channel, type, text, length, limit, url}."""
-    return json.dumps(
-        [
-            {
-                "article": r.article,
-                "channel": r.channel,
-                "type": r.type,
-                "text": r.text,
-                "length": r.length,
-                "limit": r.limit,
-                "url": r.url,
-            }
-            for r in rows
-        ],
-        ensure_ascii=False,
-        indent=2,
-    )
+    """The rows as a JSON array of {article, channel, type, text, length, limit,
+    limit_source, url}, plus how links were counted (`url_counting`; Mastodon:
+    `characters_reserved_per_url`) and, when the server's limits could not be used, why
+    (`limit_note`)."""
+    return json.dumps([_row_json(r) for r in rows], ensure_ascii=False, indent=2)
 
 
 # --- HTML ----------------------------------------------------------------------------------

@@ -13,7 +13,15 @@ import pytest
 from bot.channels.base import ChannelContext, Image
 from bot.channels.discord import DiscordChannel, DiscordOptions
 from bot.config import load_channels
-from bot.errors import AuthError, ConfigError, PermanentError, RateLimited, TransientError
+from bot.errors import (
+    AuthError,
+    ConfigError,
+    PermanentError,
+    RateLimited,
+    TooLong,
+    TransientError,
+    UnreadableAnswer,
+)
 from bot.models import Article, Post, Receipt
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.server import Fault
@@ -241,3 +249,42 @@ def test_channels_yaml_entry_is_validated_and_keeps_the_url_secret(tmp_path: Pat
         load_channels(path, {"DISCORD_URL": "https://discord.com/channels/very-secret-token"})
     assert "channels[0]" in str(info.value) and "url" in str(info.value)
     assert "very-secret-token" not in str(info.value)
+
+
+# --- a length refusal, then one strict re-fit ---------------------------------------------
+
+
+def test_length_refusal_is_too_long_and_the_refit_is_accepted_by_the_strict_fake() -> None:
+    bold = "𝐁𝐨𝐥𝐝 𝐡𝐞𝐚𝐝𝐥𝐢𝐧𝐞 "  # mathematical bold letters: one character, two UTF-16 units
+    item = article(title=bold * 130, description=bold * 300)
+
+    async def go(fake: FakeDiscord) -> tuple[Post, Post | None, Receipt]:
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            context = ChannelContext(http=client, fetch_image=ImageLog())
+            opts = DiscordOptions(url=fake.webhook_url)
+            channel = DiscordChannel("discord-news", opts, context, None)
+            first = channel.render(item)
+            with pytest.raises(TooLong) as info:
+                await channel.send(first, item, KEY)
+            assert "Must be 2000 or fewer in length" in info.value.message
+            assert fake.token not in info.value.message
+            refit = channel.refit(first, item, info.value.message)
+            assert refit is not None
+            return first, refit, await channel.send(refit, item, KEY)
+
+    with FakeDiscord(strict_length=True) as fake:
+        _first, refit, receipt = asyncio.run(go(fake))
+        assert refit is not None
+        (message,) = fake.messages
+        assert receipt.post_id == message["id"]
+        assert message["content"] == refit.text
+        assert "https://blog.example/articles/loopback-testing/" in refit.text
+        assert "Read the article" in refit.text
+
+
+@pytest.mark.parametrize("body", ["<html>ok</html>", {"id": None}, {"id": ""}])
+def test_garbage_success_answer_is_unreadable(body: Any) -> None:
+    with FakeDiscord() as fake:
+        fake.fail_next(Fault.status(200, body))
+        with pytest.raises(UnreadableAnswer):
+            send(fake, article())

@@ -21,7 +21,9 @@ from bot.errors import (
     ConfigError,
     PermanentError,
     RateLimited,
+    TooLong,
     TransientError,
+    UnreadableAnswer,
 )
 from bot.models import Article, Receipt
 from tests.fakes.linkedin import FakeLinkedIn, read_little
@@ -294,3 +296,35 @@ def test_bad_author_in_channels_yaml_names_file_and_key(tmp_path: Path) -> None:
         load_channels(path, {"LI_TOKEN": "secret-token-value"})
     assert "channels.yaml" in str(e.value) and "author" in str(e.value)
     assert "secret-token-value" not in str(e.value)
+
+
+# --- a length refusal, then one strict re-fit ---------------------------------------------
+
+
+def test_length_refusal_is_too_long_and_the_refit_is_accepted_by_the_strict_fake() -> None:
+    bold = "𝐁𝐨𝐥𝐝 𝐰𝐨𝐫𝐝𝐬 "  # one character each, two UTF-16 units
+    art = article(description=bold * 300)
+
+    async def body(ch: LinkedInChannel) -> tuple[str, Receipt]:
+        first = ch.render(art)
+        with pytest.raises(TooLong) as info:
+            await ch.send(first, art, KEY)
+        assert info.value.status == 400
+        assert "exceeded the maximum allowed (3000 characters)" in info.value.message
+        refit = ch.refit(first, art, info.value.message)
+        assert refit is not None
+        return refit.text, await ch.send(refit, art, KEY)
+
+    with FakeLinkedIn(strict_length=True) as fake:
+        text, receipt = run(fake, body)
+    assert len(fake.posts) == 1 and "Read the full story" in text
+    assert fake.posts[0].urn == receipt.post_id
+    assert len(fake.posts[0].commentary.encode("utf-16-le")) // 2 <= 3000
+
+
+@pytest.mark.parametrize("headers", [{}, {"x-restli-id": "<html>"}])
+def test_created_without_a_post_urn_is_unreadable(headers: dict[str, str]) -> None:
+    with FakeLinkedIn() as fake:
+        fake.fail_next(Fault.status(201, b"", headers, path="/rest/posts"))
+        with pytest.raises(UnreadableAnswer):
+            post_once(fake, article())

@@ -14,9 +14,17 @@ import pytest
 from PIL import Image as PILImage
 from pydantic import ValidationError
 
+from bot import compose
+from bot.channels import mastodon as mastodon_module
 from bot.channels.base import ChannelContext, Image
 from bot.channels.mastodon import MastodonChannel, MastodonOptions
-from bot.errors import AuthError, PermanentError, RateLimited, TransientError
+from bot.errors import (
+    AuthError,
+    RateLimited,
+    TooLong,
+    TransientError,
+    UnreadableAnswer,
+)
 from bot.images import image_fetcher
 from bot.models import Article, Post, Receipt
 from tests.fakes.mastodon import FakeMastodon, mastodon_length
@@ -39,6 +47,13 @@ class ImageHost(FakeService):
         if req.path == "/hero.png":
             return Reply(200, png(), {"Content-Type": "image/png"})
         return Reply(404, "missing")
+
+
+@pytest.fixture(autouse=True)
+def _forget_instances() -> Iterator[None]:
+    mastodon_module._INSTANCES.clear()
+    yield
+    mastodon_module._INSTANCES.clear()
 
 
 @pytest.fixture
@@ -292,7 +307,7 @@ def test_403_is_an_auth_error(fake: FakeMastodon) -> None:
 
 
 def test_too_long_text_is_permanent_with_the_servers_message(fake: FakeMastodon) -> None:
-    with pytest.raises(PermanentError) as info:
+    with pytest.raises(TooLong) as info:
         send(fake.url, article(), post("x" * 501))
     assert info.value.status == 422
     assert "Text character limit of 500 exceeded" in str(info.value)
@@ -367,3 +382,242 @@ def test_alt_text_template_is_rendered_for_the_upload(
     send(fake.url, art, image_alt="Cover of {title}")
     media = fake.media[fake.posts[0]["media_ids"][0]]
     assert media["description"] == "Cover of Hello, world"
+
+
+# --- limits the server advertises, re-fit on a length refusal, recovery that looks -------
+
+LONG_URL = "https://blog.example/articles/2026/05/" + "a-very-long-slug-" * 7
+LONG_URL = LONG_URL + "x" * (158 - len(LONG_URL))
+CTA = "Read the whole story on the blog:"
+
+
+def long_article() -> Article:
+    assert len(LONG_URL) == 158
+    return article(
+        title="A title long enough to matter when every character is counted " * 2,
+        description="A description that goes on and on about the article's subject. " * 8,
+        cta=CTA,
+        url=LONG_URL,
+    )
+
+
+def run(coro_fn: Any) -> Any:
+    async def go() -> Any:
+        async with httpx.AsyncClient(verify=TLS) as client:
+            return await coro_fn(client)
+
+    return asyncio.run(go())
+
+
+def test_raw_length_server_refuses_then_the_refit_post_goes_out_once() -> None:
+    art = long_article()
+    with FakeMastodon(tokens={TOKEN: "alice"}, raw_length=True) as fake:
+
+        async def go(client: httpx.AsyncClient) -> tuple[Post, Post | None, Receipt]:
+            ch = channel(client, fake.url)
+            first = ch.render(art)
+            with pytest.raises(TooLong) as info:
+                await ch.send(first, art, KEY)
+            assert info.value.status == 400 and "Status is too long" in info.value.message
+            refit = ch.refit(first, art, info.value.message)
+            assert refit is not None
+            return first, refit, await ch.send(refit, art, KEY)
+
+        first, refit, receipt = run(go)
+        assert refit is not None
+        assert len(fake.posts) == 1 and receipt.post_id == fake.posts[0]["id"]
+        text = fake.posts[0]["text"]
+        assert text == refit.text != first.text
+        assert LONG_URL in text and CTA in text
+        assert compose.count_graphemes(text) <= 500 - compose.safety_margin(500)
+        assert refit.fields["refit"] == "Mastodon HTTP 400: Status is too long"
+        assert refit.fields["url_counting"] == "full length"
+
+
+def test_after_a_refit_the_instance_is_counted_strictly_from_the_start() -> None:
+    art = long_article()
+    with FakeMastodon(tokens={TOKEN: "alice"}, raw_length=True) as fake:
+
+        async def go(client: httpx.AsyncClient) -> Receipt:
+            ch = channel(client, fake.url)
+            first = ch.render(art)
+            with pytest.raises(TooLong) as info:
+                await ch.send(first, art, KEY)
+            assert ch.refit(first, art, info.value.message) is not None
+            again = channel(client, fake.url).render(art)  # a later post on this instance
+            assert compose.count_graphemes(again.text) <= 500
+            return await ch.send(again, art, "3lbq2cccccc22")
+
+        run(go)
+        assert len(fake.posts) == 1 and LONG_URL in fake.posts[0]["text"]
+
+
+def test_a_5000_character_instance_gets_the_article_unshortened() -> None:
+    art = long_article()
+    full = compose.render_template(MastodonChannel.default_template, compose.template_fields(art))
+    assert compose.count_mastodon(full) > 500
+    with FakeMastodon(tokens={TOKEN: "alice"}, max_characters=5000) as fake:
+
+        async def go(client: httpx.AsyncClient) -> tuple[Post, Receipt, Post]:
+            ch = channel(client, fake.url)
+            before = ch.render(art)  # as the engine does: rendered before any network call
+            receipt = await ch.send(before, art, KEY)
+            return before, receipt, ch.render(art)
+
+        before, _receipt, after = run(go)
+        assert before.limit == 500 and before.fields["limit_source"] == "default"
+        assert fake.posts[0]["text"] == full  # read the limit, rendered again: not shortened
+        assert after.text == full and after.limit == 5000
+        assert after.fields["limit_source"] == "server"
+        assert after.fields["characters_reserved_per_url"] == 23
+        assert fake.instance_requests == 1
+
+
+def test_instance_limits_are_read_once_per_process() -> None:
+    with FakeMastodon(tokens={TOKEN: "alice"}, max_characters=1200) as fake:
+
+        async def go(client: httpx.AsyncClient) -> None:
+            for key in ("3lbq2aaaaaa22", "3lbq2bbbbbb22", "3lbq2cccccc22"):
+                ch = channel(client, fake.url)
+                await ch.send(post(f"post {key}"), article(), key)
+
+        run(go)
+        assert fake.instance_requests == 1 and len(fake.posts) == 3
+
+
+def test_configured_max_characters_wins_over_the_server() -> None:
+    with FakeMastodon(tokens={TOKEN: "alice"}, max_characters=5000) as fake:
+
+        async def go(client: httpx.AsyncClient) -> Post:
+            ch = channel(client, fake.url, max_characters=700)
+            await ch.load_limits()
+            return ch.render(long_article())
+
+        rendered = run(go)
+        assert rendered.limit == 700 and rendered.fields["limit_source"] == "config"
+        assert rendered.length <= 700
+
+
+@pytest.mark.parametrize(
+    ("instance", "limit", "source"),
+    [
+        ("<html><body>Welcome to nginx</body></html>", 500, "default"),
+        ({"configuration": {"statuses": {"max_characters": 10**12}}}, 100_000, "server"),
+        ({"configuration": {"statuses": {"max_characters": -4}}}, 50, "server"),
+        ({"configuration": {"statuses": {"max_characters": "5000"}}}, 500, "default"),
+        ({"configuration": {"statuses": {"max_characters": True}}}, 500, "default"),
+        ({"configuration": []}, 500, "default"),
+    ],
+)
+def test_hostile_instance_answers_are_ignored_or_clamped(
+    instance: Any, limit: int, source: str
+) -> None:
+    with FakeMastodon(tokens={TOKEN: "alice"}, instance=instance) as fake:
+
+        async def go(client: httpx.AsyncClient) -> Post:
+            ch = channel(client, fake.url)
+            await ch.load_limits()
+            return ch.render(article())
+
+        rendered = run(go)
+        assert rendered.limit == limit and rendered.fields["limit_source"] == source
+        if source == "default":
+            assert rendered.fields["limit_note"]
+
+
+def test_absurd_characters_per_url_is_clamped() -> None:
+    body = {
+        "configuration": {"statuses": {"max_characters": 800, "characters_reserved_per_url": -1}}
+    }
+    with FakeMastodon(tokens={TOKEN: "alice"}, instance=body) as fake:
+
+        async def go(client: httpx.AsyncClient) -> Any:
+            return await channel(client, fake.url).load_limits()
+
+        limits = run(go)
+        assert limits.max_characters == 800 and limits.characters_reserved_per_url == 1
+
+
+def test_v1_instance_is_the_fallback() -> None:
+    v1 = {"uri": "pleroma.example", "max_toot_chars": 5000}
+    with FakeMastodon(tokens={TOKEN: "alice"}, instance_v1=v1) as fake:
+
+        async def go(client: httpx.AsyncClient) -> Any:
+            return await channel(client, fake.url).load_limits()
+
+        limits = run(go)
+        assert limits.max_characters == 5000 and limits.source == "server"
+        assert [r.path for r in fake.requests] == ["/api/v2/instance", "/api/v1/instance"]
+
+
+def test_unreachable_instance_uses_the_defaults_and_says_so() -> None:
+    async def go(client: httpx.AsyncClient) -> Any:
+        return await channel(client, "http://127.0.0.1:9").load_limits(timeout=1.0)
+
+    limits = run(go)
+    assert limits.max_characters == 500 and limits.source == "default"
+    assert "could not be reached" in limits.note
+
+
+@pytest.mark.parametrize(
+    "body", ["<html>502 Bad Gateway</html>", {"id": None, "url": "x"}, ["not", "a", "status"]]
+)
+def test_garbage_success_answers_are_unreadable(fake: FakeMastodon, body: Any) -> None:
+    fake.fail_next(Fault.status(200, body, path="/api/v1/statuses"))
+    with pytest.raises(UnreadableAnswer):
+        send(fake.url, article(), post())
+
+
+def test_find_existing_finds_a_stored_post_when_the_server_ignores_idempotency() -> None:
+    art = long_article()
+    with FakeMastodon(tokens={TOKEN: "alice"}, max_characters=5000, honour_idempotency=False) as f:
+
+        async def go(client: httpx.AsyncClient) -> tuple[Receipt | None, Receipt, Receipt | None]:
+            ch = channel(client, f.url)
+            p = ch.render(art)
+            before = await ch.find_existing(p, art, KEY)
+            receipt = await ch.send(p, art, KEY)  # stored; say the process died before recording
+            found = await channel(client, f.url).find_existing(p, art, KEY)
+            return before, receipt, found
+
+        before, receipt, found = run(go)
+        assert before is None
+        assert found == receipt
+        assert MastodonChannel.recovery.value == "lookup"
+
+        # the server really ignores the key: a blind re-send would post twice
+        async def resend(client: httpx.AsyncClient) -> None:
+            ch = channel(client, f.url)
+            await ch.send(ch.render(art), art, KEY)
+
+        run(resend)
+        assert len(f.posts) == 2
+
+
+def test_find_existing_ignores_other_articles_and_other_accounts() -> None:
+    tokens = {TOKEN: "alice", "tok-bob": "bob"}
+    with FakeMastodon(tokens=tokens) as f:
+
+        async def go(client: httpx.AsyncClient) -> Receipt | None:
+            await channel(client, f.url, token="tok-bob").send(
+                post("Hello https://blog.example/articles/hello-world/"), article(), KEY
+            )
+            await channel(client, f.url).send(
+                post("Other https://blog.example/articles/hello-world-2/"), article(), KEY
+            )
+            art = article()
+            return await channel(client, f.url).find_existing(post(), art, KEY)
+
+        assert run(go) is None
+        paths = [r.path for r in f.requests if r.method == "GET" and "statuses" in r.path]
+        assert paths and all("/api/v1/accounts/" in p for p in paths)
+
+
+def test_find_existing_matches_the_card_url() -> None:
+    status = {"id": "9", "url": "https://m.example/@a/9", "content": "<p>no link</p>"}
+    status["card"] = {"url": "https://blog.example/articles/hello-world/"}
+    assert mastodon_module._links_to(status, "https://blog.example/articles/hello-world/")
+    assert not mastodon_module._links_to(
+        {"content": '<p><a href="https://blog.example/articles/hello-world-2/">x</a></p>'},
+        "https://blog.example/articles/hello-world/",
+    )

@@ -13,7 +13,14 @@ import pytest
 from bot.channels.base import ChannelContext, Image
 from bot.channels.slack import SlackChannel, SlackOptions
 from bot.config import load_channels
-from bot.errors import AuthError, ConfigError, PermanentError, RateLimited, TransientError
+from bot.errors import (
+    AuthError,
+    ConfigError,
+    PermanentError,
+    RateLimited,
+    TooLong,
+    TransientError,
+)
 from bot.models import Article, Post, Receipt
 from tests.fakes.server import Fault
 from tests.fakes.slack import FakeSlack
@@ -186,3 +193,47 @@ def test_channels_yaml_entry_keeps_the_webhook_url_secret(tmp_path: Path) -> Non
     with pytest.raises(ConfigError) as info:
         load_channels(path, {"SLACK_URL": f"hooks.slack.com/{SECRET}"})
     assert "url" in str(info.value) and SECRET not in str(info.value)
+
+
+# --- a length refusal, then one strict re-fit ---------------------------------------------
+
+
+def test_length_refusal_is_too_long_and_the_refit_is_accepted_by_the_strict_fake() -> None:
+    bold = "𝐁𝐨𝐥𝐝 𝐰𝐨𝐫𝐝𝐬 "  # one character each, two UTF-16 units
+    item = article(image=None, description=bold * 300)
+
+    async def go(fake: FakeSlack) -> tuple[Post | None, Receipt]:
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            context = ChannelContext(http=client, fetch_image=ImageLog())
+            channel = SlackChannel("slack-news", SlackOptions(url=fake.webhook_url), context, None)
+            first = channel.render(item)
+            with pytest.raises(TooLong) as info:
+                await channel.send(first, item, KEY)
+            assert "msg_too_long" in info.value.message
+            assert "s3cr3tHookPart" not in info.value.message
+            refit = channel.refit(first, item, info.value.message)
+            assert refit is not None
+            return refit, await channel.send(refit, item, KEY)
+
+    with FakeSlack(strict_length=True) as fake:
+        refit, _receipt = asyncio.run(go(fake))
+        assert refit is not None and len(refit.text.encode("utf-16-le")) // 2 <= 3000
+        assert refit is not None
+        (message,) = fake.messages
+        assert message["text"] == refit.text
+        assert "<https://blog.example/articles/loopback-testing/|Read the article>" in refit.text
+
+
+def test_image_refusal_is_not_mistaken_for_length() -> None:
+    with FakeSlack(strict_length=True) as fake:
+        fake.unreachable_images.add("https://blog.example/img/hero.jpg")
+        send(fake, article())
+        (message,) = fake.messages
+        assert [b["type"] for b in message["blocks"]] == ["section"]
+
+
+def test_section_over_its_limit_is_too_long() -> None:
+    bold = "𝐁𝐨𝐥𝐝 𝐰𝐨𝐫𝐝𝐬 "
+    item = article(image=None, description=bold * 170)  # ~1900 characters, ~3700 UTF-16 units
+    with FakeSlack(strict_length=True) as fake, pytest.raises(TooLong, match="invalid_blocks"):
+        send(fake, item)

@@ -14,7 +14,15 @@ import pytest
 from bot.channels.base import ChannelContext, Image
 from bot.channels.telegram import TelegramChannel, TelegramOptions
 from bot.config import load_channels
-from bot.errors import AuthError, ConfigError, PermanentError, RateLimited, TransientError
+from bot.errors import (
+    AuthError,
+    ConfigError,
+    PermanentError,
+    RateLimited,
+    TooLong,
+    TransientError,
+    UnreadableAnswer,
+)
 from bot.models import Article, Post, Receipt
 from tests.fakes.server import Fault
 from tests.fakes.telegram import (
@@ -246,3 +254,64 @@ def test_channels_yaml_entry_is_validated_without_showing_the_token(tmp_path: Pa
     with pytest.raises(ConfigError) as info:
         load_channels(path, {"TG_TOKEN": "not a token", "TG_CHAT": "@news_room"})
     assert "token" in str(info.value) and "not a token" not in str(info.value)
+
+
+# --- a length refusal, then one strict re-fit ---------------------------------------------
+
+LONG_URL = "https://blog.example/articles/2026/05/" + "loopback-testing-" * 7 + "x" * 1
+
+
+def test_caption_refused_as_too_long_is_refit_as_a_message_the_strict_fake_accepts() -> None:
+    item = article(url=LONG_URL, description="Why real HTTP beats mocks for adapters. " * 23)
+
+    async def go(fake: FakeTelegram) -> tuple[Post, Post | None, Receipt]:
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            context = ChannelContext(http=client, fetch_image=ImageLog())
+            opts = TelegramOptions(base_url=fake.url, token=fake.token, chat_id=PUBLIC_CHANNEL)
+            channel = TelegramChannel("tg-news", opts, context, None)
+            first = channel.render(item)
+            assert first.fields["method"] == "sendPhoto"  # fits 1024 as Telegram documents it
+            with pytest.raises(TooLong) as info:
+                await channel.send(first, item, KEY)
+            assert "message caption is too long" in info.value.message
+            refit = channel.refit(first, item, info.value.message)
+            assert refit is not None
+            return first, refit, await channel.send(refit, item, KEY)
+
+    with FakeTelegram(strict_length=True) as fake:
+        _first, refit, receipt = asyncio.run(go(fake))
+        assert refit is not None
+        (message,) = fake.messages
+        assert message["method"] == "sendMessage"
+        assert str(receipt.post_id) == str(message["message_id"])
+        assert LONG_URL.replace("&", "&amp;") in refit.text and "Read the article" in refit.text
+        assert refit.fields["refit"].startswith("Telegram: Bad Request: message caption")
+
+
+def test_message_refused_as_too_long_is_refit_strictly() -> None:
+    item = article(image=None, url=LONG_URL, description="Why real HTTP beats mocks. " * 160)
+
+    async def go(fake: FakeTelegram) -> tuple[Post | None, Receipt]:
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            context = ChannelContext(http=client, fetch_image=ImageLog())
+            opts = TelegramOptions(base_url=fake.url, token=fake.token, chat_id=PUBLIC_CHANNEL)
+            channel = TelegramChannel("tg-news", opts, context, None)
+            first = channel.render(item)
+            with pytest.raises(TooLong) as info:
+                await channel.send(first, item, KEY)
+            assert "message is too long" in info.value.message
+            refit = channel.refit(first, item, info.value.message)
+            assert refit is not None
+            return refit, await channel.send(refit, item, KEY)
+
+    with FakeTelegram(strict_length=True) as fake:
+        refit, _receipt = asyncio.run(go(fake))
+        assert refit is not None and len(fake.messages) == 1
+        assert utf16_length(refit.text) <= 4096 and LONG_URL in refit.text
+
+
+@pytest.mark.parametrize("body", ["<html>ok</html>", {"ok": True, "result": {}}])
+def test_garbage_success_answer_is_unreadable(body: Any) -> None:
+    with FakeTelegram() as fake:
+        fake.fail_next(Fault.status(200, body))
+        failure(fake, UnreadableAnswer)

@@ -22,7 +22,9 @@ from bot.errors import (
     ConfigError,
     PermanentError,
     RateLimited,
+    TooLong,
     TransientError,
+    UnreadableAnswer,
 )
 from bot.models import Article, Receipt
 from tests.fakes.server import Fault
@@ -345,3 +347,48 @@ def test_emulator_enforces_weighted_length_as_x_counts() -> None:
     assert ok.status_code == 201
     assert over.status_code == 400
     assert "too long" in over.json()["detail"]
+
+
+# --- a length refusal, then one strict re-fit ---------------------------------------------
+
+LONG_URL = "https://blog.example/articles/2026/01/" + "how-we-ship-" * 8
+
+
+def test_length_refusal_is_too_long_and_the_refit_is_accepted() -> None:
+    art = article(
+        title="How we ship software every single week without drama",
+        description="A summary of our release process that is long enough to be cut. " * 4,
+        url=LONG_URL,
+    )
+
+    async def body(ch: XChannel) -> tuple[str, str | None, Receipt]:
+        first = ch.render(art)
+        with pytest.raises(TooLong) as info:
+            await ch.send(first, art, KEY)
+        assert info.value.status == 403 and "a bit shorter" in info.value.message
+        refit = ch.refit(first, art, info.value.message)
+        assert refit is not None
+        return first.text, refit.text, await ch.send(refit, art, KEY)
+
+    with FakeX(bearer_token=BEARER, strict_length=True) as fake:
+        first, refit, receipt = run(fake, body)
+    assert refit is not None and refit != first
+    assert len(fake.posts) == 1 and receipt.post_id == fake.posts[0].id
+    assert fake.posts[0].text == refit
+    assert LONG_URL in refit and "Read it:" in refit
+    assert weighted_length(refit, url_weight=None) <= 280
+
+
+def test_duplicate_is_not_mistaken_for_too_long() -> None:
+    with FakeX(bearer_token=BEARER, strict_length=True) as fake:
+        post_once(fake, article())
+        with pytest.raises(AlreadyDone):
+            post_once(fake, article())
+
+
+@pytest.mark.parametrize("body", ["<html>ok</html>", {"data": {"id": None}}, {"data": None}])
+def test_garbage_success_answer_is_unreadable(body: Any) -> None:
+    with FakeX(bearer_token=BEARER) as fake:
+        fake.fail_next(Fault.status(201, body, path="/2/tweets"))
+        with pytest.raises(UnreadableAnswer):
+            post_once(fake, article())

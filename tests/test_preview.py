@@ -143,7 +143,8 @@ def test_json_has_exactly_the_documented_keys(context: ChannelContext) -> None:
     data = json.loads(rows_to_json(rows))
     assert len(data) == 3
     for obj, row in zip(data, rows, strict=True):
-        assert set(obj) == {"article", "channel", "type", "text", "length", "limit", "url"}
+        keys = {"article", "channel", "type", "text", "length", "limit", "limit_source", "url"}
+        assert set(obj) == keys
         assert obj == {
             "article": row.article,
             "channel": row.channel,
@@ -151,6 +152,7 @@ def test_json_has_exactly_the_documented_keys(context: ChannelContext) -> None:
             "text": row.text,
             "length": row.length,
             "limit": row.limit,
+            "limit_source": "default",
             "url": row.url,
         }
     assert "Ünïcødé 👩‍👩‍👧" in rows_to_json(rows)  # readable, not \u-escaped
@@ -249,3 +251,85 @@ def test_markdown_bold_is_bold_only_on_markdown_networks() -> None:
     page = preview_html(rows, "Blog")
     assert "<b>Title</b> &amp; &lt;x&gt;" in page
     assert ">**Title**<" in page
+
+
+# --- the limits each row was counted with, and where they came from ------------------------
+
+
+def _mastodon(url: str, context: ChannelContext, **options: object) -> Channel:
+    from bot.channels.mastodon import MastodonChannel, MastodonOptions
+
+    opts = MastodonOptions.model_validate({"base_url": url, "token": SECRET, **options})
+    return MastodonChannel("fedi", opts, context, None)
+
+
+@pytest.fixture
+def no_network() -> ChannelContext:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("rendering makes no network call")
+
+    return ChannelContext(
+        http=httpx.AsyncClient(transport=httpx.MockTransport(refuse)), fetch_image=_no_image
+    )
+
+
+@pytest.fixture(autouse=True)
+def _forget_instances() -> Iterator[None]:
+    from bot.channels import mastodon
+
+    mastodon._INSTANCES.clear()
+    yield
+    mastodon._INSTANCES.clear()
+
+
+def test_json_carries_the_servers_limits_and_their_source(no_network: ChannelContext) -> None:
+    from bot.previewing import learn_limits
+    from tests.fakes.mastodon import FakeMastodon
+
+    with FakeMastodon(max_characters=5000) as fake:
+        server = _mastodon(fake.url, no_network)
+        configured = _mastodon(fake.url, no_network, max_characters=700)
+        learn_limits([server, configured])
+        rows = preview_rows([make_article(1)], [("fedi", server), ("fedi-700", configured)])
+    data = json.loads(rows_to_json(rows))
+    assert data[0]["limit"] == 5000 and data[0]["limit_source"] == "server"
+    assert data[0]["characters_reserved_per_url"] == 23
+    assert data[1]["limit"] == 700 and data[1]["limit_source"] == "config"
+    assert fake.instance_requests == 1  # one request per instance, shared
+
+
+def test_unreachable_server_uses_the_defaults_and_says_so(no_network: ChannelContext) -> None:
+    import socket
+    import time
+
+    from bot.previewing import _limits_line, learn_limits
+
+    with socket.socket() as sock:  # a port that accepts nothing: connection refused
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    channel = _mastodon(f"http://127.0.0.1:{port}", no_network)
+    started = time.monotonic()
+    learn_limits([channel], timeout=1.0)
+    assert time.monotonic() - started < 3.0
+    rows = preview_rows([make_article(1)], [("fedi", channel)])
+    (obj,) = json.loads(rows_to_json(rows))
+    assert obj["limit"] == 500 and obj["limit_source"] == "default"
+    assert "could not be reached" in obj["limit_note"]
+    assert "server limits not used" in _limits_line(rows[0])
+    assert SECRET not in rows_to_json(rows)
+
+
+def test_a_server_that_hangs_does_not_hold_the_preview(no_network: ChannelContext) -> None:
+    import time
+
+    from bot.previewing import learn_limits
+    from tests.fakes.mastodon import FakeMastodon
+    from tests.fakes.server import Fault
+
+    with FakeMastodon() as fake:
+        fake.fail_next(Fault.delay(5.0, path="/api/v2/instance"))
+        channel = _mastodon(fake.url, no_network)
+        started = time.monotonic()
+        learn_limits([channel], timeout=0.5)
+        assert time.monotonic() - started < 2.5
+    assert channel.render(make_article(1)).fields["limit_source"] == "default"

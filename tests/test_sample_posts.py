@@ -31,7 +31,8 @@ def test_samples_fit_every_network_with_cta_and_link(sample_project: Project) ->
     rows = json.loads(r.stdout)
     assert {row["channel"] for row in rows} == {*URLS, "outbox"}
     assert len({row["article"] for row in rows}) == 5
-    assert set(rows[0]) == {"article", "channel", "type", "text", "length", "limit", "url"}
+    keys = {"article", "channel", "type", "text", "length", "limit", "limit_source", "url"}
+    assert keys <= set(rows[0])  # plus how links were counted and why server limits were not used
     ctas = {}
     for f in SAMPLES.iterdir():
         for line in f.read_text().splitlines():

@@ -1,4 +1,10 @@
-"""Discord channel: announce an article through a channel webhook as text plus one rich embed."""
+"""Discord channel: announce an article through a channel webhook as text plus one rich embed.
+
+Limits: `content` 2000, embed title 256, description 4096, 6000 over the embed, counted in
+characters (Discord does not say which unit). A refusal for length (400, code 50035, "Must be
+2000 or fewer in length", "Embed size exceeds maximum size of 6000") raises TooLong; `refit`
+counts in UTF-16 code units (the strictest unit: astral characters count 2) with a margin.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +19,15 @@ from pydantic import Field, SecretStr, field_validator
 from bot import compose
 from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
 from bot.channels.escaping import Escaper
-from bot.errors import AuthError, DeliveryError, PermanentError, RateLimited
-from bot.http import error_text, raise_for_status, request, retry_at_from_headers
+from bot.errors import (
+    AuthError,
+    DeliveryError,
+    PermanentError,
+    RateLimited,
+    TooLong,
+    UnreadableAnswer,
+)
+from bot.http import error_text, json_answer, raise_for_status, request, retry_at_from_headers
 from bot.models import Article, Post, Receipt
 
 log = logging.getLogger(__name__)
@@ -56,9 +69,18 @@ class DiscordOptions(ChannelOptions):
 _escape, _expand, _measure = _MARKUP.hold, _MARKUP.expand, _MARKUP.measure
 
 
-def _shorten(text: str, limit: int) -> str:
-    """One field of the embed, escaped, shortened at a word boundary to `limit` characters."""
-    return _expand(compose.fit("{text}", {"text": _escape(text)}, measure=_measure, limit=limit))
+EMBED_TOTAL_LIMIT = 6000
+_TOO_LONG = re.compile(r"or fewer in length|BASE_TYPE_MAX_LENGTH|MAX_EMBED_SIZE|exceeds maximum")
+
+
+def _strict_measure(text: str) -> int:
+    """UTF-16 code units of the escaped text as sent."""
+    return compose.count_utf16(_expand(text))
+
+
+def _shorten(text: str, limit: int, measure: compose.Measure = _measure) -> str:
+    """One field of the embed, escaped, shortened at a word boundary to `limit`."""
+    return _expand(compose.fit("{text}", {"text": _escape(text)}, measure=measure, limit=limit))
 
 
 def _flatten_errors(errors: Any, path: str = "") -> list[str]:
@@ -101,21 +123,55 @@ class DiscordChannel(Channel[DiscordOptions]):
             text=text,
             length=compose.count_chars(text),
             limit=CONTENT_LIMIT,
-            fields={"embed": self._embed(article), "image": article.image},
+            fields={
+                "embed": self._embed(article),
+                "image": article.image,
+                "limit": CONTENT_LIMIT,
+                "limit_source": "default",
+                "url_counting": "full length",
+            },
         )
 
-    def _embed(self, article: Article) -> dict[str, Any]:
+    def refit(self, post: Post, article: Article, refusal: str) -> Post | None:
+        """Content and embed fields fitted again in UTF-16 code units with a safety margin."""
+        fields = {
+            k: (v if k == "url" else _escape(v))
+            for k, v in compose.template_fields(article).items()
+        }
+        fit_to = compose.strict_limit(CONTENT_LIMIT)
+        fitted = compose.fit(self.template, fields, measure=_strict_measure, limit=fit_to)
+        if _strict_measure(fitted) > fit_to:
+            return None
+        text = _expand(fitted)
+        embed = self._embed(article, strict=True)
+        if text == post.text and embed == post.fields.get("embed"):
+            return None
+        return Post(
+            text=text,
+            length=compose.count_chars(text),
+            limit=CONTENT_LIMIT,
+            fields={**post.fields, "embed": embed, "refit": refusal[:300]},
+        )
+
+    def _embed(self, article: Article, strict: bool = False) -> dict[str, Any]:
+        measure = _strict_measure if strict else _measure
+
+        def cap(limit: int) -> int:
+            return compose.strict_limit(limit) if strict else limit
+
         embed: dict[str, Any] = {
             "type": "rich",
-            "title": _shorten(article.title, TITLE_LIMIT),
+            "title": _shorten(article.title, cap(TITLE_LIMIT), measure),
             "url": article.url,
             "timestamp": article.published.isoformat(),
         }
         summary = article.description or article.subtitle
         if summary:
-            embed["description"] = _shorten(summary, DESCRIPTION_LIMIT)
+            # the whole embed stays under 6000 (title and author take at most 512)
+            room = cap(min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - TITLE_LIMIT - AUTHOR_LIMIT))
+            embed["description"] = _shorten(summary, room, measure)
         if article.author:
-            embed["author"] = {"name": _shorten(article.author, AUTHOR_LIMIT)}
+            embed["author"] = {"name": _shorten(article.author, cap(AUTHOR_LIMIT), measure)}
         if article.image:  # Discord fetches the image itself
             embed["image"] = {"url": article.image}
         return embed
@@ -160,13 +216,12 @@ class DiscordChannel(Channel[DiscordOptions]):
         if response.status_code != 200:
             self._raise(response)
         try:
-            message = response.json()
-            message_id = str(message["id"])
-        except (ValueError, KeyError, TypeError) as e:
-            raise PermanentError(
-                f"Discord: unexpected answer to a webhook post: {error_text(response)}",
-                status=response.status_code,
-            ) from e
+            message = json_answer(response, "Discord message", "id")
+        except UnreadableAnswer as e:
+            e.message = self._scrub(e.message)
+            e.args = (e.message,)
+            raise
+        message_id = str(message["id"])
         channel_id = message.get("channel_id")
         if not channel_id:
             return Receipt(message_id)
@@ -214,6 +269,8 @@ class DiscordChannel(Channel[DiscordOptions]):
                 + "; the webhook was deleted: create a new one and update url in channels.yaml",
                 status=status,
             )
+        if status == 400 and (code == 50035 or code is None) and _TOO_LONG.search(text):
+            raise TooLong(text, status=status)
         if code == 50027 or status == 401:
             raise AuthError(text + "; check the webhook URL's token", status=status)
         raise_for_status(response, text)

@@ -28,7 +28,14 @@ from pydantic import SecretStr, field_validator
 
 from bot import compose
 from bot.channels.base import Channel, ChannelOptions, HttpUrl, Recovery
-from bot.errors import AlreadyDone, DeliveryError, PermanentError, RateLimited
+from bot.errors import (
+    AlreadyDone,
+    DeliveryError,
+    PermanentError,
+    RateLimited,
+    TooLong,
+    UnreadableAnswer,
+)
 from bot.http import raise_for_status, request, retry_at_from_headers
 from bot.models import Article, Post, Receipt
 
@@ -39,6 +46,12 @@ RESERVED = frozenset("\\|{}@[]()<>#*_~")
 _AUTHOR = re.compile(r"^urn:li:(person|organization):[A-Za-z0-9_-]+$")
 _VERSION = re.compile(r"^\d{6}$")
 _ESCAPED_HASHTAG = re.compile(r"(?<!\S)\\#([^\W\d_]\w*)")
+# LinkedIn's length refusals: "ShareCommentary text length (N characters) exceeded the maximum
+# allowed (3000 characters)" (FIELD_ARRAY_SIZE_TOO_HIGH), and FIELD_LENGTH_TOO_LONG.
+_TOO_LONG = re.compile(
+    r"text length|exceeded the maximum|FIELD_LENGTH_TOO_LONG|FIELD_ARRAY_SIZE_TOO_HIGH|too long",
+    re.IGNORECASE,
+)
 _POST_URN = re.compile(r"urn:li:(?:share|ugcPost|activity):[0-9]+")
 
 
@@ -106,7 +119,30 @@ class LinkedInChannel(Channel[LinkedInOptions]):
             "description": article.description or article.subtitle or "",
             "url": article.url,
             "image": article.image,
+            "limit": LIMIT,
+            "limit_source": "default",
+            "url_counting": "full length",
         }
+        return Post(text=text, length=commentary_length(text), limit=LIMIT, fields=fields)
+
+    def refit(self, post: Post, article: Article, refusal: str) -> Post | None:
+        """The commentary as sent counted in UTF-16 code units, a safety margin under the
+        smaller of 3000 and the limit the refusal names."""
+        fit_to = compose.strict_limit(LIMIT, refusal)
+
+        def strict(text: str) -> int:
+            return compose.count_utf16(to_commentary(text))
+
+        text = compose.refit(
+            self.template,
+            compose.template_fields(article),
+            measure=strict,
+            limit=fit_to,
+            previous=post.text,
+        )
+        if text is None:
+            return None
+        fields = {**post.fields, "commentary": to_commentary(text), "refit": refusal[:300]}
         return Post(text=text, length=commentary_length(text), limit=LIMIT, fields=fields)
 
     def _headers(self) -> dict[str, str]:
@@ -156,9 +192,14 @@ class LinkedInChannel(Channel[LinkedInOptions]):
         )
         if response.status_code == 201:
             urn = response.headers.get("x-restli-id", "")
-            if not urn:
-                log.warning("%s: LinkedIn created the post but sent no x-restli-id", self.name)
-                return Receipt(post_id="", url=None)
+            if not _POST_URN.fullmatch(urn.strip()):
+                raise UnreadableAnswer(
+                    "LinkedIn: HTTP 201 but the answer names no post (x-restli-id "
+                    + ("missing" if not urn else "is not a post URN")
+                    + ")",
+                    status=201,
+                )
+            urn = urn.strip()
             return Receipt(post_id=urn, url=post_url(urn))
         self._raise(response)
 
@@ -173,6 +214,8 @@ class LinkedInChannel(Channel[LinkedInOptions]):
             raise AlreadyDone(
                 message, post_id=urn, url=post_url(urn) if urn else None, status=status
             )
+        if status in (400, 422) and _TOO_LONG.search(response.text):
+            raise TooLong(message, status=status)
         if status == 426:
             raise PermanentError(
                 f"{message}; LinkedIn-Version {self.opts.version} is no longer active: set "

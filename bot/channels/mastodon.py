@@ -1,16 +1,31 @@
 """Mastodon adapter: one status per article, with the hero image attached when it can be had.
 
-Idempotency: every status is posted with `Idempotency-Key: <delivery key>`. Mastodon keeps that
-key per account for 1 hour and answers a repeat with the original status, so re-sending after a
-crash or an ambiguous timeout within the hour cannot post twice (Recovery.IDEMPOTENT). A delivery
-left `sending` for longer than that could post twice; the engine's sending timeout is far shorter.
+Limits: the instance's own, read once per process per instance (cached for an hour) from
+`GET /api/v2/instance` (falling back to `/api/v1/instance`) before the first send:
+`configuration.statuses.max_characters`, `characters_reserved_per_url`,
+`max_media_attachments` and `media_attachments.image_size_limit`. Absurd or missing values are
+ignored or clamped. An explicit `max_characters` in channels.yaml wins; without either the limit
+is Mastodon's 500 and each URL counts 23.
+
+Length refusals: some servers advertise 23 characters per URL and count the raw text. A status
+refused as too long raises TooLong; `refit` fits it again counting every URL at its full length,
+with a safety margin, keeping the URL and the call-to-action, and the instance is then counted
+that strict way for the rest of the process.
+
+Recovery is LOOKUP: every status is posted with `Idempotency-Key: <delivery key>` (Mastodon keeps
+it per account for 1 hour and answers a repeat with the original status), but servers that
+implement the Mastodon API without honouring it exist, so after a crash `find_existing` reads the
+account's recent statuses and looks for the article's URL before anything is re-sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
+import re
 import time
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import httpx
@@ -18,8 +33,8 @@ from pydantic import Field, SecretStr, field_validator
 
 from bot import compose
 from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Image, Recovery
-from bot.errors import DeliveryError, PermanentError, TransientError
-from bot.http import raise_for_status, request
+from bot.errors import DeliveryError, PermanentError, TooLong, TransientError
+from bot.http import json_answer, raise_for_status, request
 from bot.models import Article, Post, Receipt
 
 log = logging.getLogger("herald.channels.mastodon")
@@ -34,7 +49,8 @@ class MastodonOptions(ChannelOptions):
     token: SecretStr
     visibility: Literal["public", "unlisted", "private", "direct"] = "public"
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
-    max_characters: int = Field(default=500, ge=50, le=100_000)
+    # None: what the instance advertises (GET /api/v2/instance), else 500
+    max_characters: int | None = Field(default=None, ge=50, le=100_000)
     image: bool = True
     image_alt: str = "{title}"
     media_wait: float = Field(default=30.0, ge=0, le=600)  # seconds to wait for media processing
@@ -63,6 +79,99 @@ def _error_message(response: httpx.Response) -> str:
     )
 
 
+DEFAULT_LIMIT = 500
+DEFAULT_URL_LENGTH = 23
+LIMITS_TTL = 3600.0  # seconds an instance's advertised limits are kept
+LIMITS_RETRY = 300.0  # seconds before asking again an instance that could not be read
+LIMITS_TIMEOUT = 10.0  # seconds for the instance request before a send
+
+# How servers implementing the Mastodon API word a refusal for length: Mastodon ("Validation
+# failed: Text character limit of 500 exceeded"), GoToSocial ("status too long"), Pleroma and
+# Akkoma ("The status is over the character limit"), others ("Status is too long").
+_TOO_LONG = re.compile(
+    r"character limit|too long|over the (?:character )?limit|exceed\w* (?:the )?(?:maximum|max|"
+    r"limit|character)|maximum (?:length|characters)",
+    re.IGNORECASE,
+)
+
+
+def _clamp(value: Any, low: int, high: int) -> int | None:
+    """An advertised integer within [low, high]; None when it is not a number at all."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if value != value or value in (float("inf"), float("-inf")):  # NaN, infinities
+        return None
+    return int(min(max(value, low), high))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits a channel counts with, and where they came from."""
+
+    max_characters: int = DEFAULT_LIMIT
+    characters_reserved_per_url: int = DEFAULT_URL_LENGTH
+    max_media_attachments: int | None = None
+    image_size_limit: int | None = None
+    source: str = "default"  # "server", "config" or "default"
+    note: str = ""  # why the server's limits are not used, when they are not
+    strict: bool = False  # the server refused a post we counted as fitting: count raw text
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "limit": self.max_characters,
+            "limit_source": self.source,
+            "characters_reserved_per_url": None
+            if self.strict
+            else self.characters_reserved_per_url,
+            "url_counting": "full length"
+            if self.strict
+            else f"{self.characters_reserved_per_url} per URL",
+            **({"limit_note": self.note} if self.note else {}),
+        }
+
+
+@dataclass
+class _Cached:
+    at: float
+    limits: Limits | None  # None: the instance could not be read
+    note: str = ""
+    strict: bool = False
+
+
+# One entry per instance for the whole process: every channel on it shares what was learned.
+_INSTANCES: dict[str, _Cached] = {}
+
+
+def parse_instance(body: Any) -> Limits | None:
+    """The limits an instance answer advertises (v2 `configuration`, or v1 `max_toot_chars`
+    and `configuration`), clamped to sane ranges; None when it advertises no text limit."""
+    if not isinstance(body, dict):
+        return None
+    config = body.get("configuration")
+    config = config if isinstance(config, dict) else {}
+    statuses = config.get("statuses")
+    statuses = statuses if isinstance(statuses, dict) else {}
+    media = config.get("media_attachments")
+    media = media if isinstance(media, dict) else {}
+    limit = _clamp(statuses.get("max_characters"), 50, 100_000)
+    if limit is None:  # Pleroma and older servers: v1 `max_toot_chars`
+        limit = _clamp(body.get("max_toot_chars"), 50, 100_000)
+    if limit is None:
+        return None
+    per_url = _clamp(statuses.get("characters_reserved_per_url"), 1, 4096)
+    return Limits(
+        max_characters=limit,
+        characters_reserved_per_url=per_url if per_url is not None else DEFAULT_URL_LENGTH,
+        max_media_attachments=_clamp(statuses.get("max_media_attachments"), 0, 100),
+        image_size_limit=_clamp(media.get("image_size_limit"), 1024, 1 << 30),
+        source="server",
+    )
+
+
+def _is_too_long(response: httpx.Response, message: str) -> bool:
+    return response.status_code in (400, 413, 422) and bool(_TOO_LONG.search(message))
+
+
 def _raise_for(response: httpx.Response) -> None:
     """Map a Mastodon error response to the DeliveryError class it means."""
     if response.is_success:
@@ -78,7 +187,7 @@ class MastodonChannel(Channel[MastodonOptions]):
 
     type_name = "mastodon"
     Options = MastodonOptions
-    recovery = Recovery.IDEMPOTENT
+    recovery = Recovery.LOOKUP
     default_template = "{title}\n\n{description}\n\n{cta} {url}\n\n{tags}"
 
     def __init__(
@@ -86,24 +195,144 @@ class MastodonChannel(Channel[MastodonOptions]):
     ) -> None:
         super().__init__(name, options, context, template)
         self.poll_interval = 0.5  # first wait between media status polls; doubles up to 4 s
+        self._account_id: str | None = None
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.opts.token.get_secret_value()}"}
 
+    # -- limits
+    @property
+    def limits_key(self) -> str:
+        """Channels with the same key share what was learned about the server."""
+        return self.opts.base_url
+
+    def limits(self) -> Limits:
+        """The limits to count with now: channels.yaml's `max_characters`, else what the
+        instance advertised (once read), else Mastodon's defaults."""
+        cached = _INSTANCES.get(self.opts.base_url)
+        server = cached.limits if cached else None
+        strict = bool(cached and cached.strict)
+        note = cached.note if cached else ""
+        if self.opts.max_characters is not None:
+            base = server or Limits()
+            return replace(
+                base,
+                max_characters=self.opts.max_characters,
+                source="config",
+                note="",
+                strict=strict,
+            )
+        if server is not None:
+            return replace(server, strict=strict)
+        return Limits(note=note, strict=strict)
+
+    async def load_limits(
+        self, http: httpx.AsyncClient | None = None, timeout: float = LIMITS_TIMEOUT
+    ) -> Limits:
+        """Read the instance's advertised limits unless they are cached; never raises."""
+        now = time.monotonic()
+        cached = _INSTANCES.get(self.opts.base_url)
+        fresh = cached and now - cached.at < (LIMITS_TTL if cached.limits else LIMITS_RETRY)
+        if not fresh:
+            limits, note = await self._fetch_instance(http or self.context.http, timeout)
+            strict = bool(cached and cached.strict)
+            _INSTANCES[self.opts.base_url] = _Cached(now, limits, note, strict)
+            if limits is None:
+                log.info("%s: using default limits: %s", self.name, note)
+        return self.limits()
+
+    async def _fetch_instance(
+        self, http: httpx.AsyncClient, timeout: float
+    ) -> tuple[Limits | None, str]:
+        problems: list[str] = []
+        for path in ("/api/v2/instance", "/api/v1/instance"):
+            try:
+                response = await asyncio.wait_for(
+                    request(http, "GET", f"{self.opts.base_url}{path}", timeout=timeout),
+                    timeout + 1,
+                )
+            except DeliveryError as e:
+                return None, f"the instance could not be reached ({e.message[:120]})"
+            except (TimeoutError, RuntimeError) as e:
+                return None, f"the instance could not be reached ({type(e).__name__})"
+            if response.status_code != 200:
+                problems.append(f"{path}: HTTP {response.status_code}")
+                continue
+            try:
+                limits = parse_instance(response.json())
+            except ValueError:
+                limits = None
+            if limits is not None:
+                return limits, ""
+            problems.append(f"{path}: no usable limits in the answer")
+        return None, "; ".join(problems)
+
+    def forget_limits(self) -> None:
+        """Drop what was learned about this instance (tests, configuration reloads)."""
+        _INSTANCES.pop(self.opts.base_url, None)
+
+    # -- composing
+    def _measure(self, limits: Limits) -> compose.Measure:
+        if limits.strict:
+            return compose.count_graphemes
+        return compose.mastodon_measure(limits.characters_reserved_per_url)
+
     def render(self, article: Article) -> Post:
+        limits = self.limits()
+        return self._render(article, limits, self._measure(limits), limits.max_characters)
+
+    def _render(
+        self, article: Article, limits: Limits, measure: compose.Measure, fit_to: int
+    ) -> Post:
         fields = compose.template_fields(article)
-        limit = self.opts.max_characters
-        text = compose.fit(self.template, fields, measure=compose.count_mastodon, limit=limit)
+        text = compose.fit(self.template, fields, measure=measure, limit=fit_to)
         alt = compose.render_template(self.opts.image_alt, fields).strip()[:ALT_TEXT_LIMIT]
         return Post(
             text=text,
-            length=compose.count_mastodon(text),
-            limit=limit,
-            fields={"image": article.image, "image_alt": alt},
+            length=measure(text),
+            limit=limits.max_characters,
+            fields={"image": article.image, "image_alt": alt, **limits.describe()},
         )
 
+    def refit(self, post: Post, article: Article, refusal: str) -> Post | None:
+        """Every URL at its full length (raw graphemes), a safety margin under the smaller of
+        our limit and the one the refusal names; the instance is counted so from now on."""
+        limits = self.limits()
+        cached = _INSTANCES.get(self.opts.base_url)
+        if cached is None:
+            cached = _INSTANCES[self.opts.base_url] = _Cached(time.monotonic(), None)
+        cached.strict = True
+        fit_to = compose.strict_limit(limits.max_characters, refusal)
+        fields = compose.template_fields(article)
+        text = compose.refit(
+            self.template,
+            fields,
+            measure=compose.count_graphemes,
+            limit=fit_to,
+            previous=post.text,
+        )
+        if text is None:
+            return None
+        strict = replace(limits, strict=True)
+        return Post(
+            text=text,
+            length=compose.count_graphemes(text),
+            limit=limits.max_characters,
+            fields={**post.fields, **strict.describe(), "refit": refusal[:300]},
+        )
+
+    # -- delivering
     async def send(self, post: Post, article: Article, key: str) -> Receipt:
-        media_id = await self._attach_image(post, article)
+        before = self.limits()
+        limits = await self.load_limits()
+        if (
+            before != limits
+            and post.fields.get("limit_source") is not None
+            and "refit" not in post.fields
+        ):
+            # rendered before the instance's limits were known: render again with them
+            post = self.render(article)
+        media_id = await self._attach_image(post, article, limits)
         body: dict[str, Any] = {"status": post.text, "visibility": self.opts.visibility}
         if self.opts.language:
             body["language"] = self.opts.language
@@ -116,19 +345,68 @@ class MastodonChannel(Channel[MastodonOptions]):
             json=body,
             headers={**self._headers(), "Idempotency-Key": key},
         )
+        if not response.is_success:
+            message = _error_message(response)
+            if _is_too_long(response, message):
+                raise TooLong(message, status=response.status_code)
         _raise_for(response)
-        status = response.json()
-        if not isinstance(status, dict) or not status.get("id"):
-            raise PermanentError(f"Mastodon returned no status id: {response.text[:200]}")
-        return Receipt(post_id=str(status["id"]), url=status.get("url") or status.get("uri"))
+        status = json_answer(response, "Mastodon status", "id")
+        return Receipt(post_id=str(status["id"]), url=_str(status.get("url") or status.get("uri")))
 
-    async def _attach_image(self, post: Post, article: Article) -> str | None:
+    async def find_existing(self, post: Post, article: Article, key: str) -> Receipt | None:
+        """The account's status that links the article (its URL in the status's HTML, as a
+        link or as text, or in its card), among the 40 most recent; None when there is none."""
+        account_id = await self._own_account_id()
+        response = await request(
+            self.context.http,
+            "GET",
+            f"{self.opts.base_url}/api/v1/accounts/{account_id}/statuses",
+            params={"limit": "40", "exclude_replies": "true", "exclude_reblogs": "true"},
+            headers=self._headers(),
+        )
+        _raise_for(response)
+        try:
+            statuses = response.json()
+        except ValueError:
+            statuses = None
+        if not isinstance(statuses, list):
+            raise TransientError(
+                "Mastodon: the account's statuses are not a JSON list", status=response.status_code
+            )
+        for status in statuses:
+            if isinstance(status, dict) and status.get("id") and _links_to(status, article.url):
+                return Receipt(
+                    post_id=str(status["id"]), url=_str(status.get("url") or status.get("uri"))
+                )
+        return None
+
+    async def _own_account_id(self) -> str:
+        if self._account_id is None:
+            response = await request(
+                self.context.http,
+                "GET",
+                f"{self.opts.base_url}/api/v1/accounts/verify_credentials",
+                headers=self._headers(),
+            )
+            _raise_for(response)
+            self._account_id = str(json_answer(response, "Mastodon account", "id")["id"])
+        return self._account_id
+
+    async def _attach_image(self, post: Post, article: Article, limits: Limits) -> str | None:
         """Upload the hero image; None (post without it) when it cannot be had or processed."""
         url = post.fields.get("image") or article.image
-        if not self.opts.image or not url:
+        if not self.opts.image or not url or limits.max_media_attachments == 0:
             return None
         image = await self.context.fetch_image(str(url))
         if image is None:
+            return None
+        if limits.image_size_limit and len(image.content) > limits.image_size_limit:
+            log.warning(
+                "%s: posting without the hero image: %d bytes, the instance takes %d",
+                self.name,
+                len(image.content),
+                limits.image_size_limit,
+            )
             return None
         alt = str(post.fields.get("image_alt") or article.title)[:ALT_TEXT_LIMIT]
         try:
@@ -148,8 +426,7 @@ class MastodonChannel(Channel[MastodonOptions]):
             headers=self._headers(),
         )
         _raise_for(response)
-        media = response.json()
-        media_id = str(media["id"])
+        media_id = str(json_answer(response, "Mastodon media", "id")["id"])
         if response.status_code == 200:
             return media_id
         return await self._wait_processed(media_id)
@@ -178,3 +455,31 @@ class MastodonChannel(Channel[MastodonOptions]):
             self.opts.media_wait,
         )
         return None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+_HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def _links_to(status: dict[str, Any], url: str) -> bool:
+    """Whether a status carries `url`: as a link target, in its visible text, or its card."""
+    wanted = url.rstrip("/")
+    content = status.get("content")
+    if isinstance(content, str):
+        hrefs = [html.unescape(h).rstrip("/") for h in _HREF.findall(content)]
+        if wanted in hrefs:
+            return True
+        text = html.unescape(_TAGS.sub("", content))
+        if re.search(re.escape(wanted) + r"(?![\w\-./~%?#=&])|" + re.escape(url), text):
+            return True
+    source = status.get("text")  # some servers (Pleroma, GoToSocial) also return the source
+    if isinstance(source, str) and url in source:
+        return True
+    card = status.get("card")
+    if isinstance(card, dict) and isinstance(card.get("url"), str):
+        return bool(card["url"].rstrip("/") == wanted)
+    return False

@@ -1,4 +1,10 @@
-"""Slack channel: announce an article through an incoming webhook as a mrkdwn section and image."""
+"""Slack channel: announce an article through an incoming webhook as a mrkdwn section and image.
+
+Limits: one section block's text, 3000 characters as sent (escapes and `<url|label>` included).
+Slack answers `invalid_blocks` for a section over its limit (and for an image it cannot fetch:
+the post is then tried without the image) and `msg_too_long` for a message over its own; either
+raises TooLong, and `refit` counts UTF-16 code units with a safety margin.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ from pydantic import SecretStr, field_validator
 from bot import compose
 from bot.channels.base import Channel, ChannelOptions, HttpUrl, Recovery
 from bot.channels.escaping import Escaper
-from bot.errors import AuthError, DeliveryError, PermanentError, TransientError
+from bot.errors import AuthError, DeliveryError, PermanentError, TooLong, TransientError
 from bot.http import error_text, raise_for_status, request
 from bot.models import Article, Post, Receipt
 
@@ -72,11 +78,35 @@ class SlackChannel(Channel[SlackOptions]):
     # {link} is the article URL labelled with the call-to-action (or the URL itself)
     default_template = "*{title}*\n{description}\n{link}"
 
-    def render(self, article: Article) -> Post:
+    @staticmethod
+    def _fields(article: Article) -> dict[str, str]:
         raw = compose.template_fields(article)
         fields = {k: (_link_target(v) if k == "url" else _escape(v)) for k, v in raw.items()}
         fields["link"] = link(raw.get("url", article.url), raw.get("cta", ""))
-        text = _expand(compose.fit(self.template, fields, measure=_measure, limit=SECTION_LIMIT))
+        return fields
+
+    def render(self, article: Article) -> Post:
+        text = _expand(
+            compose.fit(self.template, self._fields(article), measure=_measure, limit=SECTION_LIMIT)
+        )
+        return self._compose(article, text)
+
+    def refit(self, post: Post, article: Article, refusal: str) -> Post | None:
+        """UTF-16 code units of the text as sent, a safety margin under 3000."""
+        fit_to = compose.strict_limit(SECTION_LIMIT, refusal)
+
+        def strict(text: str) -> int:
+            return compose.count_utf16(_expand(text))
+
+        fitted = compose.fit(self.template, self._fields(article), measure=strict, limit=fit_to)
+        text = _expand(fitted)
+        if strict(fitted) > fit_to or text == post.text:
+            return None
+        refit = self._compose(article, text)
+        refit.fields["refit"] = refusal[:300]
+        return refit
+
+    def _compose(self, article: Article, text: str) -> Post:
         blocks: list[dict[str, Any]] = [
             {"type": "section", "text": {"type": "mrkdwn", "text": text}}
         ]
@@ -87,7 +117,13 @@ class SlackChannel(Channel[SlackOptions]):
             text=text,
             length=compose.count_chars(text),
             limit=SECTION_LIMIT,
-            fields={"blocks": blocks, "image": article.image},
+            fields={
+                "blocks": blocks,
+                "image": article.image,
+                "limit": SECTION_LIMIT,
+                "limit_source": "default",
+                "url_counting": "full length",
+            },
         )
 
     def _webhook_url(self) -> str:
@@ -129,6 +165,14 @@ class SlackChannel(Channel[SlackOptions]):
             response = await self._post({"text": post.text, "blocks": blocks})
         if 200 <= response.status_code < 300:
             return Receipt(f"slack:{key}")  # Slack returns no message id or ts
+        code = _error_code(response)
+        has_image = any(b.get("type") == "image" for b in blocks)
+        if code == "msg_too_long" or (code == "invalid_blocks" and not has_image):
+            # the section (its text) is the only block left: it is over Slack's limit
+            raise TooLong(
+                self._scrub(f"Slack: {code} [HTTP {response.status_code}]"),
+                status=response.status_code,
+            )
         self._raise(response)
         raise AssertionError("unreachable")
 

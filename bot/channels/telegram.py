@@ -1,4 +1,11 @@
-"""Telegram channel: announce an article with the Bot API as a photo with caption or a message."""
+"""Telegram channel: announce an article with the Bot API as a photo with caption or a message.
+
+Limits: 4096 for a message and 1024 for a photo caption, counted as Telegram documents it (UTF-16
+code units of the text after its HTML is parsed; a link counts as its label). When Telegram
+refuses a post as too long ("message is too long", "message caption is too long"), `refit`
+counts the HTML as sent (tags and link targets included) with a safety margin, and a refused
+caption becomes a message, so the photo's link preview replaces the photo.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,15 @@ from pydantic import SecretStr, field_validator
 
 from bot import compose
 from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
-from bot.errors import AuthError, DeliveryError, PermanentError, RateLimited, TransientError
+from bot.errors import (
+    AuthError,
+    DeliveryError,
+    PermanentError,
+    RateLimited,
+    TooLong,
+    TransientError,
+    UnreadableAnswer,
+)
 from bot.http import error_text, request, retry_at_from_headers
 from bot.models import Article, Post, Receipt
 
@@ -118,12 +133,17 @@ class TelegramChannel(Channel[TelegramOptions]):
         self.chat_id: int | str = self.opts.chat_id  # changes when a group became a supergroup
 
     # -- composing
-    def render(self, article: Article) -> Post:
+    @staticmethod
+    def _fields(article: Article) -> dict[str, str]:
         raw = compose.template_fields(article)
         fields = {k: (_url_for_html(v) if k == "url" else _escape(v)) for k, v in raw.items()}
         href = _url_for_html(raw.get("url", article.url))
         label = _escape(raw.get("cta", "")) or href
         fields["link"] = f'<a href="{href}">{label}</a>'
+        return fields
+
+    def render(self, article: Article) -> Post:
+        fields = self._fields(article)
 
         def measure(text: str) -> int:
             return visible_length(_expand(text))
@@ -139,7 +159,41 @@ class TelegramChannel(Channel[TelegramOptions]):
             text=text,
             length=visible_length(text),
             limit=limit,
-            fields={"method": method, "image": article.image, "link_preview_url": article.url},
+            fields={
+                "method": method,
+                "image": article.image,
+                "link_preview_url": article.url,
+                "limit": limit,
+                "limit_source": "default",
+                "url_counting": "as its link label",
+            },
+        )
+
+    def refit(self, post: Post, article: Article, refusal: str) -> Post | None:
+        """The HTML as sent counted in UTF-16 (tags, link targets), a safety margin under the
+        message limit; a refused caption becomes a message."""
+        fit_to = compose.strict_limit(MESSAGE_LIMIT, refusal)
+
+        def strict(text: str) -> int:
+            return compose.count_utf16(_expand(text))
+
+        fitted = compose.fit(self.template, self._fields(article), measure=strict, limit=fit_to)
+        text = _expand(fitted)
+        if strict(fitted) > fit_to or (
+            text == post.text and post.fields.get("method") != "sendPhoto"
+        ):
+            return None
+        return Post(
+            text=text,
+            length=visible_length(text),
+            limit=MESSAGE_LIMIT,
+            fields={
+                **post.fields,
+                "method": "sendMessage",
+                "limit": MESSAGE_LIMIT,
+                "url_counting": "full length, markup included",
+                "refit": refusal[:300],
+            },
         )
 
     # -- delivering
@@ -177,6 +231,14 @@ class TelegramChannel(Channel[TelegramOptions]):
         while True:
             response = await self._call(method, self._payload(post, method))
             body = _json(response)
+            if response.status_code == 200 and not isinstance(body.get("ok"), bool):
+                raise UnreadableAnswer(
+                    self._scrub(
+                        f"Telegram: HTTP 200 but the answer is not the Bot API's: "
+                        f"{error_text(response, 120)}"
+                    ),
+                    status=200,
+                )
             if response.status_code == 200 and body.get("ok") is True:
                 return self._receipt(body, response)
             params = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
@@ -206,8 +268,8 @@ class TelegramChannel(Channel[TelegramOptions]):
 
     def _receipt(self, body: dict[str, Any], response: httpx.Response) -> Receipt:
         result = body.get("result")
-        if not isinstance(result, dict) or "message_id" not in result:
-            raise PermanentError(
+        if not isinstance(result, dict) or result.get("message_id") in (None, ""):
+            raise UnreadableAnswer(
                 self._scrub(f"Telegram: unexpected answer: {error_text(response)}"),
                 status=response.status_code,
             )
@@ -227,6 +289,8 @@ class TelegramChannel(Channel[TelegramOptions]):
         if status == 429 or retry_after is not None:
             retry_at = retry_at_from_headers(response.headers, body_retry_after=retry_after)
             raise RateLimited(text, retry_at=retry_at)
+        if status == 400 and "too long" in description.lower():
+            raise TooLong(text, status=status)
         if status in (401, 404):
             raise AuthError(text + "; check the bot token", status=status)
         if status == 403:

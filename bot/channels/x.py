@@ -5,6 +5,10 @@ context (`api_key`, `api_secret`, `access_token`, `access_token_secret`, HMAC-SH
 and multipart bodies are not part of the signature). Text is measured with X's weighted length
 (URLs count 23), limit 280.
 
+Length refusals ("Tweet needs to be a bit shorter", "text is too long") raise TooLong; `refit`
+fits the text again counting every URL at its full weighted length (no t.co), with a safety
+margin, keeping the URL and the call-to-action.
+
 Recovery is NONE: X has no idempotency key, but it refuses an exact duplicate text with
 403 "duplicate content", which is reported as AlreadyDone (X gives no id for the earlier post).
 """
@@ -21,8 +25,16 @@ from pydantic import SecretStr, model_validator
 
 from bot import compose
 from bot.channels.base import Channel, ChannelOptions, HttpUrl, Recovery
-from bot.errors import AlreadyDone, AuthError, DeliveryError, PermanentError, RateLimited
-from bot.http import raise_for_status, request, retry_at_from_headers
+from bot.errors import (
+    AlreadyDone,
+    AuthError,
+    DeliveryError,
+    PermanentError,
+    RateLimited,
+    TooLong,
+    UnreadableAnswer,
+)
+from bot.http import json_answer, raise_for_status, request, retry_at_from_headers
 from bot.models import Article, Post, Receipt
 from bot.oauth1 import Method, OAuth1Credentials, authorization_header
 
@@ -36,6 +48,9 @@ _AUTH_403 = re.compile(
     r"authenticat|enrolled|attached to a project|suspended",
     re.IGNORECASE,
 )
+# X's length refusals: v2 "text is too long"/"Your Tweet text is too long", v1.1 code 186
+# "Tweet needs to be a bit shorter."
+_TOO_LONG = re.compile(r"too long|a bit shorter|\b186\b|text length|exceeds? .*length", re.I)
 _RESET_PAIRS = (
     ("x-rate-limit-remaining", "x-rate-limit-reset"),
     ("x-user-limit-24hour-remaining", "x-user-limit-24hour-reset"),
@@ -113,7 +128,31 @@ class XChannel(Channel[XOptions]):
             text=text,
             length=compose.count_x(text),
             limit=LIMIT,
-            fields={"image": article.image},
+            fields={
+                "image": article.image,
+                "limit": LIMIT,
+                "limit_source": "default",
+                "url_counting": f"{compose.URL_LENGTH} per URL",
+            },
+        )
+
+    def refit(self, post: Post, article: Article, refusal: str) -> Post | None:
+        """Every URL at its full weighted length, a safety margin under 280."""
+        fit_to = compose.strict_limit(LIMIT, refusal)
+        text = compose.refit(
+            self.template,
+            compose.template_fields(article),
+            measure=compose.count_x_strict,
+            limit=fit_to,
+            previous=post.text,
+        )
+        if text is None:
+            return None
+        return Post(
+            text=text,
+            length=compose.count_x(text),
+            limit=LIMIT,
+            fields={**post.fields, "url_counting": "full length", "refit": refusal[:300]},
         )
 
     def _auth(self, method: Method, url: str) -> dict[str, str]:
@@ -141,12 +180,14 @@ class XChannel(Channel[XOptions]):
             self.context.http, "POST", url, json=body, headers=self._auth("POST", url)
         )
         if response.status_code in (200, 201):
-            data = (_json(response) or {}).get("data") or {}
-            post_id = str(data.get("id") or "")
-            if not post_id:
-                log.warning("%s: X created the post but sent no id", self.name)
-                return Receipt(post_id="", url=None)
-            return Receipt(post_id=post_id, url=f"https://x.com/i/web/status/{post_id}")
+            data = json_answer(response, "X post", "data")["data"]
+            post_id = data.get("id") if isinstance(data, dict) else None
+            if not isinstance(post_id, str | int) or isinstance(post_id, bool) or not post_id:
+                raise UnreadableAnswer(
+                    f"X post: HTTP {response.status_code} but the answer has no data.id",
+                    status=response.status_code,
+                )
+            return Receipt(post_id=str(post_id), url=f"https://x.com/i/web/status/{post_id}")
         self._raise(response)
 
     async def _upload_image(self, image_url: str) -> str | None:
@@ -182,6 +223,8 @@ class XChannel(Channel[XOptions]):
         status = response.status_code
         detail = _detail(response)
         message = self._clean(f"X: HTTP {status}: {detail}")
+        if status in (400, 403, 422) and _TOO_LONG.search(detail):
+            raise TooLong(message, status=status)
         if status == 403:
             if "duplicate content" in detail.lower():
                 raise AlreadyDone(message, status=status)

@@ -18,8 +18,17 @@ _MAX_LENGTH = "BASE_TYPE_MAX_LENGTH"
 class FakeDiscord(FakeService):
     """One webhook in one channel of one server; `messages` holds what was posted."""
 
-    def __init__(self, webhook_id: str = "1180000000000000001", token: str = "") -> None:
+    def __init__(
+        self,
+        webhook_id: str = "1180000000000000001",
+        token: str = "",
+        *,
+        strict_length: bool = False,
+    ) -> None:
+        """`strict_length=True`: limits count UTF-16 code units (astral characters count 2),
+        the strictest reading of Discord's unstated unit; errors as Discord gives them."""
         super().__init__()
+        self.strict_length = strict_length
         self.webhook_id = webhook_id
         self.token = token or "wh-Secret_Token.abcdefghijklmnopqrstuvwxyz0123456789"
         self.guild_id = "1100000000000000000"
@@ -137,8 +146,12 @@ class FakeDiscord(FakeService):
         """Discord's limits, counted in characters after trimming; the nested `errors` object."""
         errors: dict[str, Any] = {}
 
+        def size(value: Any) -> int:
+            text = str(value or "").strip()
+            return len(text.encode("utf-16-le")) // 2 if self.strict_length else len(text)
+
         def too_long(value: Any, limit: int) -> dict[str, Any] | None:
-            if isinstance(value, str) and len(value.strip()) > limit:
+            if isinstance(value, str) and size(value) > limit:
                 msg = f"Must be {limit} or fewer in length."
                 return {"_errors": [{"code": _MAX_LENGTH, "message": msg}]}
             return None
@@ -157,14 +170,14 @@ class FakeDiscord(FakeService):
             for name, limit in (("title", 256), ("description", 4096)):
                 if err := too_long(embed.get(name), limit):
                     e[name] = err
-                total += len(str(embed.get(name) or "").strip())
+                total += size(embed.get(name))
             author = (embed.get("author") or {}).get("name")
             if err := too_long(author, 256):
                 e["author"] = {"name": err}
             footer = (embed.get("footer") or {}).get("text")
             if err := too_long(footer, 2048):
                 e["footer"] = {"text": err}
-            total += len(str(author or "").strip()) + len(str(footer or "").strip())
+            total += size(author) + size(footer)
             image = (embed.get("image") or {}).get("url")
             if image is not None and not re.match(r"^(https?://|attachment://)\S+$", str(image)):
                 msg = "Scheme must be one of ('http', 'https', 'attachment')."

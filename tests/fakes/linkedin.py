@@ -70,8 +70,13 @@ class FakeLinkedIn(FakeService):
         token: str = "li-token-good",
         authors: tuple[str, ...] = ("urn:li:person:AbC123",),
         active_versions: tuple[str, ...] = ("202504", "202507", "202510", "202601"),
+        *,
+        strict_length: bool = False,
     ) -> None:
+        """`strict_length=True`: the commentary's 3000 counts UTF-16 code units (astral
+        characters count 2) and a longer one gets LinkedIn's real 400 refusal."""
         super().__init__()
+        self.strict_length = strict_length
         self.token = token
         self.authors = set(authors)
         self.active_versions = set(active_versions)
@@ -171,6 +176,24 @@ class FakeLinkedIn(FakeService):
         commentary = body.get("commentary")
         if not isinstance(commentary, str):
             return self.error(422, "/commentary is required", "FIELD_MISSING")
+        units = len(commentary.encode("utf-16-le")) // 2
+        if self.strict_length and units > MAX_COMMENTARY:
+            return self.error(
+                400,
+                "com.linkedin.content.common.exception.BadRequestResponseException: "
+                f"ShareCommentary text length ({units} characters) exceeded the maximum "
+                f"allowed ({MAX_COMMENTARY} characters)",
+                errorDetailType="com.linkedin.common.error.BadRequest",
+                errorDetails={
+                    "inputErrors": [
+                        {
+                            "description": "Size of array cannot be higher than the maxLength",
+                            "code": "FIELD_ARRAY_SIZE_TOO_HIGH",
+                            "maxLength": MAX_COMMENTARY,
+                        }
+                    ]
+                },
+            )
         if len(commentary) > MAX_COMMENTARY:
             return self.error(
                 422,

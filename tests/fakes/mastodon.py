@@ -5,6 +5,20 @@
         fake.media_polls = 2          # next uploads answer 202 and stay processing for 2 polls
         fake.fail_next(fake.rate_limited(seconds=30))
 
+Modes (constructor flags, also plain attributes to change mid-test):
+
+- `max_characters=5000`: the limit advertised at /api/v2/instance and enforced.
+- `raw_length=True`: advertises 23 characters per URL but counts the raw text, and refuses a
+  longer status with 400 "Status is too long" (seen on a real Mastodon-API server).
+- `honour_idempotency=False`: ignores `Idempotency-Key` (a repeat posts again), as some servers
+  implementing the Mastodon API do.
+- `instance=...`: the body /api/v2/instance answers instead (a dict, or str/bytes such as HTML);
+  `instance_v1=...` likewise for /api/v1/instance (v2 then answers 404 when `instance` is None).
+
+Faults queued with `fail_next` skip the instance endpoints unless their `path` names them.
+Also served: `GET /api/v1/accounts/verify_credentials` and `GET /api/v1/accounts/:id/statuses`
+(newest first, `limit` up to 40, `exclude_replies`), for crash recovery that looks.
+
 Imports nothing from bot/: counting is implemented here independently.
 """
 
@@ -41,6 +55,34 @@ def mastodon_length(text: str) -> int:
     return len(regex.findall(r"\X", URL_RE.sub(placeholder, text)))
 
 
+def account_id(account: str) -> str:
+    """A stable numeric-looking account id for a user name."""
+    return str(100000 + sum(ord(c) * 31**i for i, c in enumerate(account)) % 899999)
+
+
+def html_content(text: str) -> str:
+    """The status text as Mastodon renders it: escaped, URLs as links whose visible text is
+    cut to 30 characters with the rest in invisible spans, paragraphs and line breaks."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    def anchor(m: re.Match[str]) -> str:
+        url = m.group(0)
+        stripped = url.rstrip(TRAILING)
+        tail = url[len(stripped) :]
+        scheme, _, rest = stripped.partition("://")
+        shown, hidden = rest[:30], rest[30:]
+        return (
+            f'<a href="{stripped}" rel="nofollow noopener" target="_blank">'
+            f'<span class="invisible">{scheme}://</span>'
+            f'<span class="{"ellipsis" if hidden else ""}">{shown}</span>'
+            f'<span class="invisible">{hidden}</span></a>{tail}'
+        )
+
+    linked = URL_RE.sub(anchor, escaped)
+    paragraphs = [p.replace("\n", "<br />") for p in linked.split("\n\n") if p.strip()]
+    return "".join(f"<p>{p}</p>" for p in paragraphs)
+
+
 def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -70,6 +112,11 @@ class FakeMastodon(FakeService):
         tokens: dict[str, str] | None = None,
         max_characters: int = 500,
         idempotency_ttl: float = 3600.0,
+        *,
+        raw_length: bool = False,
+        honour_idempotency: bool = True,
+        instance: dict[str, Any] | str | bytes | None = None,
+        instance_v1: dict[str, Any] | str | bytes | None = None,
     ) -> None:
         super().__init__()
         # stop within 50 ms instead of the default 0.5 s poll (keeps test teardown fast)
@@ -79,6 +126,11 @@ class FakeMastodon(FakeService):
         self.tokens = tokens if tokens is not None else {"test-token": "herald"}
         self.max_characters = max_characters
         self.idempotency_ttl = idempotency_ttl
+        self.raw_length = raw_length
+        self.honour_idempotency = honour_idempotency
+        self.instance = instance
+        self.instance_v1 = instance_v1
+        self.instance_requests = 0
         self.media_polls = 0  # 0: uploads are ready at once (200); N: 202, then N polls of 206
         self.posts: list[dict[str, Any]] = []  # created statuses, in order
         self.media: dict[str, dict[str, Any]] = {}
@@ -119,27 +171,51 @@ class FakeMastodon(FakeService):
             return None
         return self.tokens.get(auth[len("Bearer ") :])
 
+    def _take_fault(self, path: str) -> Fault | None:
+        if path.endswith("/instance"):
+            for i, f in enumerate(self.faults):
+                if f.path is not None and f.path in path:
+                    return self.faults.pop(i)
+            return None
+        return super()._take_fault(path)
+
+    def _instance(self, path: str) -> Reply:
+        with self.lock:
+            self.instance_requests += 1
+        custom = self.instance if path == "/api/v2/instance" else self.instance_v1
+        if custom is not None:
+            ctype = "application/json" if isinstance(custom, dict) else "text/html"
+            return Reply(200, custom, {"Content-Type": ctype})
+        if path == "/api/v1/instance" or self.instance_v1 is not None:
+            return Reply(404, {"error": "Not found"})
+        return Reply(
+            200,
+            {
+                "domain": "127.0.0.1",
+                "configuration": {
+                    "statuses": {
+                        "max_characters": self.max_characters,
+                        "max_media_attachments": 4,
+                        "characters_reserved_per_url": URL_WEIGHT,
+                    },
+                    "media_attachments": {"image_size_limit": 16777216},
+                },
+            },
+        )
+
     # -- routes
     def handle(self, req: Request) -> Reply:
-        if req.method == "GET" and req.path == "/api/v2/instance":
-            return Reply(
-                200,
-                {
-                    "domain": "127.0.0.1",
-                    "configuration": {
-                        "statuses": {
-                            "max_characters": self.max_characters,
-                            "max_media_attachments": 4,
-                            "characters_reserved_per_url": URL_WEIGHT,
-                        }
-                    },
-                },
-            )
+        if req.method == "GET" and req.path in ("/api/v2/instance", "/api/v1/instance"):
+            return self._instance(req.path)
         account = self._account(req)
         if account is None:
             return Reply(401, INVALID_TOKEN)
         if req.method == "POST" and req.path == "/api/v1/statuses":
             reply = self._create_status(req, account)
+        elif req.method == "GET" and req.path == "/api/v1/accounts/verify_credentials":
+            reply = Reply(200, self._account_entity(account))
+        elif req.method == "GET" and re.fullmatch(r"/api/v1/accounts/[^/]+/statuses", req.path):
+            reply = self._account_statuses(req, req.path.split("/")[4])
         elif req.method == "POST" and req.path == "/api/v2/media":
             reply = self._upload(req, account)
         elif req.method == "GET" and req.path.startswith("/api/v1/media/"):
@@ -168,7 +244,7 @@ class FakeMastodon(FakeService):
         # the lock is held from the key check to the store, so concurrent repeats are serialised
         with self.lock:
             now = time.time()
-            if key:
+            if key and self.honour_idempotency:
                 seen = self._keys.get((account, key))
                 if seen and now - seen[0] < self.idempotency_ttl:
                     self.idempotency_hits += 1
@@ -181,6 +257,8 @@ class FakeMastodon(FakeService):
                 return Reply(422, {"error": "Validation failed: Visibility is not included"})
             if not text.strip() and not media_ids:
                 return Reply(422, {"error": "Validation failed: Text can't be blank"})
+            if self.raw_length and len(regex.findall(r"\X", text)) > self.max_characters:
+                return Reply(400, {"error": "Status is too long"})
             if mastodon_length(text) > self.max_characters:
                 message = (
                     f"Validation failed: Text character limit of {self.max_characters} exceeded"
@@ -206,12 +284,12 @@ class FakeMastodon(FakeService):
                 "uri": f"{self.url}/users/{account}/statuses/{status_id}",
                 "url": f"{self.url}/@{account}/{status_id}",
                 "created_at": iso(datetime.now(UTC)),
-                "content": "<p>" + text.replace("&", "&amp;").replace("<", "&lt;") + "</p>",
+                "content": html_content(text),
                 "visibility": visibility,
                 "language": params.get("language") or "en",
                 "media_attachments": attachments,
                 "card": None,
-                "account": {"username": account, "acct": account},
+                "account": self._account_entity(account),
             }
             self.posts.append(
                 {
@@ -228,6 +306,22 @@ class FakeMastodon(FakeService):
             if key:
                 self._keys[(account, key)] = (now, status)
             return Reply(200, status)
+
+    def _account_entity(self, account: str) -> dict[str, Any]:
+        return {"id": account_id(account), "username": account, "acct": account}
+
+    def _account_statuses(self, req: Request, wanted: str) -> Reply:
+        """The account's statuses, newest first, as Mastodon pages them."""
+        owner = next((a for a in self.tokens.values() if account_id(a) == wanted), None)
+        if owner is None:
+            return Reply(404, {"error": "Record not found"})
+        try:
+            limit = max(1, min(40, int(req.query.get("limit", ["20"])[-1])))
+        except ValueError:
+            limit = 20
+        with self.lock:
+            own = [p["status"] for p in self.posts if p["account"] == owner]
+        return Reply(200, list(reversed(own))[:limit])
 
     def _upload(self, req: Request, account: str) -> Reply:
         parts = parse_multipart(req)

@@ -12,9 +12,15 @@ class FakeSlack(FakeService):
     """One incoming webhook; `messages` holds every accepted payload."""
 
     def __init__(
-        self, path: str = "/services/T0HERALD1/B0HERALD2/s3cr3tHookPart0123456789"
+        self,
+        path: str = "/services/T0HERALD1/B0HERALD2/s3cr3tHookPart0123456789",
+        *,
+        strict_length: bool = False,
     ) -> None:
+        """`strict_length=True`: a section's 3000 counts UTF-16 code units (astral characters
+        count 2) and `text` over 4000 is `msg_too_long`; errors as Slack gives them."""
         super().__init__()
+        self.strict_length = strict_length
         self.path = path
         self.messages: list[dict[str, Any]] = []
         self.archived = False  # the webhook's channel was archived: 410 channel_is_archived
@@ -51,11 +57,16 @@ class FakeSlack(FakeService):
             return Reply(400, "invalid_payload")
         if not text and not blocks:
             return Reply(400, "no_text")
+        if self.strict_length and text and self._size(text) > 4000:
+            return Reply(400, "msg_too_long")
         if blocks is not None and not self._blocks_valid(blocks):
             return Reply(400, "invalid_blocks")
         with self.lock:
             self.messages.append(payload)
         return Reply(200, "ok")
+
+    def _size(self, text: str) -> int:
+        return len(text.encode("utf-16-le")) // 2 if self.strict_length else len(text)
 
     def _blocks_valid(self, blocks: Any) -> bool:
         if not isinstance(blocks, list) or not 1 <= len(blocks) <= 50:
@@ -68,7 +79,7 @@ class FakeSlack(FakeService):
                 text = block.get("text")
                 if not isinstance(text, dict) or text.get("type") not in ("mrkdwn", "plain_text"):
                     return False
-                if not 1 <= len(str(text.get("text") or "")) <= 3000:
+                if not 1 <= self._size(str(text.get("text") or "")) <= 3000:
                     return False
             elif kind == "header":
                 text = block.get("text") or {}

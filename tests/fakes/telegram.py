@@ -87,9 +87,17 @@ def _error(code: int, description: str, **parameters: Any) -> Reply:
 class FakeTelegram(FakeService):
     """One bot with a public channel, a private supergroup and a migrated group."""
 
-    def __init__(self, token: str = "123456789:AAHerald-Fake_Token0123456789abcdefgh") -> None:
+    def __init__(
+        self,
+        token: str = "123456789:AAHerald-Fake_Token0123456789abcdefgh",
+        *,
+        strict_length: bool = False,
+    ) -> None:
+        """`strict_length=True`: the 4096/1024 limits count the HTML as sent (tags and link
+        targets included), not the text after parsing; Telegram's own errors are kept."""
         super().__init__()
         self.token = token
+        self.strict_length = strict_length
         self.chats: dict[int, dict[str, Any]] = {
             PUBLIC_CHANNEL_ID: {
                 "id": PUBLIC_CHANNEL_ID,
@@ -158,7 +166,7 @@ class FakeTelegram(FakeService):
             shown = markup
         if method == "sendMessage" and not shown.strip():
             return _error(400, "Bad Request: message text is empty")
-        if utf16_length(shown) > limit:
+        if utf16_length(markup if self.strict_length else shown) > limit:
             return _error(
                 400,
                 "Bad Request: message is too long"

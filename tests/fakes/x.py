@@ -45,13 +45,14 @@ MAX_WEIGHTED = 280
 MAX_IMAGE = 5 * 1024 * 1024
 
 
-def weighted_length(text: str) -> int:
-    """X's weighted length: NFC, URLs 23, light ranges 1, emoji clusters 2, the rest 2."""
+def weighted_length(text: str, url_weight: int | None = 23) -> int:
+    """X's weighted length: NFC, URLs 23 (`url_weight=None`: their own weighted length),
+    light ranges 1, emoji clusters 2, the rest 2."""
     text = unicodedata.normalize("NFC", text)
     total = 0
     for part in regex.split(r"(https?://[^\s]+)", text, flags=regex.IGNORECASE):
-        if URL.fullmatch(part):
-            total += 23
+        if URL.fullmatch(part) and url_weight is not None:
+            total += url_weight
             continue
         for cluster in regex.findall(r"\X", part):
             if EMOJI.search(cluster):
@@ -105,8 +106,13 @@ class FakeX(FakeService):
         token: str = "tok-user",
         token_secret: str = "ts-user-secret",
         limit: int = 100,
+        *,
+        strict_length: bool = False,
     ) -> None:
+        """`strict_length=True`: URLs count at their full weighted length (not 23), and a longer
+        post is refused the way X refuses one: 403 "Tweet needs to be a bit shorter."."""
         super().__init__()
+        self.strict_length = strict_length
         self.bearer_token = bearer_token
         self.consumer = (consumer_key, consumer_secret)
         self.user_token = (token, token_secret)
@@ -244,6 +250,17 @@ class FakeX(FakeService):
             )
         if text is not None and not isinstance(text, str):
             return self._problem(400, "Invalid Request", "text must be a string", "invalid-request")
+        if text and self.strict_length and weighted_length(text, url_weight=None) > MAX_WEIGHTED:
+            return Reply(
+                403,
+                {
+                    "detail": "Tweet needs to be a bit shorter.",
+                    "type": "about:blank",
+                    "title": "Forbidden",
+                    "status": 403,
+                },
+                self._headers(),
+            )
         if text and weighted_length(text) > MAX_WEIGHTED:
             return self._problem(
                 400,
