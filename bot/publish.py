@@ -639,6 +639,12 @@ class Publisher:
                         d.attempts + attempts - 1,
                     )
                 async with self._semaphore:
+                    if ch.recovery == Recovery.LOOKUP and (attempts > 1 or d.attempts > 1):
+                        # tried before: the server may have made the post and still said no
+                        # (a 5xx after storing it), so look before sending again
+                        found = await ch.find_existing(post, article, d.key)
+                        if found is not None:
+                            return found, attempts
                     receipt = await ch.send(post, article, d.key)
                 return receipt, attempts
         raise AssertionError("unreachable")  # pragma: no cover

@@ -52,6 +52,9 @@ KIND = {name: name.removesuffix("_noidem") for name in CHANNELS}
 # what the engine may do with an ambiguous outcome (the channel's `recovery`, as promised)
 SAFE_TO_RESEND = frozenset({"mastodon", "bluesky", "webhook"})  # IDEMPOTENT or LOOKUP
 NO_POST_ID = frozenset({"slack", "webhook", "webhook_noidem"})  # their contract has no id
+# the post's id comes in the answer's headers (LinkedIn: x-restli-id), so a body that drips
+# or never ends does not hide whether the post was made
+ID_IN_HEADERS = frozenset({"linkedin"})
 
 ARTICLE = "hostile-post"
 REQUEST_TIMEOUT = 2.0
