@@ -359,8 +359,7 @@ class BlueskyChannel(Channel[BlueskyOptions]):
         )
         name, _ = _error_name(response)
         if response.status_code in (400, 404) and name == "RecordNotFound":
-            self._tried.discard(key)
-            return None
+            return None  # a key still marked tried stays so: a lost create may land later
         if not response.is_success:
             message = f"{_describe(nsid, response)} (looking for {COLLECTION}/{key})"
             if response.status_code == 400:  # it answered, but not about the record
