@@ -229,9 +229,9 @@ class BlueskyChannel(Channel[BlueskyOptions]):
         fields = compose.template_fields(article)
         fields["url"] = display_url(article.url)  # the link facet and the card carry the full URL
         text = compose.fit(self.template, fields, measure=compose.bluesky_measure, limit=TEXT_LIMIT)
-        return self._post(text, article, TEXT_LIMIT)
+        return self._post(text, article)
 
-    def _post(self, text: str, article: Article, limit: int) -> Post:
+    def _post(self, text: str, article: Article) -> Post:
         description = article.description or article.subtitle or ""
         clusters = compose.graphemes(description)
         if len(clusters) > CARD_DESCRIPTION_LIMIT:
@@ -239,7 +239,7 @@ class BlueskyChannel(Channel[BlueskyOptions]):
         return Post(
             text=text,
             length=compose.count_graphemes(text),
-            limit=limit,
+            limit=TEXT_LIMIT,
             fields={
                 "card_uri": article.url,
                 "links": {display_url(article.url): article.url},
@@ -278,7 +278,7 @@ class BlueskyChannel(Channel[BlueskyOptions]):
             return None
         if compose.count_graphemes(text) >= compose.count_graphemes(post.text):
             return None  # no shorter than what was refused
-        return self._post(text, article, limit)
+        return self._post(text, article)
 
     # -- sending
     async def send(self, post: Post, article: Article, key: str) -> Receipt:
