@@ -16,9 +16,16 @@ import pytest
 from PIL import Image as PILImage
 from pydantic import ValidationError
 
-from bot.channels.base import ChannelContext, Image, ImageFetcher
-from bot.channels.bluesky import BlueskyChannel, BlueskyOptions
-from bot.errors import AlreadyDone, AuthError, PermanentError, RateLimited, TransientError
+from bot.channels.base import ChannelContext, Image, ImageFetcher, Recovery
+from bot.channels.bluesky import BlueskyChannel, BlueskyOptions, display_url
+from bot.errors import (
+    AuthError,
+    PermanentError,
+    RateLimited,
+    TooLong,
+    TransientError,
+    UnreadableAnswer,
+)
 from bot.images import image_fetcher
 from bot.models import Article, Post, Receipt
 from tests.fakes.bluesky import FakeBluesky, graphemes
@@ -264,31 +271,205 @@ def test_byte_heavy_text_is_cut_to_3000_bytes(fake: FakeBluesky) -> None:
     assert len(fake.posts) == 1
 
 
-def test_resend_at_the_same_key_is_already_done(fake: FakeBluesky) -> None:
+def calls(fake: FakeBluesky, nsid: str) -> int:
+    return sum(1 for r in fake.requests if r.path == f"/xrpc/{nsid}")
+
+
+CREATE, GET = "com.atproto.repo.createRecord", "com.atproto.repo.getRecord"
+
+
+def test_resend_at_a_taken_key_gets_the_bare_500_and_finds_the_record(fake: FakeBluesky) -> None:
+    # the reference PDS answers a createRecord at a taken rkey with a bare 500
     first = send(fake, article(), post())
-    with pytest.raises(AlreadyDone) as info:
+    second = send(fake, article(), post())  # a new process: it does not know it tried
+    assert second == first
+    assert len(fake.posts) == 1
+    assert calls(fake, CREATE) == 2 and calls(fake, GET) == 1
+
+
+def test_duplicate_refusal_that_says_exists_is_checked_too(fake: FakeBluesky) -> None:
+    fake.duplicate_status = 400  # "There is already a value at key" as a 400
+    first = send(fake, article(), post())
+    assert send(fake, article(), post()) == first
+    assert calls(fake, GET) == 1 and len(fake.posts) == 1
+
+
+def test_a_refusal_saying_exists_is_not_believed_without_the_record(fake: FakeBluesky) -> None:
+    message = "There is already a value at key: app.bsky.feed.post/" + KEY
+    fake.fail_next(Fault.status(400, {"error": "InvalidRequest", "message": message}, path=CREATE))
+    with pytest.raises(PermanentError) as info:
         send(fake, article(), post())
-    assert info.value.post_id == first.post_id and info.value.url == first.url
+    assert "already a value" in str(info.value)
+    assert calls(fake, GET) == 1 and fake.posts == []
+
+
+def test_timeout_then_retry_looks_before_creating(fake: FakeBluesky) -> None:
+    async def use(ch: BlueskyChannel) -> Receipt:
+        ch.context.http.timeout = httpx.Timeout(0.4)
+        fake.fail_next(Fault.delay(1.0, path="createRecord"))
+        with pytest.raises(TransientError):
+            await ch.send(post(), article(), KEY)
+        assert await asyncio.to_thread(fake.wait_for, lambda: len(fake.posts) == 1)
+        ch.context.http.timeout = httpx.Timeout(5.0)
+        return await ch.send(post(), article(), KEY)  # the engine's retry, same process
+
+    receipt = with_channel(fake, use)
+    assert receipt.post_id == f"at://{fake.did}/app.bsky.feed.post/{KEY}"
+    assert len(fake.posts) == 1
+    assert calls(fake, CREATE) == 1 and calls(fake, GET) == 1  # looked, did not create again
+
+
+def test_retry_after_a_timeout_creates_when_nothing_is_there(fake: FakeBluesky) -> None:
+    async def use(ch: BlueskyChannel) -> Receipt:
+        fake.fail_next(Fault.drop(path="createRecord"))
+        with pytest.raises(TransientError):
+            await ch.send(post(), article(), KEY)
+        return await ch.send(post(), article(), KEY)
+
+    receipt = with_channel(fake, use)
+    assert receipt.post_id.endswith(KEY) and len(fake.posts) == 1
+    assert calls(fake, GET) == 1 and calls(fake, CREATE) == 2
+
+
+def test_server_error_with_the_record_written_counts_as_sent(fake: FakeBluesky) -> None:
+    # the record is at the key (an earlier try wrote it); this try's answer is a proxy's 502
+    first = send(fake, article(), post())
+    fake.fail_next(Fault.status(502, {"error": "UpstreamFailure"}, path=CREATE))
+    assert send(fake, article(), post()) == first
     assert len(fake.posts) == 1
 
 
-def test_duplicate_answered_with_a_bare_500_is_found_by_lookup(fake: FakeBluesky) -> None:
-    fake.duplicate_status = 500
+def test_server_error_and_failed_lookup_stay_transient_and_look_first(fake: FakeBluesky) -> None:
+    async def use(ch: BlueskyChannel) -> Receipt:
+        fake.fail_next(
+            Fault.status(500, {"error": "InternalServerError"}, path=CREATE),
+            Fault.status(503, {"error": "NotEnoughResources"}, path=GET),
+        )
+        with pytest.raises(TransientError) as info:
+            await ch.send(post(), article(), KEY)
+        assert info.value.status == 500
+        return await ch.send(post(), article(), KEY)
+
+    receipt = with_channel(fake, use)
+    assert receipt.post_id.endswith(KEY) and len(fake.posts) == 1
+    assert calls(fake, GET) == 2  # after the 500, and before the retry's create
+
+
+def test_find_existing_asks_getrecord_at_the_key(fake: FakeBluesky) -> None:
     first = send(fake, article(), post())
-    with pytest.raises(AlreadyDone) as info:
-        send(fake, article(), post())
-    assert info.value.post_id == first.post_id
-    assert len(fake.posts) == 1
+
+    async def use(ch: BlueskyChannel) -> tuple[Receipt | None, Receipt | None]:
+        return (
+            await ch.find_existing(post(), article(), KEY),
+            await ch.find_existing(post(), article(), KEY2),
+        )
+
+    found, missing = with_channel(fake, use)
+    assert found == first and missing is None
+    assert BlueskyChannel.recovery == Recovery.LOOKUP
 
 
-def test_timeout_then_retry_is_already_done(fake: FakeBluesky) -> None:
-    fake.fail_next(Fault.delay(1.0, path="createRecord"))
+def test_find_existing_raises_when_the_pds_cannot_tell(fake: FakeBluesky) -> None:
+    fake.fail_next(Fault.status(500, {"error": "InternalServerError"}, path=GET))
     with pytest.raises(TransientError):
-        send(fake, article(), post(), timeout=0.4)
-    assert fake.wait_for(lambda: len(fake.posts) == 1)
-    with pytest.raises(AlreadyDone):
+        with_channel(fake, lambda ch: ch.find_existing(post(), article(), KEY))
+    fake.fail_next(Fault.status(200, "<html>maintenance</html>", path=GET))
+    with pytest.raises(UnreadableAnswer):
+        with_channel(fake, lambda ch: ch.find_existing(post(), article(), KEY))
+
+
+def test_garbage_success_answer_is_unreadable_and_the_retry_looks(fake: FakeBluesky) -> None:
+    async def use(ch: BlueskyChannel) -> Receipt:
+        fake.fail_next(Fault.status(200, {"cid": "bafy"}, path=CREATE))
+        with pytest.raises(UnreadableAnswer) as info:
+            await ch.send(post(), article(), KEY)
+        assert "uri" in str(info.value)
+        return await ch.send(post(), article(), KEY)
+
+    assert with_channel(fake, use).post_id.endswith(KEY)
+    assert calls(fake, GET) == 1 and len(fake.posts) == 1
+
+
+def test_over_long_text_is_too_long_with_the_servers_message(fake: FakeBluesky) -> None:
+    with pytest.raises(TooLong) as info:
+        send(fake, article(), post("x" * 301))
+    assert info.value.status == 400
+    assert "grapheme too big (maximum 300, got 301) at $.record.text" in str(info.value)
+    fake.fail_next(
+        Fault.status(
+            400,
+            {
+                "error": "InvalidRequest",
+                "message": "Invalid record: string too big at $.record.langs",
+            },
+            path=CREATE,
+        )
+    )
+    with pytest.raises(PermanentError) as other:
         send(fake, article(), post())
-    assert len(fake.posts) == 1
+    assert not isinstance(other.value, TooLong)
+
+
+def long_article() -> Article:
+    return article(
+        title="A long look at grapheme counting",
+        description="Déjà vu: the counting of wörds, graphemes and bytes " * 12,
+        url="https://blog.example/articles/counting-graphemes-for-real/",
+    )
+
+
+def test_strict_server_refusal_then_refit_is_accepted(fake: FakeBluesky) -> None:
+    fake.text_limit, fake.count_links_in_full = 280, True  # stricter than the advertised 300
+    art = long_article()
+
+    async def use(ch: BlueskyChannel) -> tuple[Post, Post | None, Receipt]:
+        rendered = ch.render(art)
+        with pytest.raises(TooLong) as info:
+            await ch.send(rendered, art, KEY)
+        fitted = ch.refit(rendered, art, info.value.message)
+        assert fitted is not None
+        return rendered, fitted, await ch.send(fitted, art, KEY)
+
+    rendered, fitted, receipt = with_channel(fake, use)
+    assert fitted is not None and receipt.post_id.endswith(KEY)
+    assert fitted.length < rendered.length and fitted.length <= 270
+    assert "Read more:" in fitted.text and "blog.example/articles/counting" in fitted.text
+    assert fitted.fields["links"] == rendered.fields["links"]
+    record = fake.posts[0]["record"]
+    assert record["text"] == fitted.text
+    link = [f for f in record["facets"] if f["features"][0]["$type"].endswith("#link")]
+    assert link[0]["features"][0]["uri"] == art.url
+
+
+def test_refit_counts_urls_in_full_and_uses_a_smaller_stated_maximum(fake: FakeBluesky) -> None:
+    art = long_article()
+
+    def use(ch: BlueskyChannel) -> tuple[Post, Post | None, Post | None]:
+        rendered = ch.render(art)
+        return (
+            rendered,
+            ch.refit(rendered, art, "grapheme too big (maximum 300, got 301) at $.record.text"),
+            ch.refit(rendered, art, "grapheme too big (maximum 200, got 290) at $.record.text"),
+        )
+
+    _rendered, strict, smaller = with_channel(fake, lambda ch: asyncio.sleep(0, use(ch)))
+    assert strict is not None and smaller is not None
+    shown = display_url(art.url)
+    assert graphemes(strict.text.replace(shown, art.url)) <= 270
+    assert graphemes(smaller.text.replace(shown, art.url)) <= 180
+    assert shown in smaller.text and "Read more:" in smaller.text
+
+
+def test_refit_gives_up_when_it_cannot_be_made_shorter(fake: FakeBluesky) -> None:
+    short = article(description="Short.")
+
+    def use(ch: BlueskyChannel) -> tuple[Post | None, Post | None]:
+        rendered = ch.render(short)  # far under any limit: nothing to cut
+        tiny = "grapheme too big (maximum 20, got 90) at $.record.text"
+        return ch.refit(rendered, short, "too big"), ch.refit(rendered, short, tiny)
+
+    same, impossible = with_channel(fake, lambda ch: asyncio.sleep(0, use(ch)))
+    assert same is None and impossible is None
 
 
 def test_server_error_is_transient_when_nothing_was_created(fake: FakeBluesky) -> None:
@@ -337,14 +518,6 @@ def test_missing_auth_is_an_auth_error(fake: FakeBluesky) -> None:
     fake.fail_next(Fault.status(401, {"error": "AuthenticationRequired"}, path="createRecord"))
     with pytest.raises(AuthError):
         send(fake, article(), post())
-
-
-def test_invalid_record_is_permanent_with_the_servers_message(fake: FakeBluesky) -> None:
-    with pytest.raises(PermanentError) as info:
-        send(fake, article(), post("x" * 301))
-    assert info.value.status == 400
-    assert "InvalidRequest" in str(info.value) and "300 graphemes" in str(info.value)
-    assert fake.posts == []
 
 
 def test_options_are_validated_and_secret_hidden() -> None:

@@ -1,9 +1,19 @@
 """Bluesky adapter: one app.bsky.feed.post per article, with link/tag facets and a link card.
 
 Idempotency: the record key (`rkey`) is the delivery key, chosen once before the first attempt.
-A re-send after a crash or timeout targets the same record path, so the PDS refuses a second
-copy; that refusal (or a record found at the key after a server error) becomes AlreadyDone
-(Recovery.IDEMPOTENT).
+A re-send after a crash or timeout targets the same record path, so the PDS cannot make a second
+copy. Its refusal is not trusted to say why: the reference PDS answers a createRecord at a taken
+key with a bare HTTP 500 InternalServerError (the repository's "There is already a value at key"
+is not mapped to an XRPC error). So the adapter asks `com.atproto.repo.getRecord` at the key:
+
+- before creating, whenever this key may have been tried already (a retry in this process);
+- after a createRecord answered 5xx (or a refusal that says "already exists");
+- in `find_existing`, which the engine calls after a crash (Recovery.LOOKUP).
+
+A record found there is the post: its Receipt is returned and the delivery counts as sent.
+
+A post refused as too long (the PDS's lexicon validation of `record/text`) raises TooLong with
+the server's message; `refit` then fits the post again with the strictest reading.
 
 The session (createSession with an app password) is made once and reused for every post; an
 expired access token is refreshed with the refresh token, and a refused refresh falls back to a
@@ -26,8 +36,8 @@ from pydantic import Field, SecretStr, field_validator
 
 from bot import compose
 from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
-from bot.errors import AlreadyDone, AuthError, DeliveryError, PermanentError
-from bot.http import raise_for_status, request
+from bot.errors import AuthError, DeliveryError, PermanentError, TooLong, TransientError
+from bot.http import json_answer, raise_for_status, request
 from bot.images import shrink_image
 from bot.models import Article, Post, Receipt
 
@@ -44,6 +54,16 @@ _URL_TRAILING = ".,:;!?'\")]"
 _TAG = regex.compile(r"(?:(?<=\s)|^)[#＃]([^\s\u00ad\u2060\u200a-\u200d\u20e2#＃]+)")
 _TAG_TRAILING = regex.compile(r"\p{P}+$")
 _EXISTS = regex.compile(r"already (?:exists|a value|a record)|record exists", regex.IGNORECASE)
+# a length refusal of the post text: the reference PDS's lexicon validators say
+# "Invalid app.bsky.feed.post record: grapheme too big (maximum 300, got 301) at $.record.text"
+# (older ones: "Record/text must not be longer than 300 graphemes")
+_TOO_LONG = regex.compile(
+    r"(?:(?:grapheme|string)s? too (?:big|long)|must not be longer than)", regex.IGNORECASE
+)
+_TEXT_PATH = regex.compile(r"(?:record[/.]text|[/.]text\b)", regex.IGNORECASE)
+_MAXIMUM = regex.compile(r"(?:maximum|longer than)\s+(\d+)\s*(graphemes)?", regex.IGNORECASE)
+REFIT_MARGIN = 0.10  # refit: this share of the limit is kept free ...
+REFIT_MIN_MARGIN = 5  # ... and at least this many graphemes
 _AUTH_ERRORS = frozenset(
     {
         "AuthenticationRequired",
@@ -110,7 +130,15 @@ def _raise_for(nsid: str, response: httpx.Response) -> None:
         raise PermanentError(message, status=501)
     if name in _AUTH_ERRORS and response.status_code != 429:
         raise AuthError(message, status=response.status_code)
+    if response.status_code == 400 and is_length_refusal(response):
+        raise TooLong(message, status=400)
     raise_for_status(response, message)
+
+
+def is_length_refusal(response: httpx.Response) -> bool:
+    """A 400 whose message says the post text is over a length limit (lexicon validation)."""
+    _, message = _error_name(response)
+    return bool(_TOO_LONG.search(message)) and bool(_TEXT_PATH.search(message))
 
 
 def _url_spans(text: str) -> list[tuple[int, int]]:
@@ -184,7 +212,7 @@ class BlueskyChannel(Channel[BlueskyOptions]):
 
     type_name = "bluesky"
     Options = BlueskyOptions
-    recovery = Recovery.IDEMPOTENT
+    recovery = Recovery.LOOKUP
     default_template = "{title}\n\n{description}\n\n{cta} {url}\n\n{tags}"
 
     def __init__(
@@ -193,13 +221,17 @@ class BlueskyChannel(Channel[BlueskyOptions]):
         super().__init__(name, options, context, template)
         self._session: Session | None = None
         self._session_lock = asyncio.Lock()
+        # record keys whose createRecord may have written the record without our knowing
+        self._tried: set[str] = set()
 
     # -- rendering
     def render(self, article: Article) -> Post:
         fields = compose.template_fields(article)
-        shown = display_url(article.url)
-        fields["url"] = shown  # the link facet and the card carry the full URL
+        fields["url"] = display_url(article.url)  # the link facet and the card carry the full URL
         text = compose.fit(self.template, fields, measure=compose.bluesky_measure, limit=TEXT_LIMIT)
+        return self._post(text, article)
+
+    def _post(self, text: str, article: Article) -> Post:
         description = article.description or article.subtitle or ""
         clusters = compose.graphemes(description)
         if len(clusters) > CARD_DESCRIPTION_LIMIT:
@@ -210,16 +242,53 @@ class BlueskyChannel(Channel[BlueskyOptions]):
             limit=TEXT_LIMIT,
             fields={
                 "card_uri": article.url,
-                "links": {shown: article.url},
+                "links": {display_url(article.url): article.url},
                 "card_title": article.title,
                 "card_description": description,
                 "image": article.image,
             },
         )
 
+    def refit(self, post: Post, article: Article, refusal: str) -> Post | None:
+        """The post fitted again after a length refusal, by the strictest reading: each shown
+        link counted as its full URL, graphemes and UTF-8 bytes alike, under the smaller of 300
+        and the maximum the refusal names, less a margin (10 %, at least 5 graphemes)."""
+        links: dict[str, str] = dict(post.fields.get("links") or {})
+        links.setdefault(display_url(article.url), article.url)
+        base = TEXT_LIMIT
+        for m in _MAXIMUM.finditer(refusal):
+            number = int(m.group(1))
+            if m.group(2) or number <= TEXT_LIMIT:  # a byte maximum (3000) says nothing here
+                base = min(base, number)
+        limit = base - max(REFIT_MIN_MARGIN, int(base * REFIT_MARGIN + 0.999))
+        byte_limit = int(compose.LIMITS["bluesky_bytes"] * (1 - REFIT_MARGIN))
+
+        def strict(text: str) -> int:
+            for shown, full in links.items():
+                text = text.replace(shown, full)
+            if compose.count_utf8(text) > byte_limit:
+                return limit + 1
+            return compose.count_graphemes(text)
+
+        fields = compose.template_fields(article)
+        fields["url"] = display_url(article.url)
+        text = compose.fit(self.template, fields, measure=strict, limit=limit)
+        if strict(text) > limit or display_url(article.url) not in text:
+            log.warning("%s: %s cannot be made short enough for the server", self.name, article.id)
+            return None
+        if compose.count_graphemes(text) >= compose.count_graphemes(post.text):
+            return None  # no shorter than what was refused
+        return self._post(text, article)
+
     # -- sending
     async def send(self, post: Post, article: Article, key: str) -> Receipt:
         session = await self._current_session()
+        if key in self._tried:
+            # this key may have been created by an earlier try whose answer was lost
+            found = await self._lookup(session, key)
+            if found is not None:
+                log.info("%s: %s is already on Bluesky at %s", self.name, article.id, found.post_id)
+                return found
         record: dict[str, Any] = {"$type": COLLECTION, "text": post.text, "createdAt": _now()}
         facets = build_facets(post.text, post.fields.get("links"))
         if facets:
@@ -229,46 +298,79 @@ class BlueskyChannel(Channel[BlueskyOptions]):
         record["embed"] = await self._card(post, article)
         body = {"repo": session.did, "collection": COLLECTION, "rkey": key, "record": record}
         nsid = "com.atproto.repo.createRecord"
+        self._tried.add(key)
         response = await self._xrpc("POST", nsid, json=body)
         session = self._session or session
         if response.is_success:
-            uri = str(response.json()["uri"])
-            return Receipt(post_id=uri, url=self._web_url(session, uri.rsplit("/", 1)[1]))
-        await self._raise_if_exists(session, key, response)
+            answer = json_answer(response, f"Bluesky {nsid}", "uri")
+            uri = str(answer["uri"])
+            self._tried.discard(key)
+            return Receipt(post_id=uri, url=self._web_url(session, uri.rsplit("/", 1)[-1]))
+        if response.status_code < 500:
+            self._tried.discard(key)  # refused: nothing was written (unless it says "exists")
+        found = await self._check_refusal(session, key, response)
+        if found is not None:
+            log.info(
+                "%s: %s: %s, and the post is at its key: sent",
+                self.name,
+                article.id,
+                _describe(nsid, response),
+            )
+            return found
         _raise_for(nsid, response)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def find_existing(self, post: Post, article: Article, key: str) -> Receipt | None:
+        """The post at the delivery's record key, if the PDS has it (after a crash)."""
+        return await self._lookup(await self._current_session(), key)
 
     def _web_url(self, session: Session, rkey: str) -> str:
         return f"https://bsky.app/profile/{session.handle}/post/{rkey}"
 
-    async def _raise_if_exists(self, session: Session, key: str, response: httpx.Response) -> None:
-        """AlreadyDone when the refusal says, or a lookup shows, a record is at our key."""
+    async def _check_refusal(
+        self, session: Session, key: str, response: httpx.Response
+    ) -> Receipt | None:
+        """After a refused createRecord: the record at our key when there is one.
+
+        Asked after any 5xx (the reference PDS's answer to a taken key is a bare 500) and after
+        a refusal that says the record exists; neither is believed without the lookup. A failed
+        lookup keeps the key marked as tried, so the next try looks before creating.
+        """
         status = response.status_code
         _, message = _error_name(response)
-        says_exists = status in (400, 409, 500) and bool(_EXISTS.search(message))
-        if not says_exists and status < 500:
-            return
-        uri = f"at://{session.did}/{COLLECTION}/{key}"
-        if says_exists or await self._record_exists(session, key):
-            raise AlreadyDone(
-                f"Bluesky already has a post at {uri}",
-                post_id=uri,
-                url=self._web_url(session, key),
-                status=status,
-            )
-
-    async def _record_exists(self, session: Session, key: str) -> bool:
-        params = {"repo": session.did, "collection": COLLECTION, "rkey": key}
+        says_exists = status in (400, 409) and bool(_EXISTS.search(message))
+        if status < 500 and not says_exists:
+            return None
+        if says_exists:
+            self._tried.add(key)
         try:
-            response = await request(
-                self.context.http,
-                "GET",
-                f"{self.opts.base_url}/xrpc/com.atproto.repo.getRecord",
-                params=params,
-            )
-        except DeliveryError:
-            return False
-        return response.status_code == 200
+            return await self._lookup(session, key)
+        except DeliveryError as e:
+            log.info("%s: could not look for the record at %s: %s", self.name, key, e.message)
+            return None
+
+    async def _lookup(self, session: Session, key: str) -> Receipt | None:
+        """com.atproto.repo.getRecord at our key: its Receipt, None when there is no record
+        there; DeliveryError when the PDS cannot tell (the caller must not guess)."""
+        nsid = "com.atproto.repo.getRecord"
+        params = {"repo": session.did, "collection": COLLECTION, "rkey": key}
+        response = await request(
+            self.context.http, "GET", f"{self.opts.base_url}/xrpc/{nsid}", params=params
+        )
+        name, _ = _error_name(response)
+        if response.status_code in (400, 404) and name == "RecordNotFound":
+            return None  # a key still marked tried stays so: a lost create may land later
+        if not response.is_success:
+            message = f"{_describe(nsid, response)} (looking for {COLLECTION}/{key})"
+            if response.status_code == 400:  # it answered, but not about the record
+                raise TransientError(message, status=400)
+            raise_for_status(response, message)
+        answer = json_answer(response, f"Bluesky {nsid}", "uri", "value")
+        uri = str(answer["uri"])
+        if uri.rsplit("/", 1)[-1] != key:
+            raise TransientError(f"Bluesky {nsid}: asked for {key}, got {uri}")
+        self._tried.discard(key)
+        return Receipt(post_id=uri, url=self._web_url(session, key))
 
     async def _card(self, post: Post, article: Article) -> dict[str, Any]:
         external: dict[str, Any] = {

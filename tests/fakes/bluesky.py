@@ -5,6 +5,12 @@
         fake.expire_access_tokens()       # next call answers 400 ExpiredToken
         fake.revoke_refresh_tokens()      # refreshSession then fails: client must log in again
         fake.fail_next(fake.rate_limited(seconds=30))
+        fake.text_limit, fake.count_links_in_full = 270, True   # stricter than it advertises
+
+Follows the reference PDS where it was checked against it (tests/realservers): a createRecord at
+a record key that is taken answers a bare 500 InternalServerError; an over-long text answers 400
+InvalidRequest "Invalid app.bsky.feed.post record: grapheme too big (maximum 300, got 301) at
+$.record.text"; getRecord of a missing record answers 400 RecordNotFound.
 
 Imports nothing from bot/: graphemes, TIDs and facet checks are implemented here independently.
 """
@@ -52,7 +58,7 @@ class FakeBluesky(FakeService):
         password: str = "abcd-efgh-ijkl-mnop",
         did: str = "did:plc:heraldtest1234567890abcd",
         access_ttl: float = 7200.0,
-        duplicate_status: int = 400,
+        duplicate_status: int = 500,
     ) -> None:
         super().__init__()
         # stop within 50 ms instead of the default 0.5 s poll (keeps test teardown fast)
@@ -63,8 +69,13 @@ class FakeBluesky(FakeService):
         self.password = password
         self.did = did
         self.access_ttl = access_ttl
-        # what creating at a taken rkey answers: 400 with a message, or a bare 500
+        # what creating at a taken rkey answers: a bare 500 (the reference PDS), or 400 with
+        # an "already a value" message (as other implementations might)
         self.duplicate_status = duplicate_status
+        # a server stricter than it advertises: its own grapheme limit, and every link facet
+        # counted as its full URL; the refusal still names the advertised maximum (300)
+        self.text_limit = MAX_GRAPHEMES
+        self.count_links_in_full = False
         self.posts: list[dict[str, Any]] = []  # {"uri", "cid", "rkey", "record"} in order
         self.records: dict[str, dict[str, Any]] = {}  # rkey -> post
         self.blobs: dict[str, dict[str, Any]] = {}  # cid -> {"data", "mimeType", "size"}
@@ -200,11 +211,18 @@ class FakeBluesky(FakeService):
             return self._invalid('Record must have the property "text"')
         if not DATETIME_RE.match(str(record.get("createdAt", ""))):
             return self._invalid("Record/createdAt must be an valid atproto datetime")
-        if graphemes(text) > MAX_GRAPHEMES:
-            return self._invalid("Record/text must not be longer than 300 graphemes")
+        counted = graphemes(self._as_counted(text, record.get("facets") or []))
+        if counted > min(MAX_GRAPHEMES, self.text_limit):
+            return self._invalid(
+                "Invalid app.bsky.feed.post record: grapheme too big "
+                f"(maximum {MAX_GRAPHEMES}, got {counted}) at $.record.text"
+            )
         data = text.encode("utf-8")
         if len(data) > MAX_BYTES:
-            return self._invalid("Record/text must not be longer than 3000 characters")
+            return self._invalid(
+                "Invalid app.bsky.feed.post record: string too big "
+                f"(maximum {MAX_BYTES}, got {len(data)}) at $.record.text"
+            )
         for i, facet in enumerate(record.get("facets") or []):
             start, end = facet["index"]["byteStart"], facet["index"]["byteEnd"]
             if not (0 <= start < end <= len(data)):
@@ -248,6 +266,22 @@ class FakeBluesky(FakeService):
                         400, "BlobTooLarge", "This file is too large. It is 1.2MB but max is 1MB"
                     )
         return None
+
+    def _as_counted(self, text: str, facets: list[Any]) -> str:
+        """The text as the strict mode counts it: each link facet's span as its full URL."""
+        if not self.count_links_in_full:
+            return text
+        data = text.encode("utf-8")
+        out, at = b"", 0
+        spans = []
+        for facet in facets:
+            for feature in facet.get("features", []):
+                if feature.get("$type") == "app.bsky.richtext.facet#link":
+                    spans.append((facet["index"]["byteStart"], facet["index"]["byteEnd"], feature))
+        for start, end, feature in sorted(spans, key=lambda s: s[0]):
+            out += data[at:start] + str(feature["uri"]).encode("utf-8")
+            at = end
+        return (out + data[at:]).decode("utf-8", errors="replace")
 
     def _create_record(self, req: Request) -> Reply:
         denied = self._check_access(req)
