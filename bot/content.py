@@ -190,13 +190,14 @@ def parse_source(src: SourceFile, rules: ContentRules) -> Parsed:
 class _Builder:
     """Turns one file's text into an Article, collecting problems on the way."""
 
-    __slots__ = ("fm", "problems", "rules", "src")
+    __slots__ = ("fm", "problems", "rules", "spelled", "src")
 
     def __init__(self, src: SourceFile, rules: ContentRules) -> None:
         self.src = src
         self.rules = rules
         self.problems: list[Problem] = []
         self.fm: frontmatter.FrontMatter | None = None
+        self.spelled: dict[str, str] = {}  # canonical name -> the name the file uses for it
 
     def add(self, line: int, severity: Severity, name: str, message: str) -> None:
         if not (name.isprintable() and message.isprintable()):
@@ -211,6 +212,7 @@ class _Builder:
         return self.fm is not None and self.fm.plain
 
     def line_of(self, key: str) -> int:
+        key = self.spelled.get(key, key)
         return self.fm.line_of(key) if self.fm is not None else 0
 
     def build(self, text: str) -> Parsed:
@@ -279,6 +281,7 @@ class _Builder:
                     self.add(self.line_of(key), "warning", key, f"ignored: {name} is also set")
             else:
                 out[name] = data[key]
+                self.spelled[name] = key
         return out
 
     def text(self, data: dict[str, Any], name: str, *, required: bool = False) -> str | None:
@@ -329,7 +332,7 @@ class _Builder:
         try:
             return parse_datetime(value, self.rules.timezone)
         except (ValueError, OverflowError) as e:
-            self.add(self.line_of(name), "error", name, str(e))
+            self.add(self.line_of(name), "error", self.spelled.get(name, name), str(e))
             return None
 
     def tags(self, value: Any, name: str = "tags") -> list[str]:

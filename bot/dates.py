@@ -30,14 +30,11 @@ def parse_datetime(value: object, tz: ZoneInfo) -> datetime:
 
 
 def check_range(moment: datetime, tz: ZoneInfo, text: str) -> datetime:
-    """`moment` when it, in UTC and in `tz`, is within MIN_YEAR..MAX_YEAR; else ValueError
-    naming `text` (the value as written)."""
+    """`moment` when it, as written and in UTC, is within MIN_YEAR..MAX_YEAR and it can be
+    shown in site time `tz`; else ValueError naming `text` (the value as written)."""
     try:
-        years: tuple[int, ...] = (
-            moment.year,
-            moment.astimezone(UTC).year,
-            moment.astimezone(tz).year,
-        )
+        years: tuple[int, ...] = (moment.year, moment.astimezone(UTC).year)
+        moment.astimezone(tz)
         moment.timestamp()
     except (OverflowError, ValueError, OSError):
         years = (0,)
