@@ -91,7 +91,6 @@ _FM_FORBIDDEN = re.compile(
 # Bidirectional controls: embeddings, overrides, isolates and marks. In a plain-text field they
 # can make a post read differently than it is written (a reversed URL, a hidden word).
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_BIDI_FIELDS = ("title", *_TEXT_FIELDS)
 _TOO_LARGE = "the value is a number too large to use; write it as text in quotes"
 
 

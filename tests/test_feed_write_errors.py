@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -117,3 +119,37 @@ def test_a_full_feed_disk_still_announces_every_due_article(
     r = project.cli("build")
     assert r.returncode == 0, r.stdout + r.stderr
     assert len(json.loads((feeds_dir / "feed.json").read_text())["items"]) == 6
+
+
+def test_an_entry_that_cannot_be_rendered_is_left_out_and_the_rest_are_written(
+    project: Project, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A net under the reader's checks: an article from the cache with a value the feeds
+    refuse (here an image URL urlsplit cannot read) costs that entry, not the feeds."""
+    from dataclasses import replace
+
+    from bot import config, library
+    from bot.build import build
+    from bot.store import Store, cache_row
+
+    project.article("good.md", "Good", ago(hours=2))
+    project.article("bad.md", "Bad", ago(hours=1))
+    cfg = config.load(project.config, {})
+    store = Store(cfg.database_url)
+    try:
+        now = time.time()
+        library.scan(cfg, store, now)
+        bad = store.article("bad")
+        assert bad is not None
+        broken = replace(bad, image="http://[::1/hero.png")
+        src = project.content / "bad.md"
+        st = src.stat()
+        store.save_parsed([cache_row("bad.md", st.st_size, st.st_mtime_ns, broken, (), now)])
+        with caplog.at_level(logging.ERROR, "herald.build"):
+            result = build(cfg, store, now)
+    finally:
+        store.close()
+    assert result.error is None and result.entries == 1
+    assert "bad.md left out: it cannot be rendered" in caplog.text
+    titles = [i["title"] for i in json.loads((project.feeds / "feed.json").read_text())["items"]]
+    assert titles == ["Good"]
