@@ -477,7 +477,7 @@ class _Builder:
             )
         except (KeyError, IndexError, ValueError, AttributeError, TypeError) as e:
             self.add(
-                self.line_of("publish_date"),
+                0,
                 "error",
                 "permalink",
                 f"cannot build the article URL from content.permalink: {shown(str(e))}",
@@ -556,13 +556,11 @@ def _scalar_text(value: Any) -> str | None:
 
 
 def _kind(value: Any) -> str:
-    return (
-        "a list"
-        if isinstance(value, list)
-        else "a mapping"
-        if isinstance(value, dict)
-        else ("true/false" if isinstance(value, bool) else type(value).__name__)
-    )
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "true/false" if isinstance(value, bool) else type(value).__name__
 
 
 # --- the whole set ----------------------------------------------------------------------------
