@@ -266,7 +266,7 @@ def _fast_load(fm: FrontMatter) -> dict[str, Any] | None:
         return None
     items = _FAST_LINES.findall(text)
     if len(items) == text.count("\n") + (not text.endswith("\n")):
-        data = _fast_values(items, fm)  # every line is a plain `key: value` line
+        data = _fast_values(items)  # every line is a plain `key: value` line
     else:
         data = _fast_values_by_line(fm)
     if data is not None:
@@ -296,11 +296,11 @@ def _fast_value(key: str, single: str, double: str, plain: str, data: dict[str, 
     return True
 
 
-def _fast_values(items: list[tuple[str, str, str, str]], fm: FrontMatter) -> dict[str, Any] | None:
+def _fast_values(items: list[tuple[str, str, str, str]]) -> dict[str, Any] | None:
     data: dict[str, Any] = {}
     for key, single, double, plain in items:
         if key in data:
-            return None  # rare: the line-by-line reading names the duplicate
+            return None  # rare: the full YAML reading names the duplicate
         if not _fast_value(key, single, double, plain, data):
             return None
     return data
