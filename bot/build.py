@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -94,7 +95,7 @@ def build(
         return BuildResult(entries=len(entries), written=written)
 
 
-def _write_error(out_dir: object, e: OSError) -> str:
+def _write_error(out_dir: Path, e: OSError) -> str:
     reason = e.strerror or type(e).__name__
     where = f" ({e.filename})" if e.filename and str(e.filename) != str(out_dir) else ""
     return f"cannot write the feeds in {out_dir}: {reason}{where}"
