@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -30,6 +31,9 @@ class BuildResult:
     written: list[str] = field(default_factory=list)
     skipped: bool = False  # inputs unchanged, nothing rendered
     locked: bool = False  # another worker is building
+    # why the feed files could not be rendered or written (disk full, read-only, no access):
+    # the previous files are left as they were; None when the build went well
+    error: str | None = None
 
 
 def feed_meta(cfg: Config) -> feeds.FeedMeta:
@@ -72,13 +76,58 @@ def build(
             return BuildResult(entries=len(rows), skipped=True)
         entries, fresh = _bodies(cfg, rows)
         store.save_rendered(fresh)
-        files = feeds.render_feeds(entries, feed_meta(cfg), per_tag=cfg.settings.feeds.per_tag)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        written = feeds.write_if_changed(out_dir, files)
+        try:
+            entries, files = _render(cfg, entries)
+        except Exception as e:  # the site settings themselves: no entry can be rendered
+            error = f"cannot render the feeds: {type(e).__name__}: {e}"
+            log.error("feeds: %s; the previous feed files are kept", error)
+            return BuildResult(entries=len(entries), error=error)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            written = feeds.write_if_changed(out_dir, files)
+        except OSError as e:
+            error = _write_error(out_dir, e)
+            log.error("feeds: %s; the previous feed files are kept", error)
+            return BuildResult(entries=len(entries), error=error)
         _save_fingerprint(store, key)
         if written:
             log.info("feeds: wrote %s (%d articles)", ", ".join(written), len(entries))
         return BuildResult(entries=len(entries), written=written)
+
+
+def _write_error(out_dir: Path, e: OSError) -> str:
+    reason = e.strerror or type(e).__name__
+    where = f" ({e.filename})" if e.filename and str(e.filename) != str(out_dir) else ""
+    return f"cannot write the feeds in {out_dir}: {reason}{where}"
+
+
+Entries = list[tuple[Article, str]]
+
+
+def _render(cfg: Config, entries: Entries) -> tuple[Entries, dict[str, bytes]]:
+    """The feed files; an entry that cannot be rendered is left out with a logged error (the
+    reader checks every value, so this is a net for what it did not foresee)."""
+    meta = feed_meta(cfg)
+    per_tag = cfg.settings.feeds.per_tag
+    try:
+        return entries, feeds.render_feeds(entries, meta, per_tag=per_tag)
+    except Exception:
+        if not entries:
+            raise
+    kept: Entries = []
+    for entry in entries:
+        try:
+            feeds.render_feeds([entry], meta, per_tag=per_tag)
+        except Exception as e:
+            log.error(
+                "feeds: %s left out: it cannot be rendered (%s: %s)",
+                entry[0].path,
+                type(e).__name__,
+                e,
+            )
+            continue
+        kept.append(entry)
+    return kept, feeds.render_feeds(kept, meta, per_tag=per_tag)
 
 
 def _bodies(cfg: Config, rows: list[NewestRow]) -> tuple[list[tuple[Article, str]], dict[str, str]]:
@@ -92,7 +141,11 @@ def _bodies(cfg: Config, rows: list[NewestRow]) -> tuple[list[tuple[Article, str
         if cached and cached.get("url") == row.article.url:
             body = str(cached["html"])
         else:
-            body = content.render_body(row.article, rules)
+            try:
+                body = content.render_body(row.article, rules)
+            except Exception as e:  # the entry goes out without its body, never the feed
+                log.error("feeds: the body of %s cannot be rendered (%s)", row.path, e)
+                body = ""
             fresh[row.path] = json.dumps({"url": row.article.url, "html": body})
         entries.append((row.article, body))
     return entries, fresh

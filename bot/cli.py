@@ -164,6 +164,9 @@ def cmd_build(cfg: Config, args: argparse.Namespace) -> int:
         store.close()
     print(_summary(result))
     where = cfg.feeds_dir
+    if built.error:
+        print(f"error: feeds not written: {built.error}", file=sys.stderr)
+        return 1
     if built.written:
         print(f"{built.entries} articles in the feeds; wrote {', '.join(built.written)} in {where}")
     else:
@@ -193,10 +196,15 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
         store.close()
     _print_problems(result.scan)
     p = result.publish
-    print(
-        f"{_summary(result.scan)}; feeds: "
-        f"{', '.join(result.build.written) if result.build.written else 'unchanged'}"
+    b = result.build
+    feeds = (
+        f"NOT WRITTEN ({b.error})"
+        if b.error
+        else ", ".join(b.written)
+        if b.written
+        else "unchanged"
     )
+    print(f"{_summary(result.scan)}; feeds: {feeds}")
     print(
         f"deliveries: {p.sent} sent, {p.failed} failed, {p.retrying} retrying, "
         f"{p.unknown} unknown, {p.skipped} skipped, {p.recovered} recovered"

@@ -12,6 +12,7 @@ import html
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +23,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import nh3
 
 from bot import frontmatter
-from bot.dates import parse_datetime
+from bot.dates import parse_datetime, shown
 from bot.markup import XML_FORBIDDEN, render_markdown
 from bot.models import Article, Problem, Severity
 from bot.slugs import slugify
@@ -36,6 +37,7 @@ from bot.walk import (
     os_reason,
     problem_at,
     source_at,
+    visible,
 )
 
 __all__ = [
@@ -47,8 +49,10 @@ __all__ = [
     "duplicate_slugs",
     "iter_sources",
     "parse_source",
+    "problem_at",
     "render_body",
     "source_at",
+    "visible",
 ]
 
 # Canonical field names, and the other names that mean the same.
@@ -84,6 +88,10 @@ _DRAFT_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": Fal
 _FM_FORBIDDEN = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff\ud800-\udfff]"
 )
+# Bidirectional controls: embeddings, overrides, isolates and marks. In a plain-text field they
+# can make a post read differently than it is written (a reversed URL, a hidden word).
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_TOO_LARGE = "the value is a number too large to use; write it as text in quotes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,15 +189,18 @@ def parse_source(src: SourceFile, rules: ContentRules) -> Parsed:
 class _Builder:
     """Turns one file's text into an Article, collecting problems on the way."""
 
-    __slots__ = ("fm", "problems", "rules", "src")
+    __slots__ = ("fm", "problems", "rules", "spelled", "src")
 
     def __init__(self, src: SourceFile, rules: ContentRules) -> None:
         self.src = src
         self.rules = rules
         self.problems: list[Problem] = []
         self.fm: frontmatter.FrontMatter | None = None
+        self.spelled: dict[str, str] = {}  # canonical name -> the name the file uses for it
 
     def add(self, line: int, severity: Severity, name: str, message: str) -> None:
+        if not (name.isprintable() and message.isprintable()):
+            name, message = visible(name), visible(message)
         self.problems.append(
             problem_at(self.rules, self.src.relpath, line, severity, name, message)
         )
@@ -200,6 +211,7 @@ class _Builder:
         return self.fm is not None and self.fm.plain
 
     def line_of(self, key: str) -> int:
+        key = self.spelled.get(key, key)
         return self.fm.line_of(key) if self.fm is not None else 0
 
     def build(self, text: str) -> Parsed:
@@ -228,7 +240,18 @@ class _Builder:
             return self.done(None)
         for note in fm.notes:
             self.add(note.line, "warning", note.field, note.message)
-        return self.done(self.article(self.fields(fm.data)))
+        try:
+            article = self.article(self.fields(fm.data))
+        except Exception as e:  # a value no check foresaw: this article's error, not the run's
+            self.add(
+                0,
+                "error",
+                "front matter",
+                f"cannot be read ({type(e).__name__}: {shown(str(e))}); check the values "
+                "of this file's fields and report this message",
+            )
+            article = None
+        return self.done(article)
 
     def done(self, article: Article | None) -> Parsed:
         if any(p.severity == "error" for p in self.problems):
@@ -257,6 +280,7 @@ class _Builder:
                     self.add(self.line_of(key), "warning", key, f"ignored: {name} is also set")
             else:
                 out[name] = data[key]
+                self.spelled[name] = key
         return out
 
     def text(self, data: dict[str, Any], name: str, *, required: bool = False) -> str | None:
@@ -265,10 +289,11 @@ class _Builder:
             value = value.strip()
             if value:
                 return value
-        if isinstance(value, bool):
-            value = "true" if value else "false"
-        elif isinstance(value, int | float):
-            value = str(value)
+        if isinstance(value, bool | int | float):
+            value = _scalar_text(value)
+            if value is None:
+                self.add(self.line_of(name), "error" if required else "warning", name, _TOO_LARGE)
+                return None
         elif value is not None and not isinstance(value, str):
             kind = "a list" if isinstance(value, list) else type(value).__name__
             self.add(
@@ -305,8 +330,8 @@ class _Builder:
             return None
         try:
             return parse_datetime(value, self.rules.timezone)
-        except ValueError as e:
-            self.add(self.line_of(name), "error", name, str(e))
+        except (ValueError, OverflowError) as e:
+            self.add(self.line_of(name), "error", self.spelled.get(name, name), str(e))
             return None
 
     def tags(self, value: Any, name: str = "tags") -> list[str]:
@@ -321,26 +346,39 @@ class _Builder:
             return []
         tags: list[str] = []
         for item in items:
-            if isinstance(item, str | int | float) and not isinstance(item, bool):
-                tag = XML_FORBIDDEN.sub("", str(item)).strip()
+            text = (
+                _scalar_text(item)
+                if isinstance(item, str | int | float) and not isinstance(item, bool)
+                else None
+            )
+            if text is not None:
+                tag = XML_FORBIDDEN.sub("", text).strip()
                 if tag and tag not in tags:
                     tags.append(tag)
             else:
-                self.add(self.line_of(name), "warning", name, "each tag must be text; one skipped")
+                what = "a number too large" if isinstance(item, int) else _kind(item)
+                self.add(
+                    self.line_of(name),
+                    "warning",
+                    name,
+                    f"each tag must be text, not {what}; one skipped",
+                )
         return tags
 
     def draft(self, data: dict[str, Any]) -> bool:
         value = data.get("draft")
         if value is None or isinstance(value, bool):
             return bool(value)
-        word = str(value).strip().lower()
+        word = (_scalar_text(value) or "") if not isinstance(value, str) else value
+        word = word.strip().lower()
         if word in _DRAFT_WORDS:
             return _DRAFT_WORDS[word]
         self.add(
             self.line_of("draft"),
             "warning",
             "draft",
-            f"{value!r} is not true or false; read as true",
+            f"{repr(shown(value)) if isinstance(value, str) else shown(value)} is not true or "
+            "false; read as true",
         )
         return True
 
@@ -349,10 +387,28 @@ class _Builder:
         if value is None:
             return None
         value = value.replace(" ", "%20")
-        if value.startswith(("https://", "http://")):
+        try:
+            if any(not ch.isprintable() for ch in value):
+                raise ValueError("it holds a line break or another invisible character")
+            resolved = (
+                value
+                if value.startswith(("https://", "http://"))
+                else urljoin(self.rules.site_url + "/", value)
+            )
+            parts = urlsplit(resolved)
+            scheme = parts.scheme.lower() if ":" in resolved else ""
+            if scheme in ("http", "https") and not parts.hostname:
+                raise ValueError("it has no host name")
+        except ValueError as e:  # urlsplit: "Invalid IPv6 URL", a bad port, ...
+            self.add(
+                self.line_of("heroImage"),
+                "warning",
+                "heroImage",
+                f"{shown(value)} is not a usable URL ({e}); the image is dropped",
+            )
+            return None
+        if scheme in ("http", "https") and value.startswith(("https://", "http://")):
             return value
-        resolved = urljoin(self.rules.site_url + "/", value)
-        scheme = urlsplit(resolved).scheme.lower() if ":" in resolved else ""
         if scheme not in ("http", "https"):
             self.add(
                 self.line_of("heroImage"),
@@ -398,7 +454,8 @@ class _Builder:
         image = self.image(data)
         tags = self.tags(data.get("tags"))
         draft = self.draft(data)
-        extra = _extra(data)
+        extra = self.extra(data)
+        self.bidi({"title": title, **texts}, tags)
         if title is None or published is None:
             return None
         if created is not None and published < created:
@@ -418,8 +475,13 @@ class _Builder:
                 month=f"{local.month:02d}",
                 day=f"{local.day:02d}",
             )
-        except (KeyError, IndexError, ValueError) as e:
-            self.add(0, "error", "permalink", f"cannot build the article URL: {e}")
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError) as e:
+            self.add(
+                0,
+                "error",
+                "permalink",
+                f"cannot build the article URL from content.permalink: {shown(str(e))}",
+            )
             return None
         return Article(
             id=article_id,
@@ -440,16 +502,65 @@ class _Builder:
             extra=extra,
         )
 
+    def extra(self, data: dict[Any, Any]) -> dict[str, str]:
+        """Other scalar fields as text (read_time, ...); lists, mappings and sets are left out.
 
-def _extra(data: dict[str, Any]) -> dict[str, str]:
-    """Other scalar fields as text (read_time, ...); lists and mappings are left out."""
-    extra: dict[str, str] = {}
-    for key, value in data.items():
-        if key in _KNOWN or value is None or isinstance(value, list | dict):
-            continue
-        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
-        extra[key] = XML_FORBIDDEN.sub("", text)
-    return extra
+        Keys YAML reads as something else than text (`1:`, `null:`, `!!binary`) become text;
+        a number too large to write out is left out with a warning.
+        """
+        extra: dict[str, str] = {}
+        for key, value in data.items():
+            if key in _KNOWN or value is None or isinstance(value, list | dict | set | tuple):
+                continue
+            name = key if isinstance(key, str) else _scalar_text(key)
+            text = _scalar_text(value)
+            if name is None or text is None:
+                shown_key = shown(key) if name is None else name
+                self.add(self.line_of(shown_key), "warning", shown_key, f"{_TOO_LARGE}; left out")
+                continue
+            extra[XML_FORBIDDEN.sub("", name)] = XML_FORBIDDEN.sub("", text)
+        return extra
+
+    def bidi(self, texts: dict[str, str | None], tags: list[str]) -> None:
+        """A warning for each plain-text field holding bidirectional controls (kept as written)."""
+        fields = [(name, value) for name, value in texts.items() if value]
+        fields += [("tags", tag) for tag in tags]
+        warned: set[str] = set()
+        for name, value in fields:
+            if value.isascii() or name in warned or not _BIDI.search(value):
+                continue
+            warned.add(name)
+            found = sorted(set(_BIDI.findall(value)))
+            names = ", ".join(
+                f"U+{ord(ch):04X} {unicodedata.name(ch, 'BIDI CONTROL')}" for ch in found
+            )
+            self.add(
+                self.line_of(name),
+                "warning",
+                name,
+                f"holds bidirectional control characters ({names}): they can make the post read "
+                "differently than it is written; kept as written, remove them unless you meant "
+                "them",
+            )
+
+
+def _scalar_text(value: Any) -> str | None:
+    """A YAML/TOML scalar as text (true/false for booleans); None for an integer too large to
+    write out in decimal (Python refuses ints over 4300 digits; hex in YAML makes them)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    try:
+        return str(value)
+    except ValueError:
+        return None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "true/false" if isinstance(value, bool) else type(value).__name__
 
 
 # --- the whole set ----------------------------------------------------------------------------

@@ -105,12 +105,14 @@ def render_feeds(
 def write_if_changed(directory: Path, files: Mapping[str, bytes]) -> list[str]:
     """Write each file atomically unless it already holds exactly these bytes.
 
-    Names are relative POSIX paths inside `directory` (sub-folders are created). A changed file
-    is written to a temporary file in the same folder, fsynced and renamed over the old one, so
-    a reader sees the old or the new file, never a mix. Unchanged files keep their mtime.
+    Names are relative POSIX paths inside `directory` (sub-folders are created). Every changed
+    file is first written to a temporary file in its folder and fsynced; only when all are
+    written are they renamed over the old ones. So a reader sees the old or the new file, never
+    a mix, and a failed write (disk full, read-only, no access) raises OSError with every old
+    file as it was and no temporary file left. Unchanged files keep their mtime.
     Returns the names written, in the order given.
     """
-    written = []
+    changed: list[tuple[str, Path, bytes]] = []
     for name, data in files.items():
         target = directory / _safe_relative(name)
         try:
@@ -118,9 +120,21 @@ def write_if_changed(directory: Path, files: Mapping[str, bytes]) -> list[str]:
                 continue
         except FileNotFoundError:
             pass
-        _replace_atomically(target, data)
-        written.append(name)
-    return written
+        changed.append((name, target, data))
+    staged: list[tuple[str, Path]] = []
+    try:
+        for _name, target, data in changed:
+            staged.append((_write_temporary(target, data), target))
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    except BaseException:
+        for tmp, _target in staged:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        raise
+    for folder in dict.fromkeys(target.parent for _tmp, target in staged):
+        _fsync_directory(folder)
+    return [name for name, _target, _data in changed]
 
 
 @functools.cache
@@ -378,7 +392,8 @@ def _safe_relative(name: str) -> PurePosixPath:
     return path
 
 
-def _replace_atomically(target: Path, data: bytes) -> None:
+def _write_temporary(target: Path, data: bytes) -> str:
+    """`data` in a new fsynced temporary file beside `target` (with its mode); its path."""
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         mode = target.stat().st_mode & 0o777
@@ -391,12 +406,11 @@ def _replace_atomically(target: Path, data: bytes) -> None:
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_directory(target.parent)
+    return tmp
 
 
 def _fsync_directory(directory: Path) -> None:

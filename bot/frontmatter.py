@@ -27,7 +27,29 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
 
 
 class _Loader(_BaseLoader):
-    """Safe loader that leaves dates as text: bot.dates reads them and names the field."""
+    """Safe loader that leaves dates as text: bot.dates reads them and names the field.
+
+    It also notes keys set twice in one mapping (`duplicates`: 0-based line, key, first line),
+    which YAML readers accept silently, the later value replacing the earlier one.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[int, str, int]] = []
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key_node, _value in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR_TAG:
+                    continue
+                key = str(key_node.value)
+                line = key_node.start_mark.line
+                if key in seen and key != "<<":
+                    self.duplicates.append((line, key, seen[key]))
+                seen.setdefault(key, line)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -70,6 +92,16 @@ APOSTROPHE_NOTE = (
 DQUOTE_NOTE = (
     'double quote inside a double-quoted string; write it as \\" or use single quotes outside'
 )
+
+
+def duplicate_note(line: int, key: str, first_line: int) -> Note:
+    """The warning for a key set twice: YAML keeps the later value (as does the fast path)."""
+    return Note(
+        line,
+        key,
+        f"{key} is set twice (first on line {first_line}); the later value (this line) is "
+        "used: delete one of them",
+    )
 
 
 class Note(NamedTuple):
@@ -176,7 +208,12 @@ def read(text: str) -> FrontMatter:
 def _load_toml(fm: FrontMatter) -> dict[str, Any]:
     try:
         return tomllib.loads(fm.text)
-    except tomllib.TOMLDecodeError as e:
+    except (ValueError, RecursionError) as e:
+        if not isinstance(e, tomllib.TOMLDecodeError):  # an int over 4300 digits, ...
+            reason = "nested too deeply" if isinstance(e, RecursionError) else str(e)
+            raise FrontMatterError(
+                fm.first_line - 1, "front matter", f"invalid TOML: {reason}"
+            ) from None
         msg = str(e)
         m = _TOML_POS.search(msg)
         line = fm.first_line + int(m.group(1)) - 1 if m else fm.first_line - 1
@@ -190,14 +227,14 @@ def _load_yaml(fm: FrontMatter) -> dict[str, Any]:
     if fast is not None:
         return fast
     try:
-        return _strict_load(fm.text, fm.first_line)
+        return _strict_load(fm.text, fm.first_line, fm.notes)
     except _YAMLSyntax as strict_error:
         repaired, notes = repair(fm.text, fm.first_line)
         if not notes:
             raise strict_error.as_error() from None
         fm.notes.extend(notes)
         try:
-            return _strict_load(repaired, fm.first_line)
+            return _strict_load(repaired, fm.first_line, fm.notes)
         except _YAMLSyntax as e:
             raise e.as_error() from None
 
@@ -262,6 +299,8 @@ def _fast_value(key: str, single: str, double: str, plain: str, data: dict[str, 
 def _fast_values(items: list[tuple[str, str, str, str]]) -> dict[str, Any] | None:
     data: dict[str, Any] = {}
     for key, single, double, plain in items:
+        if key in data:
+            return None  # rare: the full YAML reading names the duplicate
         if not _fast_value(key, single, double, plain, data):
             return None
     return data
@@ -271,18 +310,27 @@ def _fast_values_by_line(fm: FrontMatter) -> dict[str, Any] | None:
     """The slower reading that also skips blank/comment lines and takes repairable slips."""
     data: dict[str, Any] = {}
     notes: list[Note] = []
+    lines: dict[str, int] = {}  # file line where each key was first set
     for index, line in enumerate(fm.text.split("\n")):
         m = _FAST_LINE.fullmatch(line)
         if m is not None:
-            if not _fast_value(m[1], m[2] or "", m[3] or "", m[4] or "", data):
+            key = m[1]
+            if key in data:
+                notes.append(duplicate_note(fm.first_line + index, key, lines[key]))
+            if not _fast_value(key, m[2] or "", m[3] or "", m[4] or "", data):
                 return None
         elif not _EMPTY_OR_COMMENT.fullmatch(line):
             fixed = _repair_line(line)
             if fixed is None:
                 return None
             key, value, message = fixed
+            if key in data:
+                notes.append(duplicate_note(fm.first_line + index, key, lines[key]))
             notes.append(Note(fm.first_line + index, key, message))
             data[key] = value
+        else:
+            continue
+        lines.setdefault(key, fm.first_line + index)
     fm.notes.extend(notes)
     return data
 
@@ -336,12 +384,20 @@ class _YAMLSyntax(Exception):
         return FrontMatterError(self.line, "front matter", self.message)
 
 
-def _strict_load(text: str, first_line: int) -> dict[str, Any]:
-    """yaml.load with our safe loader; raises _YAMLSyntax or FrontMatterError."""
+def _strict_load(text: str, first_line: int, notes: list[Note] | None = None) -> dict[str, Any]:
+    """yaml.load with our safe loader; raises _YAMLSyntax or FrontMatterError. Keys set twice
+    are added to `notes`."""
     if "&" in text or "*" in text:
         _reject_aliases(text, first_line)
     try:
-        data = yaml.load(text, Loader=_Loader)
+        loader = _Loader(text)
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
+        if notes is not None:
+            for line, key, first in loader.duplicates:
+                notes.append(duplicate_note(first_line + line, key, first_line + first))
     except yaml.constructor.ConstructorError as e:
         line = first_line + e.problem_mark.line if e.problem_mark else first_line - 1
         raise FrontMatterError(line, "front matter", _constructor_message(e)) from None

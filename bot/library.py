@@ -71,10 +71,23 @@ def _parse_chunk(
     """Parse files into cache rows, serialised here so parallel workers share that cost."""
     out: list[Row] = []
     for src in sources:
-        parsed = content.parse_source(src, rules)
-        out.append(
-            cache_row(src.relpath, src.size, src.mtime_ns, parsed.article, parsed.problems, now)
-        )
+        try:
+            parsed = content.parse_source(src, rules)
+            row = cache_row(
+                src.relpath, src.size, src.mtime_ns, parsed.article, parsed.problems, now
+            )
+        except Exception as e:  # one file's surprise is that file's error, never the scan's
+            problem = content.problem_at(
+                rules,
+                src.relpath,
+                0,
+                "error",
+                "file",
+                f"cannot be read ({type(e).__name__}: {content.visible(str(e))[:200]}); "
+                "check its front matter values and report this message",
+            )
+            row = cache_row(src.relpath, src.size, src.mtime_ns, None, (problem,), now)
+        out.append(row)
     return out
 
 

@@ -62,9 +62,8 @@ async def one_pass(
     out.scan_seconds = t1 - t0
     try:
         out.build = await asyncio.to_thread(build, cfg, store, t1, shadowed=out.scan.shadowed)
-        error = getattr(out.build, "error", None)
-        if error:
-            out.errors.append(f"feeds: {error}")
+        if out.build.error:
+            out.errors.append(f"feeds: {out.build.error}")
     except Exception as e:
         _failed(out, "feeds", e)
     out.build_seconds = time.time() - t1

@@ -47,7 +47,14 @@ def display_path(rules: ContentRules, relpath: str) -> str:
     """How a problem names a file: relative to display_base (default: the working folder when
     the content folder is under it), else absolute."""
     base = None if rules.display_base is None else str(rules.display_base)
-    return _display_prefix(str(rules.root), base, os.getcwd()) + relpath
+    shown = _display_prefix(str(rules.root), base, os.getcwd()) + relpath
+    return shown if shown.isprintable() else visible(shown)
+
+
+def visible(text: str) -> str:
+    """`text` with every character that is not printable (line breaks, escapes, bidirectional
+    controls) written as \\uXXXX, so a file name cannot forge or reorder an output line."""
+    return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)
 
 
 @lru_cache(maxsize=64)

@@ -2,18 +2,31 @@
 
 It is the default channel, so a fresh clone publishes somewhere real. After a crash it looks
 in its own file for the delivery key before sending again (Recovery.LOOKUP): exactly once.
+
+A line counts only when it is whole: an append writes all of it and fsyncs before a Receipt
+is returned; a write that fails (disk full, ...) is cut back off the file and raises. A line
+cut off by a crash is never taken for a delivery, and the next append starts on a new line.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
+import fcntl
 import json
 import os
 from pathlib import Path
 
 from bot.channels.base import Channel, ChannelOptions, Recovery, announcement
 from bot.compose import count_chars, fit, template_fields
+from bot.errors import DeliveryError, PermanentError, TransientError
 from bot.models import Article, Post, Receipt
+
+# errors a later try may not meet (space freed, quota raised, a hiccup of the file system)
+_TRANSIENT = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EAGAIN, errno.EINTR, errno.ENOMEM, errno.EBUSY}
+)
 
 
 class OutboxOptions(ChannelOptions):
@@ -49,26 +62,76 @@ class OutboxChannel(Channel[OutboxOptions]):
         line = self._line(post, article, key)
         path = self.opts.path
         async with self._lock:
-            await asyncio.to_thread(_append, path, line)
+            try:
+                await asyncio.to_thread(_append, path, line)
+            except OSError as e:
+                raise _delivery_error(path, e) from e
         return Receipt(post_id=key, url=f"{path.as_uri()}#{key}")
 
     async def find_existing(self, post: Post, article: Article, key: str) -> Receipt | None:
         path = self.opts.path
-        if not path.exists():
-            return None
-        needle = f'"key": "{key}"'
-        with path.open(encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                if needle in line:
-                    return Receipt(post_id=key, url=f"{path.as_uri()}#{key}")
-        return None
+        found = await asyncio.to_thread(_has_key, path, key)
+        return Receipt(post_id=key, url=f"{path.as_uri()}#{key}") if found else None
+
+
+def _delivery_error(path: Path, e: OSError) -> DeliveryError:
+    reason = f"cannot append to the outbox {path}: {e.strerror or type(e).__name__}"
+    if e.errno in _TRANSIENT:
+        return TransientError(reason)
+    return PermanentError(reason)
+
+
+def _has_key(path: Path, key: str) -> bool:
+    """Whether a whole line of the outbox records `key` (a cut-off last line does not count,
+    nor does a line a crash cut short that a later append then ended)."""
+    needle = f'"key": "{key}"'.encode()
+    try:
+        fh = path.open("rb")
+    except FileNotFoundError:
+        return False
+    with fh:
+        for line in fh:
+            if needle not in line or not line.endswith(b"\n"):
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by a crash, with the next one glued on
+            if isinstance(record, dict) and record.get("key") == key:
+                return True
+    return False
 
 
 def _append(path: Path, line: bytes) -> None:
+    """Append `line` whole and durably, or raise OSError with the file as it was.
+
+    The file is locked for the append (other workers may share it). When the file ends in a
+    line a crash cut off, the new line starts on a line of its own.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, line)
-        os.fsync(fd)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            line = b"\n" + line
+        try:
+            _write_all(fd, line)
+            os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+                os.fsync(fd)
+            raise
     finally:
-        os.close(fd)
+        os.close(fd)  # closing releases the lock
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """os.write until every byte is written (a write may write only part)."""
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        if n <= 0:
+            raise OSError(errno.EIO, "the write wrote nothing")
+        view = view[n:]
