@@ -124,6 +124,7 @@ def format_text(report: dict[str, Any]) -> str:
         report["recent"],
         lambda r: (
             f"{r['sent_at']}  {r['channel']}  {r['article']}  {r['post_url'] or r['post_id'] or ''}"
+            + (f"  ({r['error']})" if r["error"] else "")  # e.g. re-fitted, found after a crash
         ),
     )
     section(
