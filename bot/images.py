@@ -142,10 +142,14 @@ class _PinnedTransport(httpx.AsyncHTTPTransport):
 
 
 def _pinned_client(
-    url: httpx.URL, addresses: Sequence[str], tls: ssl.SSLContext, user_agent: str, timeout: float
+    host: str,
+    port: int,
+    addresses: Sequence[str],
+    tls: ssl.SSLContext,
+    user_agent: str,
+    timeout: float,
 ) -> httpx.AsyncClient:
-    host = url.raw_host.decode("ascii")
-    port = url.port or (443 if url.scheme == "https" else 80)
+    """A one-request client whose only connections go to `addresses` for `host`:`port`."""
     return httpx.AsyncClient(
         transport=_PinnedTransport(_PinnedBackend(host, port, addresses), tls),
         # no proxy from the environment: a proxy would resolve the name again, unchecked
@@ -157,13 +161,14 @@ def _pinned_client(
 
 
 def _target(url: str) -> tuple[httpx.URL, str, int]:
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise _Refused(f"scheme {urlsplit(url).scheme or '(none)'!r} is not http or https")
+    """The URL as httpx parses it (the one parser for checking and connecting), host, port."""
     try:
         parsed = httpx.URL(url)
         host = parsed.raw_host.decode("ascii")
     except (httpx.InvalidURL, UnicodeError) as e:
         raise _Refused(f"bad URL: {e}") from e
+    if parsed.scheme not in ("http", "https"):
+        raise _Refused(f"scheme {parsed.scheme or '(none)'!r} is not http or https")
     if not host:
         raise _Refused("the URL has no host")
     return parsed, host, parsed.port or (443 if parsed.scheme == "https" else 80)
@@ -181,7 +186,7 @@ async def _download(
         parsed, host, port = _target(url)
         addresses = await _resolve(host, port, allow_private)
         async with (
-            _pinned_client(parsed, addresses, tls, user_agent, timeout) as client,
+            _pinned_client(host, port, addresses, tls, user_agent, timeout) as client,
             client.stream("GET", parsed) as response,
         ):
             if response.status_code in _REDIRECTS and "location" in response.headers:

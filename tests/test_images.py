@@ -12,6 +12,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -417,11 +418,15 @@ def test_redirect_to_loopback_is_checked_again(
 
 
 @pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def certificates() -> Iterator[Path]:
     """A self-signed certificate for pinned.example only (no IP address in it)."""
     if shutil.which("openssl") is None:
         pytest.skip("needs the openssl command")
-    folder = tmp_path_factory.mktemp("tls")
+    with tempfile.TemporaryDirectory(prefix="herald-tls-") as name:
+        yield _make_certificate(Path(name))
+
+
+def _make_certificate(folder: Path) -> Path:
     subprocess.run(
         [
             "openssl",
@@ -604,11 +609,17 @@ print(json.dumps({"before_mb": before / 1024, "peak_mb": peak / 1024, "result": 
 
 
 @pytest.fixture(scope="module")
-def huge_images(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def huge_images() -> Iterator[dict[str, Path]]:
     """Single-colour images: a few hundred kilobytes of file for tens of megapixels.
 
-    Made in a child process, so their pixels never weigh on this one."""
-    folder = tmp_path_factory.mktemp("huge")
+    Made in child processes, so their pixels never weigh on this one; in a folder of their own,
+    as pytest's shared temporary root can be pruned by other pytest runs meanwhile.
+    """
+    with tempfile.TemporaryDirectory(prefix="herald-huge-") as name:
+        yield _make_huge_images(Path(name))
+
+
+def _make_huge_images(folder: Path) -> dict[str, Path]:
     made = {}
     children = []
     for name, kind, width, height in (
@@ -626,14 +637,16 @@ def huge_images(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def shrink_in_child(path: Path, max_bytes: int) -> dict[str, Any]:
+    """shrink_image run in a fresh interpreter: its peak RSS is the shrinking's alone."""
     done = subprocess.run(
         [sys.executable, "-c", _SHRINK, str(path), str(max_bytes)],
-        check=True,
         capture_output=True,
         text=True,
         cwd=Path(__file__).parent.parent,
     )
+    assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout)
+    result["log"] = done.stderr
     return result
 
 
