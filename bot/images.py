@@ -1,4 +1,11 @@
-"""Fetch an article's hero image safely (public hosts only, size cap, timeout) and shrink it."""
+"""Fetch an article's hero image safely (public hosts only, size cap, deadline) and shrink it.
+
+The host name is resolved once, every address it gives is checked, and the connection goes to a
+checked address: the request keeps the URL's host (Host header, TLS SNI and certificate check)
+but nothing resolves the name a second time, so a DNS answer that changes between the check and
+the connect (DNS rebinding) cannot reach a private address. Shrinking refuses images whose
+decoded pixels would not fit a memory budget before decoding them.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +14,27 @@ import io
 import ipaddress
 import logging
 import socket
+import ssl
 import warnings
+from collections.abc import Iterable, Sequence
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 from bot.channels.base import Image, ImageFetcher
+from bot.http import USER_AGENT, tls_context
 
 log = logging.getLogger("herald.images")
 
 MAX_REDIRECTS = 3
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+# Where pinned connections are really opened; tests swap it to see (and redirect) connects.
+_network: httpcore.AsyncNetworkBackend = httpcore.AnyIOBackend()
 
 
 class _Refused(Exception):
@@ -33,10 +48,17 @@ def _shown(url: str) -> str:
 
 
 def _is_public(address: str) -> bool:
+    """Whether `address` is a global unicast address, IPv4 embedded in IPv6 included."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not (
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return _is_public(str(ip.ipv4_mapped))
+        embedded = ip.sixtofour
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None and not _is_public(str(embedded)):
+            return False
+    return ip.is_global and not (
         ip.is_private
         or ip.is_loopback
         or ip.is_link_local
@@ -46,34 +68,127 @@ def _is_public(address: str) -> bool:
     )
 
 
-async def _check_host(url: str, allow_private: bool) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise _Refused(f"scheme {parts.scheme or '(none)'!r} is not http or https")
-    host = parts.hostname
-    if not host:
-        raise _Refused("the URL has no host")
-    if allow_private:
-        return
+async def _resolve(host: str, port: int, allow_private: bool) -> list[str]:
+    """Every address `host` has (asked once), all public unless `allow_private`."""
     loop = asyncio.get_running_loop()
     try:
-        infos = await loop.getaddrinfo(host, parts.port or 0, type=socket.SOCK_STREAM)
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as e:
         raise _Refused(f"cannot resolve host {host!r}: {e}") from e
-    addresses = {str(info[4][0]) for info in infos}
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
         raise _Refused(f"host {host!r} has no address")
-    for address in sorted(addresses):
-        if not _is_public(address):
-            raise _Refused(f"host {host!r} resolves to non-public address {address}")
+    if not allow_private:
+        for address in sorted(addresses):
+            if not _is_public(address):
+                raise _Refused(f"host {host!r} resolves to non-public address {address}")
+    return addresses
+
+
+class _PinnedBackend(httpcore.AsyncNetworkBackend):
+    """Opens connections for one host and port, to already checked addresses only.
+
+    httpcore asks for the URL's host by name; this connects to the addresses that name had when
+    it was checked instead of resolving it again. TLS is started by httpcore on the stream
+    returned here with the URL's host as server name, so SNI and certificate checks are as usual.
+    """
+
+    def __init__(self, host: str, port: int, addresses: Sequence[str]) -> None:
+        self._host = host
+        self._port = port
+        self._addresses = addresses
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        if (host, port) != (self._host, self._port):
+            raise httpcore.ConnectError(f"{host}:{port} is not the checked {self._host}")
+        error: Exception = httpcore.ConnectError(f"{host} has no address")
+        for address in self._addresses:
+            try:
+                return await _network.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
+                error = e
+        raise error
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("image fetches use TCP only")
+
+    async def sleep(self, seconds: float) -> None:
+        await _network.sleep(seconds)
+
+
+class _PinnedTransport(httpx.AsyncHTTPTransport):
+    """httpx's own transport, with its connection pool built on a `_PinnedBackend`."""
+
+    def __init__(self, backend: _PinnedBackend, tls: ssl.SSLContext) -> None:
+        super().__init__(verify=tls, trust_env=False)
+        # the same pool httpx builds (no proxy), plus the network backend it has no option for
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=tls, max_connections=1, http1=True, http2=False, network_backend=backend
+        )
+
+
+def _pinned_client(
+    host: str,
+    port: int,
+    addresses: Sequence[str],
+    tls: ssl.SSLContext,
+    user_agent: str,
+    timeout: float,
+) -> httpx.AsyncClient:
+    """A one-request client whose only connections go to `addresses` for `host`:`port`."""
+    return httpx.AsyncClient(
+        transport=_PinnedTransport(_PinnedBackend(host, port, addresses), tls),
+        # no proxy from the environment: a proxy would resolve the name again, unchecked
+        trust_env=False,
+        follow_redirects=False,
+        timeout=timeout,
+        headers={"User-Agent": user_agent, "Accept": "image/*", "Accept-Encoding": "identity"},
+    )
+
+
+def _target(url: str) -> tuple[httpx.URL, str, int]:
+    """The URL as httpx parses it (the one parser for checking and connecting), host, port."""
+    try:
+        parsed = httpx.URL(url)
+        host = parsed.raw_host.decode("ascii")
+    except (httpx.InvalidURL, UnicodeError) as e:
+        raise _Refused(f"bad URL: {e}") from e
+    if parsed.scheme not in ("http", "https"):
+        raise _Refused(f"scheme {parsed.scheme or '(none)'!r} is not http or https")
+    if not host:
+        raise _Refused("the URL has no host")
+    return parsed, host, parsed.port or (443 if parsed.scheme == "https" else 80)
 
 
 async def _download(
-    client: httpx.AsyncClient, url: str, max_bytes: int, allow_private: bool
+    url: str,
+    max_bytes: int,
+    allow_private: bool,
+    tls: ssl.SSLContext,
+    user_agent: str,
+    timeout: float,
 ) -> Image:
     for _ in range(MAX_REDIRECTS + 1):
-        await _check_host(url, allow_private)
-        async with client.stream("GET", url, follow_redirects=False) as response:
+        parsed, host, port = _target(url)
+        addresses = await _resolve(host, port, allow_private)
+        async with (
+            _pinned_client(host, port, addresses, tls, user_agent, timeout) as client,
+            client.stream("GET", parsed) as response,
+        ):
             if response.status_code in _REDIRECTS and "location" in response.headers:
                 url = urljoin(url, response.headers["location"])
                 continue
@@ -82,12 +197,15 @@ async def _download(
             content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
             if not content_type.startswith("image/"):
                 raise _Refused(f"content type {content_type or '(none)'!r} is not an image")
+            encoding = response.headers.get("content-encoding", "identity").strip().lower()
+            if encoding not in ("", "identity"):
+                raise _Refused(f"content encoding {encoding!r} (identity was asked for)")
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
                 raise _Refused(f"{declared} bytes is more than the {max_bytes}-byte limit")
             chunks: list[bytes] = []
             size = 0
-            async for chunk in response.aiter_bytes():
+            async for chunk in response.aiter_raw():
                 size += len(chunk)
                 if size > max_bytes:
                     raise _Refused(f"more than the {max_bytes}-byte limit")
@@ -99,17 +217,32 @@ async def _download(
 
 
 async def fetch_image(
-    client: httpx.AsyncClient, url: str, *, max_bytes: int, timeout: float, allow_private: bool
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    max_bytes: int,
+    timeout: float,
+    allow_private: bool,
+    tls: ssl.SSLContext | None = None,
 ) -> Image | None:
     """The image at `url`, or None (with one warning line saying why) when it cannot be had.
 
-    Only http(s); the host must resolve to public addresses unless `allow_private`; redirects
-    are followed (at most 3, each checked the same way); the body is capped at `max_bytes`
-    (Content-Length and streamed size) and the whole fetch at `timeout` seconds. Never raises.
+    Only http(s); the host is resolved once and must resolve to public addresses only unless
+    `allow_private`, and the connection goes to those addresses (never to a second answer);
+    redirects are followed (at most 3, each checked the same way); the body is capped at
+    `max_bytes` (Content-Length, then counted while streaming) and the whole fetch (resolving,
+    connecting, sending, reading every byte) has one deadline of `timeout` seconds. Never raises.
+
+    The connection is made by a pinned transport of the fetch's own, not by `client`'s pool
+    (which would resolve the name again); `client` gives only its User-Agent, so no credentials
+    or cookies it carries go to image hosts. `tls` verifies https hosts (default: Herald's).
     """
+    user_agent = client.headers.get("User-Agent", USER_AGENT)
     try:
         async with asyncio.timeout(timeout):
-            return await _download(client, url, max_bytes, allow_private)
+            return await _download(
+                url, max_bytes, allow_private, tls or tls_context(), user_agent, timeout
+            )
     except _Refused as e:
         reason = str(e)
     except TimeoutError:
@@ -123,37 +256,78 @@ async def fetch_image(
 
 
 def image_fetcher(
-    client: httpx.AsyncClient, *, max_bytes: int, timeout: float, allow_private: bool
+    client: httpx.AsyncClient,
+    *,
+    max_bytes: int,
+    timeout: float,
+    allow_private: bool,
+    tls: ssl.SSLContext | None = None,
 ) -> ImageFetcher:
     """`fetch_image` bound to a client and settings: the `fetch_image(url)` of ChannelContext."""
 
     async def fetch(url: str) -> Image | None:
         return await fetch_image(
-            client, url, max_bytes=max_bytes, timeout=timeout, allow_private=allow_private
+            client, url, max_bytes=max_bytes, timeout=timeout, allow_private=allow_private, tls=tls
         )
 
     return fetch
 
 
+# Shrinking decodes at most this many pixels (about 160 MB: Pillow keeps 4 bytes a pixel for
+# RGB and RGBA): a larger image is refused from its header, before any pixel is decoded. JPEGs
+# count the pixels of their reduced (draft) decode, so a 48-megapixel photo decodes as 12.
+MAX_PIXELS = 40_000_000
+# The largest side the shrunk JPEG starts from (networks show hero images at 2000 px or less).
+WORK_SIDE = 2048
+_REDUCIBLE = ("RGB", "RGBA", "L", "LA")  # modes Image.reduce takes; others are made RGBA first
+
 _SCALES = (1.0, 0.8, 0.6, 0.45, 0.33, 0.25, 0.18, 0.12)
 _QUALITIES = (85, 70, 55, 40)
+
+
+def _working_copy(content: bytes) -> PILImage.Image:
+    """The image decoded at no more than `WORK_SIDE` a side, flattened on white, as RGB.
+
+    Refuses (`_Refused`) before decoding when the decode would take more than `MAX_PIXELS`.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+        source = PILImage.open(io.BytesIO(content))  # reads the header only
+    with source:
+        width, height = source.size
+        longest = max(width, height, 1)
+        if longest > WORK_SIDE:  # JPEG: decode at 1/2, 1/4 or 1/8 scale, still >= WORK_SIDE
+            ratio = WORK_SIDE / longest
+            source.draft("RGB", (max(1, round(width * ratio)), max(1, round(height * ratio))))
+        pixels = source.width * source.height
+        if pixels > MAX_PIXELS:
+            raise _Refused(
+                f"{width}x{height} pixels is more than the {MAX_PIXELS // 1_000_000}-megapixel"
+                " budget for shrinking"
+            )
+        source.load()
+        picture: PILImage.Image = source
+        if picture.mode not in _REDUCIBLE:
+            picture = picture.convert("RGBA")
+        picture.thumbnail((WORK_SIDE, WORK_SIDE))  # Image.reduce by whole steps, then resample
+        rgba = picture.convert("RGBA")
+    del picture
+    background = PILImage.new("RGB", rgba.size, (255, 255, 255))
+    background.paste(rgba, mask=rgba.getchannel("A"))
+    return background
 
 
 def shrink_image(image: Image, max_bytes: int) -> Image | None:
     """The image as a JPEG under `max_bytes` (metadata stripped), or None if it cannot be made so.
 
-    An image already under the limit is returned unchanged. CPU-bound: call it in a thread.
+    An image already under the limit is returned unchanged. One larger than `MAX_PIXELS` (after
+    a JPEG's reduced decode) is refused without being decoded; others are decoded reduced to
+    at most `WORK_SIDE` a side where the format allows it. CPU-bound: call it in a thread.
     """
     if len(image.content) < max_bytes:
         return image
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
-            with PILImage.open(io.BytesIO(image.content)) as source:
-                source.load()
-                picture = source.convert("RGBA")
-        background = PILImage.new("RGB", picture.size, (255, 255, 255))
-        background.paste(picture, mask=picture.getchannel("A"))
+        background = _working_copy(image.content)
         for scale in _SCALES:
             width = max(1, round(background.width * scale))
             height = max(1, round(background.height * scale))
@@ -163,6 +337,9 @@ def shrink_image(image: Image, max_bytes: int) -> Image | None:
                 resized.save(out, format="JPEG", quality=quality, optimize=True)
                 if out.tell() < max_bytes:
                     return Image(url=image.url, content=out.getvalue(), content_type="image/jpeg")
+    except _Refused as e:
+        log.warning("hero image %s cannot be shrunk: %s", _shown(image.url), e)
+        return None
     except (
         OSError,
         ValueError,
