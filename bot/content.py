@@ -22,7 +22,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import nh3
 
-from bot import frontmatter
+from bot import fm_hints, frontmatter
 from bot.dates import parse_datetime, shown
 from bot.markup import XML_FORBIDDEN, render_markdown
 from bot.models import Article, Problem, Severity
@@ -48,6 +48,7 @@ __all__ = [
     "display_path",
     "duplicate_slugs",
     "iter_sources",
+    "key_line",
     "parse_source",
     "problem_at",
     "render_body",
@@ -167,6 +168,16 @@ def _decode(data: bytes) -> str:
 
 def _read_text(path: str | Path, rules: ContentRules) -> str:
     return _decode(_read_bytes(path, rules.root, rules.max_file_size))
+
+
+def key_line(rules: ContentRules, relpath: str, key: str) -> int:
+    """The file line where front matter `key` is set; 1 when it is not (derived from the
+    path, or the file cannot be read again)."""
+    try:
+        fm = frontmatter.split(_read_text(rules.root / relpath, rules))
+    except (_Unreadable, OSError, frontmatter.FrontMatterError):
+        return 1
+    return max(fm.line_of(key), 1)
 
 
 def parse_source(src: SourceFile, rules: ContentRules) -> Parsed:
@@ -320,7 +331,12 @@ class _Builder:
         if not value:
             if required:
                 line = self.line_of(name) if name in data else 1
-                self.add(line, "error", name, "missing" if name not in data else "is empty")
+                message = "missing" if name not in data else "is empty"
+                for written, _meant in fm_hints.misspelt_keys(data, (name,)):
+                    line = self.line_of(written)
+                    message += f"; did you mean {name}? (line {line} has {written}:)"
+                    break
+                self.add(line, "error", name, message)
             return None
         return value
 
@@ -509,6 +525,15 @@ class _Builder:
         a number too large to write out is left out with a warning.
         """
         extra: dict[str, str] = {}
+        known = _KNOWN | _ALIAS_KEYS | set(self.rules.field_map)
+        for written, meant in fm_hints.misspelt_keys(data, known):
+            if meant in data or meant != "title":  # a missing title already names the slip
+                self.add(
+                    self.line_of(written),
+                    "warning",
+                    written,
+                    f"not a field Herald knows; did you mean {meant}? (kept as an extra field)",
+                )
         for key, value in data.items():
             if key in _KNOWN or value is None or isinstance(value, list | dict | set | tuple):
                 continue

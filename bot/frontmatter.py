@@ -20,6 +20,8 @@ from typing import Any, Literal, NamedTuple
 
 import yaml
 
+from bot import fm_hints
+
 try:
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
@@ -402,7 +404,7 @@ def _strict_load(text: str, first_line: int, notes: list[Note] | None = None) ->
         line = first_line + e.problem_mark.line if e.problem_mark else first_line - 1
         raise FrontMatterError(line, "front matter", _constructor_message(e)) from None
     except yaml.MarkedYAMLError as e:
-        raise _syntax(e, first_line) from None
+        raise _syntax(e, first_line, text) from None
     except yaml.YAMLError as e:
         raise _YAMLSyntax(first_line - 1, f"invalid YAML: {e}") from None
     except (ValueError, TypeError) as e:
@@ -421,10 +423,14 @@ def _strict_load(text: str, first_line: int, notes: list[Note] | None = None) ->
     return data
 
 
-def _syntax(e: yaml.MarkedYAMLError, first_line: int) -> _YAMLSyntax:
+def _syntax(e: yaml.MarkedYAMLError, first_line: int, text: str = "") -> _YAMLSyntax:
     mark = e.problem_mark or e.context_mark
     if mark is None:
         return _YAMLSyntax(first_line - 1, f"invalid YAML: {e.problem}")
+    if e.problem and e.problem.startswith(fm_hints.COLON_PROBLEM) and text:
+        lines = text.split("\n")
+        line = lines[mark.line] if mark.line < len(lines) else ""
+        return _YAMLSyntax(first_line + mark.line, fm_hints.colon_message(line, mark.column + 1))
     context = f" ({e.context})" if e.context else ""
     return _YAMLSyntax(
         first_line + mark.line,

@@ -185,8 +185,9 @@ def scan(
         shown = [content.display_path(rules, p) for p in paths]
         for i, path in enumerate(shown):
             others = ", ".join(shown[:i] + shown[i + 1 :])
+            line = content.key_line(rules, paths[i], what)
             result.problems.append(
-                Problem(path, 0, "error", what, f"{what} {value!r} is also used by {others}")
+                Problem(path, line, "error", what, f"{what} {value!r} is also used by {others}")
             )
     result.problems.sort(key=lambda p: (p.path, p.line))
     return result

@@ -196,7 +196,8 @@ def _follow_link(
 def problem_at(
     rules: ContentRules, relpath: str, line: int, severity: Severity, name: str, message: str
 ) -> Problem:
-    return Problem(display_path(rules, relpath), line, severity, name, message)
+    # a problem about the whole file is shown on its first line (editors and CI annotate it)
+    return Problem(display_path(rules, relpath), max(line, 1), severity, name, message)
 
 
 def os_reason(e: OSError) -> str:

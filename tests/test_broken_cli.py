@@ -23,7 +23,7 @@ def test_check_names_every_broken_file_and_build_publishes_every_good_one(
     for relpath, (field, line, words) in EXPECTED_ERRORS.items():
         mine = [e for e in errors if f"/{relpath}:{line}: error: {field}: " in e]
         assert len(mine) == 1 and words in mine[0], (relpath, errors)
-    assert "link-to-file.md:0: warning" in r.stdout and "outside" in r.stdout
+    assert "link-to-file.md:1: warning" in r.stdout and "outside" in r.stdout
     # 13 broken files, 5 good ones and a link inside the folder to one of them, whose slug
     # is then used twice: an error naming both files
     assert r.stdout.strip().splitlines()[-1].startswith("19 files checked: 15 errors")

@@ -235,10 +235,10 @@ EXPECTED_ERRORS = {  # file -> (field, line, words in the message)
     "broken/python-tag.md": ("front matter", 2, "python tags are not allowed"),
     "broken/alias-bomb.md": ("front matter", 2, "YAML aliases are not allowed"),
     "broken/bad-yaml.md": ("front matter", 6, "invalid YAML at column 2"),
-    "binary.md": ("file", 0, "binary file"),
-    "empty.md": ("file", 0, "file is empty"),
+    "binary.md": ("file", 1, "binary file"),
+    "empty.md": ("file", 1, "file is empty"),
     "latin1.md": ("file", 2, "not valid UTF-8 (byte 0xE9)"),
-    "huge.md": ("file", 0, "20,971,520 bytes, over the limit of 5,242,880"),
+    "huge.md": ("file", 1, "20,971,520 bytes, over the limit of 5,242,880"),
 }
 
 

@@ -196,7 +196,7 @@ def test_a_permalink_that_fails_for_one_article_is_that_articles_error(tmp_path:
     text = "---\ntitle: Short\npublish_date: 2024-05-01\n---\n"
     parsed = parse_text(tmp_path, text, permalink="{site_url}/{slug[12]}/{slug}/")
     (error,) = problems(parsed)
-    assert "a.md:0: error: permalink: cannot build the article URL" in error
+    assert "a.md:1: error: permalink: cannot build the article URL" in error
 
 
 # --- duplicate keys and bidirectional controls ---------------------------------------------------

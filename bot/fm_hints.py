@@ -1,0 +1,61 @@
+"""Plain-words help for writers: what a front matter slip means and how to fix it.
+
+`near_miss` finds the known field a misspelt key was meant to be (`titel` -> `title`);
+`colon_fix` turns YAML's "mapping values are not allowed here" into the fix (quote the value).
+Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Collection, Iterable
+
+_KEY_VALUE = re.compile(r"^(\s*[A-Za-z_][A-Za-z0-9_-]*):[ \t]+(.*?)\s*$")
+
+
+def near_miss(key: str, known: Collection[str]) -> str | None:
+    """The known field `key` is most likely a slip for, if any (case and close spelling)."""
+    if key in known:
+        return None
+    lowered = {k.lower(): k for k in known}
+    if key.lower() in lowered:
+        return lowered[key.lower()]
+    found = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.8)
+    return lowered[found[0]] if found else None
+
+
+def misspelt_keys(keys: Iterable[object], known: Collection[str]) -> list[tuple[str, str]]:
+    """(key as written, field meant) for each key that is a slip for a known field."""
+    out = []
+    for key in keys:
+        if isinstance(key, str):
+            meant = near_miss(key, known)
+            if meant is not None:
+                out.append((key, meant))
+    return out
+
+
+def colon_fix(line: str) -> str | None:
+    """For a `key: value` line whose value holds ': ', the same line with the value quoted."""
+    m = _KEY_VALUE.match(line)
+    if m is None or ": " not in m.group(2):
+        return None
+    value = m.group(2)
+    if "'" not in value:
+        return f"{m.group(1).strip()}: '{value}'"
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{m.group(1).strip()}: "{escaped}"'
+
+
+COLON_PROBLEM = "mapping values are not allowed"  # libyaml: "in this context", PyYAML: "here"
+
+
+def colon_message(line: str, column: int) -> str:
+    """The writer's message for a value with ': ' inside, naming the fix."""
+    fix = colon_fix(line)
+    tail = f": {fix}" if fix else ' (e.g. title: "Colon: in: title")'
+    return (
+        f"the value holds ': ' (a colon and a space, column {column}), which YAML reads as "
+        f"a new key; put the whole value in quotes{tail}"
+    )
