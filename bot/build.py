@@ -19,6 +19,7 @@ from bot import __version__, content, feeds
 from bot.config import Config
 from bot.library import rules_for
 from bot.models import Article
+from bot.progress import Progress
 from bot.store import NewestRow, Store, meta_table
 
 log = logging.getLogger("herald.build")
@@ -136,19 +137,26 @@ def _bodies(cfg: Config, rows: list[NewestRow]) -> tuple[list[tuple[Article, str
     rules = rules_for(cfg)
     entries: list[tuple[Article, str]] = []
     fresh: dict[str, str] = {}
-    for row in rows:
-        cached = json.loads(row.rendered) if row.rendered else None
-        if cached and cached.get("url") == row.article.url:
-            body = str(cached["html"])
-        else:
-            try:
-                body = content.render_body(row.article, rules)
-            except Exception as e:  # the entry goes out without its body, never the feed
-                log.error("feeds: the body of %s cannot be rendered (%s)", row.path, e)
-                body = ""
-            fresh[row.path] = json.dumps({"url": row.article.url, "html": body})
-        entries.append((row.article, body))
+    stale = sum(1 for r in rows if not r.rendered)
+    with Progress("rendering articles", stale, min_total=200) as bar:
+        for row in rows:
+            entries.append((row.article, _body(row, rules, fresh, bar)))
     return entries, fresh
+
+
+def _body(row: NewestRow, rules: content.ContentRules, fresh: dict[str, str], bar: Progress) -> str:
+    """One entry's body: cached, else rendered now (noted in `fresh`)."""
+    cached = json.loads(row.rendered) if row.rendered else None
+    if cached and cached.get("url") == row.article.url:
+        return str(cached["html"])
+    try:
+        body = content.render_body(row.article, rules)
+    except Exception as e:  # the entry goes out without its body, never the feed
+        log.error("feeds: the body of %s cannot be rendered (%s)", row.path, e)
+        body = ""
+    fresh[row.path] = json.dumps({"url": row.article.url, "html": body})
+    bar.advance()
+    return body
 
 
 def _last_fingerprint(store: Store) -> str | None:

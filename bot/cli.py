@@ -10,10 +10,13 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar, TextIO
 
-from bot import __version__, logs
-from bot.errors import ConfigError, HeraldError, StoreError
+from bot import __version__, logs, progress
+from bot.check_format import FORMATS, Finding, render, summary
+from bot.completion import completion_script
+from bot.errors import ConfigError, HeraldError, StoreError, UsageError
+from bot.progress import Tick
 
 # heavy modules (pydantic, SQLAlchemy, the content reader) load when a command needs them
 if TYPE_CHECKING:
@@ -25,6 +28,42 @@ log = logging.getLogger("herald")
 
 EXIT_OK, EXIT_ARTICLE_ERRORS, EXIT_CONFIG = 0, 1, 2
 POSTING_COMMANDS = frozenset({"run", "send"})  # the others read the config without secrets
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as Unix tools exit when their reader goes away
+
+
+def _global_options(p: argparse.ArgumentParser, *, after_command: bool) -> None:
+    """--config, --log-format, -q, -v: before the command, or after it (then a value given
+    there wins; SUPPRESS keeps the subparser from resetting one given before)."""
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if after_command else value
+
+    p.add_argument(
+        "--config",
+        metavar="PATH",
+        default=default(None),
+        help="bot.yaml to use (default: $HERALD_CONFIG or config/bot.yaml)",
+    )
+    p.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=default(os.environ.get("HERALD_LOG_FORMAT", "text")),
+        help="log line format (default: text; also $HERALD_LOG_FORMAT)",
+    )
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default(False),
+        help="log warnings and errors only",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default(False),
+        help="log debug messages too",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,37 +71,37 @@ def _parser() -> argparse.ArgumentParser:
         prog="herald",
         description="Herald: Markdown articles to RSS/Atom/JSON feeds and social posts.",
     )
-    p.add_argument(
-        "--config",
-        metavar="PATH",
-        help="bot.yaml to use (default: $HERALD_CONFIG or config/bot.yaml)",
-    )
-    p.add_argument(
-        "--log-format",
-        choices=("text", "json"),
-        default=os.environ.get("HERALD_LOG_FORMAT", "text"),
-        help="log line format (default: text; also $HERALD_LOG_FORMAT)",
-    )
-    p.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    _global_options(p, after_command=False)
     p.add_argument("--version", action="version", version=f"herald {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, after_command=True)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("check", help="read the config and every article; report problems")
-    b = sub.add_parser("build", help="write the feeds (broken articles are left out)")
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=help, parents=[common])
+
+    c = command("check", "read the config and every article; report problems (no database)")
+    c.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="text (default), json, or github (GitHub Actions annotations)",
+    )
+    b = command("build", "write the feeds (broken articles are left out)")
     b.add_argument("--force", action="store_true", help="render even if nothing changed")
 
-    r = sub.add_parser("run", help="run the worker (or one pass with --once)")
+    r = command("run", "run the worker (or one pass with --once)")
     r.add_argument(
         "--once",
         action="store_true",
         help="one pass: scan, build feeds, send what is due, then exit",
     )
 
-    s = sub.add_parser("status", help="what was sent where, failures, retries, schedule")
+    s = command("status", "what was sent where, failures, retries, schedule")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.add_argument("--limit", type=int, default=20, help="rows per section (default 20)")
 
-    rt = sub.add_parser("retry", help="queue failed deliveries again")
+    rt = command("retry", "queue failed deliveries again")
     rt.add_argument("--channel", metavar="C")
     rt.add_argument("--article", metavar="A")
     rt.add_argument(
@@ -71,48 +110,141 @@ def _parser() -> argparse.ArgumentParser:
         help="also unknown and skipped deliveries (may post twice if the post exists)",
     )
 
-    sd = sub.add_parser("send", help="post one article now, once, even if it was skipped")
+    sd = command("send", "post one article now, once, even if it was skipped")
     sd.add_argument("article", metavar="ARTICLE", help="article id")
     sd.add_argument("--channel", metavar="C")
 
-    pv = sub.add_parser("preview", help="each channel's post for an article, no network")
+    pv = command("preview", "each channel's post for an article and whether it will be sent")
     pv.add_argument(
         "article",
         metavar="ARTICLE",
         nargs="?",
-        help="article id (default: every published article)",
+        help="article id or file path (default: every published and scheduled article)",
     )
     pv.add_argument("--channel", metavar="C")
     pv.add_argument("--json", action="store_true", help="print a JSON array")
     pv.add_argument("--html", metavar="PATH", type=Path, help="write an HTML page of cards")
+
+    cp = command("completion", "print a shell completion script (bash or zsh)")
+    cp.add_argument("shell", choices=("bash", "zsh"))
     return p
 
 
+class Style:
+    """ANSI colour on a terminal; none with NO_COLOR set, TERM=dumb, or when piped."""
+
+    CODES: ClassVar[dict[str, str]] = {
+        "error": "1;31",
+        "warning": "33",
+        "ok": "32",
+        "dim": "2",
+        "bold": "1",
+    }
+
+    def __init__(self, stream: TextIO) -> None:
+        env = os.environ
+        self.on = _isatty(stream) and not env.get("NO_COLOR") and env.get("TERM", "") != "dumb"
+
+    def __call__(self, text: str, what: str) -> str:
+        if not self.on or what not in self.CODES:
+            return text
+        return f"\033[{self.CODES[what]}m{text}\033[0m"
+
+    def severity(self, line: str) -> str:
+        """`path:line: error: ...` with the severity word coloured."""
+        for word in ("error", "warning"):
+            marker = f" {word}: "
+            if marker in line:
+                head, _, tail = line.partition(marker)
+                return f"{head} {self(word, word)}: {tail}"
+        return line
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _error(message: str) -> None:
+    print(f"{Style(sys.stderr)('error', 'error')}: {message}", file=sys.stderr)
+
+
+def _bar(tick: Tick) -> None:
+    """Progress on stderr (installed only when stderr is a terminal): bar, rate, time left."""
+    if tick.finished:
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
+        return
+    width = 28
+    filled = int(width * tick.done / max(tick.total, 1))
+    left = tick.remaining
+    eta = "--:--" if left is None else f"{int(left) // 60:02d}:{int(left) % 60:02d}"
+    sys.stderr.write(
+        f"\r{tick.label} [{'#' * filled}{'-' * (width - filled)}] {tick.done}/{tick.total} "
+        f"{tick.rate:,.0f}/s, {eta} left\033[K"
+    )
+    sys.stderr.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # the reader went away (`status --json | head`): stop quietly, as Unix tools do
+        out: TextIO = sys.stdout
+        if out is sys.__stdout__:
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, out.fileno())
+            except (OSError, ValueError):
+                pass
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logs.setup(args.log_format, logging.WARNING if args.quiet else logging.INFO)
+    if args.command == "completion":
+        print(completion_script(_parser(), args.shell))
+        return EXIT_OK
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    logs.setup(args.log_format, level)
+    progress.set_reporter(_bar if _isatty(sys.stderr) else None)
     # Herald uses no pydantic plugins; looking for them scans every installed package (~0.1 s)
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    from bot import config
+    from bot import config, config_errors
 
+    path = config.config_path(args.config)
+    fmt = getattr(args, "format", "text")
+    problems = config_errors.validate(path)
+    if problems:
+        findings = [Finding.of(p) for p in problems]
+        if fmt == "text":
+            style = Style(sys.stderr)
+            for f in findings:
+                print(style.severity(f.text()), file=sys.stderr)
+            print(
+                f"{len(findings)} problem{'s' if len(findings) != 1 else ''} in the "
+                "configuration; nothing else was checked",
+                file=sys.stderr,
+            )
+        else:
+            print(render(fmt, findings, len({f.path for f in findings})))
+        return EXIT_CONFIG
     try:
-        cfg = config.load(
-            config.config_path(args.config), need_secrets=args.command in POSTING_COMMANDS
-        )
+        cfg = config.load(path, need_secrets=args.command in POSTING_COMMANDS)
     except ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
+        _error(str(e))
         return EXIT_CONFIG
     handler = COMMANDS[args.command]
     try:
         return handler(cfg, args)
-    except ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_CONFIG
-    except StoreError as e:
-        print(f"error: {e}", file=sys.stderr)
+    except (ConfigError, StoreError, UsageError) as e:
+        _error(str(e))
         return EXIT_CONFIG
     except HeraldError as e:
-        print(f"error: {e}", file=sys.stderr)
+        _error(str(e))
         return 1
     except KeyboardInterrupt:
         return 130
@@ -125,8 +257,9 @@ def open_store(cfg: Config) -> Store:
 
 
 def _print_problems(result: library.ScanResult) -> None:
+    style = Style(sys.stdout)
     for p in result.problems:
-        print(p.format())
+        print(style.severity(p.format()))
 
 
 def _summary(result: library.ScanResult) -> str:
@@ -138,15 +271,27 @@ def _summary(result: library.ScanResult) -> str:
 
 
 def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
-    from bot import library
+    """A linter: reads the config and every article, touches no database and no network.
 
-    store = open_store(cfg)
+    The metadata cache is an in-memory SQLite database that goes away with the process.
+    """
+    from bot import library
+    from bot.store import Store
+
+    logging.getLogger("herald.store").setLevel(logging.WARNING)  # its "database created"
+    store = Store("sqlite://")
     try:
         result = library.scan(cfg, store, time.time())
     finally:
         store.close()
-    _print_problems(result)
-    print(_summary(result))
+    findings = [Finding.of(p) for p in result.problems]
+    if args.format == "text":
+        style = Style(sys.stdout)
+        for f in findings:
+            print(style.severity(f.text()))
+        print(summary(result.files, findings))
+    else:
+        print(render(args.format, findings, result.files))
     return EXIT_ARTICLE_ERRORS if result.errors else EXIT_OK
 
 
@@ -165,7 +310,7 @@ def cmd_build(cfg: Config, args: argparse.Namespace) -> int:
     print(_summary(result))
     where = cfg.feeds_dir
     if built.error:
-        print(f"error: feeds not written: {built.error}", file=sys.stderr)
+        _error(f"feeds not written: {built.error}")
         return 1
     if built.written:
         print(f"{built.entries} articles in the feeds; wrote {', '.join(built.written)} in {where}")
@@ -230,7 +375,7 @@ def cmd_retry(cfg: Config, args: argparse.Namespace) -> int:
     from bot.sentlog import SentLog
 
     if args.channel and args.channel not in {c.name for c in cfg.channels}:
-        print(f"error: no channel named {args.channel!r} in {cfg.channels_path}", file=sys.stderr)
+        _error(f"no channel named {args.channel!r} in {cfg.channels_path}")
         return EXIT_CONFIG
     store = open_store(cfg)
     try:
@@ -260,7 +405,7 @@ def cmd_send(cfg: Config, args: argparse.Namespace) -> int:
             try:
                 res = await pub.send_now(args.article, args.channel)
             except KeyError as e:
-                print(f"error: unknown article or channel: {e.args[0]}", file=sys.stderr)
+                _error(f"unknown article or channel: {e.args[0]}")
                 return 1
             for article, channel, outcome in res.outcomes:
                 print(f"{article} on {channel}: {outcome}")
@@ -274,9 +419,25 @@ def cmd_send(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_preview(cfg: Config, args: argparse.Namespace) -> int:
-    from bot.previewing import run_preview
+    from bot import preview
+    from bot.previewing import collect, text_report
 
-    return run_preview(cfg, args.article, args.channel, args.json, args.html)
+    rows = collect(cfg, args.article, args.channel)
+    if args.html:
+        args.html.parent.mkdir(parents=True, exist_ok=True)
+        args.html.write_text(preview.preview_html(rows, cfg.settings.site.title), encoding="utf-8")
+        print(f"wrote {args.html} ({len(rows)} posts)", file=sys.stderr)
+    if args.json:
+        print(preview.rows_to_json(rows))
+    elif not args.html:
+        style = Style(sys.stdout)
+        for row, block in text_report(rows):
+            head, _, rest = block.partition("\n")
+            verdict, _, rest = rest.partition("\n")
+            print(style(head, "bold"))
+            print(style(verdict, "ok" if row.would_send else "warning"))
+            print(rest)
+    return EXIT_OK
 
 
 COMMANDS = {
@@ -288,3 +449,4 @@ COMMANDS = {
     "send": cmd_send,
     "preview": cmd_preview,
 }
+COMMAND_NAMES = (*COMMANDS, "completion")

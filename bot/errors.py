@@ -2,6 +2,7 @@
 
     HeraldError
     ├── ConfigError            fix the configuration (names file and key path); exit 2
+    ├── UsageError             no such article or channel; exit 2
     ├── StoreError             the sent-log cannot be used (e.g. another worker holds it)
     └── DeliveryError          a channel could not deliver a post
         ├── RateLimited        wait until `retry_at` (server-given), then retry the same request
@@ -38,6 +39,10 @@ class ConfigError(HeraldError):
         self.message = message
         where = f"{file}:{line}" if line else file
         super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
+
+
+class UsageError(HeraldError):
+    """The command was asked for something that does not exist (an article, a channel); exit 2."""
 
 
 class StoreError(HeraldError):

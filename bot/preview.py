@@ -36,6 +36,8 @@ class PreviewRow:
     title: str
     image: str | None
     fields: dict[str, Any] = field(default_factory=dict)  # Post.fields, for the card
+    would_send: bool = True  # what the next passes will do (see bot.preview_plan)
+    reason: str = ""
 
     @property
     def over(self) -> bool:
@@ -81,6 +83,8 @@ def _row_json(r: PreviewRow) -> dict[str, Any]:
         "limit": r.limit,
         "limit_source": r.fields.get("limit_source") or "default",
         "url": r.url,
+        "would_send": r.would_send,
+        "reason": r.reason,
     }
     out.update({k: r.fields[k] for k in _LIMIT_KEYS if k in r.fields})
     return out
@@ -88,7 +92,7 @@ def _row_json(r: PreviewRow) -> dict[str, Any]:
 
 def rows_to_json(rows: Sequence[PreviewRow]) -> str:
     """The rows as a JSON array of {article, channel, type, text, length, limit,
-    limit_source, url}, plus how links were counted (`url_counting`; Mastodon:
+    limit_source, url, would_send, reason}, plus how links were counted (`url_counting`; Mastodon:
     `characters_reserved_per_url`) and, when the server's limits could not be used, why
     (`limit_note`)."""
     return json.dumps([_row_json(r) for r in rows], ensure_ascii=False, indent=2)
@@ -277,7 +281,8 @@ def _card(row: PreviewRow, site_title: str) -> str:
     shown, colour, link = NETWORKS.get(row.type, _OTHER)
     shown = shown or row.type
     return (
-        f'<article class="card net-{html.escape(row.type)}" style="--c:{colour};--l:{link}">'
+        f'<article class="card net-{html.escape(row.type)}" style="--c:{colour};--l:{link}"'
+        f' data-would-send="{str(row.would_send).lower()}" title="{html.escape(row.reason)}">'
         '<div class="head">'
         f'<div class="avatar" aria-hidden="true">{html.escape(_initials(site_title))}</div>'
         f'<div class="who"><b>{html.escape(site_title)}</b>'
@@ -307,9 +312,12 @@ def preview_html(rows: Sequence[PreviewRow], site_title: str) -> str:
             f'<p class="meta">{html.escape(article_id)} · {_link(first.url, first.url)}</p>'
             f'<div class="cards">{cards}</div></section>'
         )
+    held = sum(1 for r in rows if not r.would_send)
     summary = f"{len(by_article)} article(s), {len(rows)} post(s)" + (
         f", {over} over the limit" if over else ""
     )
+    if held:
+        summary += f", {held} not sent (hover a card for the reason)"
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'

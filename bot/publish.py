@@ -44,6 +44,8 @@ from bot.errors import (
 from bot.http import make_client
 from bot.images import image_fetcher
 from bot.models import Article, DeliveryStatus, Post, Receipt
+from bot.preview_plan import skip_reason  # the rule `preview` shows: one rule for both
+from bot.progress import Progress
 from bot.redact import REDACTOR, foreign_text
 from bot.sentlog import SentLog
 from bot.store import Delivery, Store, text_hash
@@ -270,15 +272,18 @@ class Publisher:
         now: float,
     ) -> dict[str, object]:
         """The new sent-log row for an unrecorded (article, channel) pair."""
-        published = article.published.timestamp()
-        catch_up = self.settings.catch_up.total_seconds()
         # baseline: the article was there when the channel was first seen
-        if file_seen <= first_seen and published < first_seen - catch_up:
-            status, reason = S.SKIPPED, "baseline"
-        elif published < now - self.settings.max_age.total_seconds():
-            status, reason = S.SKIPPED, "too old"
-        elif not cc.accepts(article.tags):
-            status, reason = S.SKIPPED, "filtered"
+        skip = skip_reason(
+            cc,
+            article,
+            file_seen=file_seen,
+            first_seen=first_seen,
+            now=now,
+            catch_up=self.settings.catch_up,
+            max_age=self.settings.max_age,
+        )
+        if skip is not None:
+            status, reason = S.SKIPPED, skip
         elif (other := self.log.url_taken(name, article.url, article.id)) is not None:
             status, reason = S.SKIPPED, "duplicate"
             log.info(
@@ -377,6 +382,19 @@ class Publisher:
         load: dict[str, int] = dict.fromkeys(self.channels, 0)
         drained: set[str] = set()  # channels with nothing more due in this pass
         self._paused = {n: st.paused_until or 0.0 for n, st in self.log.channel_states().items()}
+        with Progress("sending posts", self.log.due_count(self.clock()), min_total=20) as bar:
+            await self._deliver_loop(result, per_channel, running, load, drained, bar)
+        return result
+
+    async def _deliver_loop(
+        self,
+        result: PassResult,
+        per_channel: int,
+        running: dict[asyncio.Task[PassResult], str],
+        load: dict[str, int],
+        drained: set[str],
+        bar: Progress,
+    ) -> None:
         while True:
             if not self.stopping:
                 now = self.clock()
@@ -406,7 +424,7 @@ class Publisher:
                 if outcome.retrying:  # a retry may fall due within this pass
                     drained.discard(name)
                 result.merge(outcome)
-        return result
+                bar.advance()
 
     async def send_now(self, article_id: str, channel: str | None = None) -> PassResult:
         """`send ARTICLE`: post now, once, even if skipped, on one or every channel."""

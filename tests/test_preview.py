@@ -144,6 +144,7 @@ def test_json_has_exactly_the_documented_keys(context: ChannelContext) -> None:
     assert len(data) == 3
     for obj, row in zip(data, rows, strict=True):
         keys = {"article", "channel", "type", "text", "length", "limit", "limit_source", "url"}
+        keys |= {"would_send", "reason"}
         assert set(obj) == keys
         assert obj == {
             "article": row.article,
@@ -154,6 +155,8 @@ def test_json_has_exactly_the_documented_keys(context: ChannelContext) -> None:
             "limit": row.limit,
             "limit_source": "default",
             "url": row.url,
+            "would_send": True,
+            "reason": "",
         }
     assert "Ünïcødé 👩‍👩‍👧" in rows_to_json(rows)  # readable, not \u-escaped
 

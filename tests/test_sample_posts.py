@@ -62,4 +62,4 @@ def test_preview_needs_no_secrets_and_writes_a_page(
     html = page.read_text()
     assert "DeepSeek: China&#x27;s AI Revolution" in html or "DeepSeek: China's AI" in html
     r = sample_project.cli("preview", "no-such-article")
-    assert r.returncode == 1 and "no-such-article" in r.stderr
+    assert r.returncode == 2 and "no-such-article" in r.stderr  # a usage error (README)
