@@ -406,7 +406,7 @@ def cmd_send(cfg: Config, args: argparse.Namespace) -> int:
                 res = await pub.send_now(args.article, args.channel)
             except KeyError as e:
                 _error(f"unknown article or channel: {e.args[0]}")
-                return 1
+                return EXIT_CONFIG  # a usage error, like every unknown name
             for article, channel, outcome in res.outcomes:
                 print(f"{article} on {channel}: {outcome}")
             return 1 if res.failed else 0

@@ -1,0 +1,141 @@
+"""CLI conventions: global options after the command, colour only on a terminal, -v, progress
+with rate and time left, a quiet broken pipe, shell completion generated from the parser."""
+
+from __future__ import annotations
+
+import io
+import logging
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import cli, progress
+from bot.progress import Progress, Tick
+from tests.helpers import Project, ago
+
+
+def test_global_options_before_or_after_the_command(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.article("a.md", "A", ago(hours=1))
+    for argv in (
+        ["--config", str(project.config), "-q", "check"],
+        ["check", "--config", str(project.config), "-q"],
+        ["-q", "check", "--config", str(project.config)],
+    ):
+        assert cli.main(argv) == 0, argv
+        assert "1 file checked" in capsys.readouterr().out
+
+
+def test_verbose_logs_debug(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["check", "-v", "--config", str(project.config)]) == 0
+    assert logging.getLogger().level == logging.DEBUG
+    assert cli.main(["check", "--config", str(project.config)]) == 0
+    assert logging.getLogger().level == logging.INFO
+    capsys.readouterr()
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    line = "a.md:2: error: title: missing"
+    assert "\033[1;31merror\033[0m" in cli.Style(Tty()).severity(line)
+    assert cli.Style(io.StringIO()).severity(line) == line  # piped
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert cli.Style(Tty()).severity(line) == line
+
+
+def test_check_output_is_plain_when_piped(project: Project) -> None:
+    (project.content / "bad.md").write_text("---\ntitel: x\npublish_date: 2024-01-01\n---\n")
+    r = project.cli("check", env={"NO_COLOR": ""})
+    assert r.returncode == 1 and "\033[" not in r.stdout + r.stderr
+    assert "bad.md:2: error: title: missing; did you mean title?" in r.stdout
+
+
+def test_progress_reports_rate_and_time_left_to_the_cli_callback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ticks: list[Tick] = []
+    progress.set_reporter(ticks.append)
+    try:
+        with Progress("reading articles", 1000) as bar:
+            for _ in range(1000):
+                bar.advance()
+    finally:
+        progress.set_reporter(None)
+    assert ticks[-1].finished and ticks[-2].done == 1000
+    assert ticks[-1].rate > 0
+    tick = Tick("sending posts", 25, 100, 5.0)
+    assert tick.rate == 5.0 and tick.remaining == 15.0
+    err = Tty()
+    monkeypatch.setattr(sys, "stderr", err)
+    cli._bar(tick)
+    drawn = err.getvalue()
+    assert "sending posts [" in drawn and "25/100" in drawn
+    assert "5/s" in drawn and "00:15 left" in drawn
+    # small totals draw nothing
+    progress.set_reporter(ticks.append)
+    try:
+        n = len(ticks)
+        with Progress("tiny", 3) as bar:
+            bar.advance(3)
+        assert len(ticks) == n
+    finally:
+        progress.set_reporter(None)
+
+
+class ClosedPipe(io.StringIO):
+    def write(self, s: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_reader_that_goes_away_is_not_a_traceback(
+    project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert cli.main(["status", "--json", "--config", str(project.config)]) == 141
+
+
+def test_status_json_into_head_in_a_real_pipe(project: Project) -> None:
+    for i in range(300):
+        project.article(f"a{i}.md", f"Article number {i}", ago(hours=1))
+    assert project.cli("run", "--once").returncode == 0
+    cmd = f"{sys.executable} -m bot --config {project.config} status --json --limit 1000 | head -1"
+    r = subprocess.run(
+        ["bash", "-c", cmd], capture_output=True, text=True, cwd=project.root, timeout=120
+    )
+    assert r.stdout.strip() == "{"
+    assert "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_completion_is_generated_from_the_parser(
+    shell: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert cli.main(["completion", shell]) == 0
+    script = capsys.readouterr().out
+    for word in ("check", "preview", "completion", "--format", "github", "--config", "--json"):
+        assert word in script
+    if shell == "zsh":
+        assert script.startswith("#compdef herald")
+    path = tmp_path / f"herald.{shell}"
+    path.write_text(script)
+    if shell == "bash" and shutil.which("bash"):
+        probe = (
+            f"source {path}; COMP_WORDS=(herald check --format ''); COMP_CWORD=3; "
+            '_herald_complete; echo "${COMPREPLY[@]}"; '
+            "COMP_WORDS=(herald pre); COMP_CWORD=1; _herald_complete; "
+            'echo "${COMPREPLY[@]}"'
+        )
+        r = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=30)
+        assert r.stdout.splitlines() == ["text json github", "preview"], r.stderr
