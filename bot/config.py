@@ -396,7 +396,9 @@ def load_channels(
     """Read channels.yaml; each entry's options are validated by its type's Options model.
 
     With `need_secrets=False` (commands that post nothing: check, status, preview, retry) an
-    unset variable does not stop the load; that channel's options are then left unvalidated.
+    unset variable does not stop the load; that channel's options are then built unvalidated
+    here. The CLI validates every option first with `bot.config_errors.validate`, where an
+    unset variable is a stand-in, so nothing goes unchecked.
     """
     from bot.channels import registry  # channels import config types; keep this edge lazy
 
