@@ -10,13 +10,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot import __version__, logs, progress
 from bot.check_format import FORMATS, Finding, render, summary
 from bot.completion import completion_script
 from bot.errors import ConfigError, HeraldError, StoreError, UsageError
 from bot.progress import Tick
+from bot.terminal import Style, draw_bar, isatty
 
 # heavy modules (pydantic, SQLAlchemy, the content reader) load when a command needs them
 if TYPE_CHECKING:
@@ -130,62 +131,13 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-class Style:
-    """ANSI colour on a terminal; none with NO_COLOR set, TERM=dumb, or when piped."""
-
-    CODES: ClassVar[dict[str, str]] = {
-        "error": "1;31",
-        "warning": "33",
-        "ok": "32",
-        "dim": "2",
-        "bold": "1",
-    }
-
-    def __init__(self, stream: TextIO) -> None:
-        env = os.environ
-        self.on = _isatty(stream) and not env.get("NO_COLOR") and env.get("TERM", "") != "dumb"
-
-    def __call__(self, text: str, what: str) -> str:
-        if not self.on or what not in self.CODES:
-            return text
-        return f"\033[{self.CODES[what]}m{text}\033[0m"
-
-    def severity(self, line: str) -> str:
-        """`path:line: error: ...` with the severity word coloured."""
-        for word in ("error", "warning"):
-            marker = f" {word}: "
-            if marker in line:
-                head, _, tail = line.partition(marker)
-                return f"{head} {self(word, word)}: {tail}"
-        return line
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 def _error(message: str) -> None:
     print(f"{Style(sys.stderr)('error', 'error')}: {message}", file=sys.stderr)
 
 
 def _bar(tick: Tick) -> None:
     """Progress on stderr (installed only when stderr is a terminal): bar, rate, time left."""
-    if tick.finished:
-        sys.stderr.write("\r\033[K")
-        sys.stderr.flush()
-        return
-    width = 28
-    filled = int(width * tick.done / max(tick.total, 1))
-    left = tick.remaining
-    eta = "--:--" if left is None else f"{int(left) // 60:02d}:{int(left) % 60:02d}"
-    sys.stderr.write(
-        f"\r{tick.label} [{'#' * filled}{'-' * (width - filled)}] {tick.done}/{tick.total} "
-        f"{tick.rate:,.0f}/s, {eta} left\033[K"
-    )
-    sys.stderr.flush()
+    draw_bar(sys.stderr, tick)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -210,14 +162,15 @@ def _main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logs.setup(args.log_format, level)
-    progress.set_reporter(_bar if _isatty(sys.stderr) else None)
+    progress.set_reporter(_bar if isatty(sys.stderr) else None)
     # Herald uses no pydantic plugins; looking for them scans every installed package (~0.1 s)
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    from bot import config, config_errors
+    from bot import config
+    from bot.channels import checking
 
     path = config.config_path(args.config)
     fmt = getattr(args, "format", "text")
-    problems = config_errors.validate(path)
+    problems = checking.validate(path)
     if problems:
         findings = [Finding.of(p) for p in problems]
         if fmt == "text":

@@ -14,6 +14,7 @@ import pytest
 
 from bot import cli, progress
 from bot.progress import Progress, Tick
+from bot.terminal import Style
 from tests.helpers import Project, ago
 
 
@@ -49,10 +50,10 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("TERM", "xterm")
     line = "a.md:2: error: title: missing"
-    assert "\033[1;31merror\033[0m" in cli.Style(Tty()).severity(line)
-    assert cli.Style(io.StringIO()).severity(line) == line  # piped
+    assert "\033[1;31merror\033[0m" in Style(Tty()).severity(line)
+    assert Style(io.StringIO()).severity(line) == line  # piped
     monkeypatch.setenv("NO_COLOR", "1")
-    assert cli.Style(Tty()).severity(line) == line
+    assert Style(Tty()).severity(line) == line
 
 
 def test_check_output_is_plain_when_piped(project: Project) -> None:
