@@ -240,3 +240,25 @@ def test_json_format_lists_every_problem(
     # the duplicate slug is on the line that sets it (title, publish_date, slug: line 4)
     assert by_file["one.md"]["line"] == 4 and by_file["two.md"]["line"] == 4
     assert by_file["one.md"]["field"] == "slug"
+
+
+def test_front_matter_slips_are_explained_with_the_fix(
+    project: Project, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    (project.content / "colon.md").write_text(
+        "---\ntitle: Colon: in: title\npublish_date: 2024-01-01\n---\nbody\n"
+    )
+    (project.content / "typo.md").write_text(
+        "---\ntitle: Fine\npublish_date: 2024-01-01\ndescripton: about\n---\nbody\n"
+    )
+    code, out, _err = run(capsys, "check", "--config", str(project.config))
+    assert code == 1
+    assert (
+        "colon.md:2: error: front matter: the value holds ': ' (a colon and a space, column 13), "
+        "which YAML reads as a new key; put the whole value in quotes: title: 'Colon: in: title'"
+    ) in out
+    assert "mapping values are not allowed" not in out
+    assert (
+        "typo.md:4: warning: descripton: not a field Herald knows; did you mean description?"
+    ) in out

@@ -9,8 +9,13 @@ from typing import Any
 
 import pytest
 
-from bot import cli
+from bot import cli, preview_plan
+from bot.channels.outbox import OutboxOptions
+from bot.config import ChannelConfig
+from bot.models import DeliveryStatus
+from bot.store import Delivery
 from tests.helpers import Project, ago
+from tests.test_preview import make_article
 
 
 def preview_json(
@@ -138,3 +143,60 @@ def test_preview_html_carries_would_send_and_reason(
     html = page.read_text()
     assert 'data-would-send="false" title="filtered: tagged private (exclude_tags)"' in html
     assert "not sent (hover a card for the reason)" in html
+
+
+def _delivery(status: str, **kw: Any) -> Delivery:
+    base: dict[str, Any] = {
+        "id": 1,
+        "article_id": "a",
+        "channel": "out",
+        "status": DeliveryStatus(status),
+        "key": "k",
+        "attempts": 0,
+        "next_attempt_at": None,
+        "last_error": None,
+        "reason": None,
+        "post_id": None,
+        "post_url": None,
+        "article_url": None,
+        "title": None,
+        "created_at": 0.0,
+        "updated_at": 0.0,
+        "first_attempt_at": None,
+        "sent_at": None,
+        "claimed_by": None,
+        "claimed_at": None,
+    }
+    base.update(kw)
+    return Delivery(**base)
+
+
+def test_every_sent_log_state_has_a_reason() -> None:
+    cc = ChannelConfig("out", "outbox", True, None, ("news",), (), OutboxOptions())
+    article = make_article(1)
+    at = datetime(2026, 1, 2, 9, 30, tzinfo=UTC).timestamp()
+
+    def judge(d: Delivery) -> preview_plan.Verdict:
+        return preview_plan.verdict(
+            cc,
+            article,
+            delivery=d,
+            file_seen=0,
+            first_seen=0,
+            now=at,
+            catch_up=timedelta(days=1),
+            max_age=timedelta(days=7),
+        )
+
+    v = judge(_delivery("retrying", next_attempt_at=at, attempts=2))
+    assert v.would_send and v.reason == "retrying (attempt 3) for 2026-01-02 09:30 UTC"
+    v = judge(_delivery("scheduled", next_attempt_at=at))
+    assert v.would_send and v.reason == "scheduled for 2026-01-02 09:30 UTC"
+    v = judge(_delivery("skipped", reason="baseline"))
+    assert not v.would_send and "baseline" in v.reason and "`herald send`" in v.reason
+    v = judge(_delivery("failed", last_error="HTTP 422: too long"))
+    assert not v.would_send and v.reason.startswith("failed: HTTP 422: too long")
+    v = judge(_delivery("unknown"))
+    assert not v.would_send and "retry --force" in v.reason
+    v = judge(_delivery("sent", sent_at=at, post_url="https://m.example/1"))
+    assert v.reason == "already sent on 2026-01-02 09:30 UTC (https://m.example/1)"
