@@ -22,12 +22,13 @@ from typing import Any
 
 from _common import Project, check, machine, run_timed, table, temp_project, verdict, write_articles
 
-from bot import config, library
+from bot import config
 from bot.channels.base import Channel, ChannelOptions, Recovery
+from bot.content import library
 from bot.models import Article, Post, Receipt
-from bot.publish import Publisher
-from bot.sentlog import SentLog
-from bot.store import Store
+from bot.publish.engine import Publisher
+from bot.store.engine import Store
+from bot.store.sentlog import SentLog
 from tests.fakes.webhook import WebhookReceiver
 
 TARGET_ENGINE_MS = 2.0

@@ -17,9 +17,9 @@ from bot.errors import ConfigError, HeraldError, StoreError
 
 # heavy modules (pydantic, SQLAlchemy, the content reader) load when a command needs them
 if TYPE_CHECKING:
-    from bot import library
     from bot.config import Config
-    from bot.store import Store
+    from bot.content import library
+    from bot.store.engine import Store
 
 log = logging.getLogger("herald")
 
@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def open_store(cfg: Config) -> Store:
-    from bot.store import Store
+    from bot.store.engine import Store
 
     return Store(cfg.database_url)
 
@@ -138,7 +138,7 @@ def _summary(result: library.ScanResult) -> str:
 
 
 def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
-    from bot import library
+    from bot.content import library
 
     store = open_store(cfg)
     try:
@@ -151,8 +151,8 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_build(cfg: Config, args: argparse.Namespace) -> int:
-    from bot import library
-    from bot.build import build
+    from bot.content import library
+    from bot.feeds.build import build
 
     store = open_store(cfg)
     try:
@@ -181,8 +181,8 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
         return run_worker(cfg)
     import asyncio
 
-    from bot.passes import run_pass
-    from bot.store import SingleWorkerLock, worker_identity
+    from bot.app import run_pass
+    from bot.store.engine import SingleWorkerLock, worker_identity
 
     store = open_store(cfg)
     lock = SingleWorkerLock(store.sqlite_path) if store.sqlite_path else None
@@ -215,7 +215,7 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
-    from bot.status import collect, format_text
+    from bot.web.report import collect, format_text
 
     store = open_store(cfg)
     try:
@@ -227,7 +227,7 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_retry(cfg: Config, args: argparse.Namespace) -> int:
-    from bot.sentlog import SentLog
+    from bot.store.sentlog import SentLog
 
     if args.channel and args.channel not in {c.name for c in cfg.channels}:
         print(f"error: no channel named {args.channel!r} in {cfg.channels_path}", file=sys.stderr)
@@ -249,9 +249,9 @@ def cmd_retry(cfg: Config, args: argparse.Namespace) -> int:
 def cmd_send(cfg: Config, args: argparse.Namespace) -> int:
     import asyncio
 
-    from bot import library
-    from bot.publish import Publisher
-    from bot.store import worker_identity
+    from bot.content import library
+    from bot.publish.engine import Publisher
+    from bot.store.engine import worker_identity
 
     store = open_store(cfg)
 
@@ -274,7 +274,7 @@ def cmd_send(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_preview(cfg: Config, args: argparse.Namespace) -> int:
-    from bot.previewing import run_preview
+    from bot.web.previewing import run_preview
 
     return run_preview(cfg, args.article, args.channel, args.json, args.html)
 

@@ -445,7 +445,7 @@ def load_channels(
                 f"unknown type {base.type!r}; use one of {', '.join(sorted(registry.TYPES))}",
             )
         if base.template is not None:
-            from bot.compose import FIELD_NAMES, check_template
+            from bot.channels.compose import FIELD_NAMES, check_template
 
             try:
                 check_template(base.template, (*FIELD_NAMES, *getattr(kind, "extra_fields", ())))

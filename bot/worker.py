@@ -25,12 +25,12 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from watchfiles import Change, awatch
 
+from bot.app import one_pass
 from bot.config import Config
 from bot.errors import StoreError
-from bot.passes import one_pass
-from bot.publish import Publisher
-from bot.sentlog import SentLog
-from bot.store import SingleWorkerLock, Store, worker_identity
+from bot.publish.engine import Publisher
+from bot.store.engine import SingleWorkerLock, Store, worker_identity
+from bot.store.sentlog import SentLog
 
 log = logging.getLogger("herald.worker")
 FAILING_PASSES = 3  # passes in a row with a failed stage after which /healthz says unhealthy
@@ -187,7 +187,7 @@ class Worker:
 
     # ------------------------------------------------------------------ health
     def health(self) -> Any:
-        from bot.server import Health
+        from bot.web.server import Health
 
         now = time.time()
         interval = self.cfg.settings.worker.scan_interval.total_seconds()
@@ -214,9 +214,9 @@ class Worker:
         cfg_port = self.cfg.settings.server.port
         if not port and cfg_port is None:
             return None
-        from bot.metrics import Metrics
-        from bot.server import Server
-        from bot.status import collect
+        from bot.web.metrics import Metrics
+        from bot.web.report import collect
+        from bot.web.server import Server
 
         self.metrics = Metrics(
             self.sentlog.counts,

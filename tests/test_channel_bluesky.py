@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from bot.channels.base import ChannelContext, Image, ImageFetcher, Recovery
 from bot.channels.bluesky import BlueskyChannel, BlueskyOptions, display_url
+from bot.channels.images import image_fetcher
 from bot.errors import (
     AuthError,
     PermanentError,
@@ -26,7 +27,6 @@ from bot.errors import (
     TransientError,
     UnreadableAnswer,
 )
-from bot.images import image_fetcher
 from bot.models import Article, Post, Receipt
 from tests.fakes.bluesky import FakeBluesky, graphemes
 from tests.fakes.server import FakeService, Fault, Reply, Request

@@ -14,9 +14,10 @@ import pytest
 from PIL import Image as PILImage
 from pydantic import ValidationError
 
-from bot import compose
+from bot.channels import compose
 from bot.channels import mastodon as mastodon_module
 from bot.channels.base import ChannelContext, Image
+from bot.channels.images import image_fetcher
 from bot.channels.mastodon import MastodonChannel, MastodonOptions
 from bot.errors import (
     AuthError,
@@ -25,7 +26,6 @@ from bot.errors import (
     TransientError,
     UnreadableAnswer,
 )
-from bot.images import image_fetcher
 from bot.models import Article, Post, Receipt
 from tests.fakes.mastodon import FakeMastodon, mastodon_length
 from tests.fakes.server import FakeService, Fault, Reply, Request

@@ -11,7 +11,7 @@ import regex
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.compose import (
+from bot.channels.compose import (
     ELLIPSIS,
     LIMITS,
     MEASURES,

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.content import (
+from bot.content.article import (
     ContentRules,
     Parsed,
     SourceFile,

@@ -29,7 +29,7 @@ from pydantic import SecretStr
 from bot import config
 from bot.config import ServerSettings
 from bot.errors import ConfigError
-from bot.server import connection_limit
+from bot.web.server import connection_limit
 from tests.helpers import Project, ago
 from tests.test_server import Running, World, make_world, start
 

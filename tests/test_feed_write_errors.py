@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import feeds
+from bot.feeds import render as feeds
 from tests.helpers import Project, ago
 
 
@@ -128,9 +128,10 @@ def test_an_entry_that_cannot_be_rendered_is_left_out_and_the_rest_are_written(
     refuse (here an image URL urlsplit cannot read) costs that entry, not the feeds."""
     from dataclasses import replace
 
-    from bot import config, library
-    from bot.build import build
-    from bot.store import Store, cache_row
+    from bot import config
+    from bot.content import library
+    from bot.feeds.build import build
+    from bot.store.engine import Store, cache_row
 
     project.article("good.md", "Good", ago(hours=2))
     project.article("bad.md", "Bad", ago(hours=1))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from bot.feeds import FeedMeta, render_feeds, write_if_changed
+from bot.feeds.render import FeedMeta, render_feeds, write_if_changed
 from bot.models import Article
 from tests.helpers_feedcheck import JSONFEED_SCHEMA, missing_tools, start_check
 
@@ -447,7 +447,7 @@ def test_fifty_entries_render_in_under_50_ms() -> None:
 
 def test_importing_feeds_pulls_in_nothing_heavy() -> None:
     code = (
-        "import sys, bot.feeds; "
+        "import sys, bot.feeds.render; "
         "print(sorted(m for m in ('httpx', 'sqlalchemy', 'pydantic', 'yaml', 'PIL') "
         "if m in sys.modules))"
     )

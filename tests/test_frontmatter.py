@@ -7,8 +7,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import frontmatter
-from bot.frontmatter import APOSTROPHE_NOTE, DQUOTE_NOTE, FrontMatterError, read
+from bot.content import frontmatter
+from bot.content.frontmatter import APOSTROPHE_NOTE, DQUOTE_NOTE, FrontMatterError, read
 
 
 def test_apostrophe_in_single_quotes_is_repaired_with_a_warning_on_its_file_line() -> None:

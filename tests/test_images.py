@@ -25,9 +25,9 @@ import httpx
 import pytest
 from PIL import Image as PILImage
 
-import bot.images
+import bot.channels.images
 from bot.channels.base import Image
-from bot.images import fetch_image, image_fetcher, shrink_image
+from bot.channels.images import fetch_image, image_fetcher, shrink_image
 from tests.fakes.server import FakeService, Fault, Reply, Request
 
 TLS = ssl.create_default_context()  # one CA bundle load for every client here
@@ -102,7 +102,7 @@ PUBLIC = "93.184.215.14"  # a global address: connections to it are intercepted,
 
 
 class Network(httpcore.AsyncNetworkBackend):
-    """Where bot.images opens its connections, for every test here: records each target.
+    """Where bot.channels.images opens its connections, for every test here: records each target.
 
     Loopback targets are connected for real; a public address listed in `nat` is connected to
     the loopback address given instead (so a "public" host can be served locally); any other
@@ -143,7 +143,7 @@ class Network(httpcore.AsyncNetworkBackend):
 @pytest.fixture(autouse=True)
 def network(monkeypatch: pytest.MonkeyPatch) -> Network:
     net = Network()
-    monkeypatch.setattr(bot.images, "_network", net, raising=False)
+    monkeypatch.setattr(bot.channels.images, "_network", net, raising=False)
     return net
 
 
@@ -590,7 +590,7 @@ picture.save(path, format=kind, **({"compress_level": 1} if kind == "PNG" else {
 _SHRINK = """
 import json, resource, sys, time
 from bot.channels.base import Image
-from bot.images import shrink_image
+from bot.channels.images import shrink_image
 content = open(sys.argv[1], "rb").read()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started = time.monotonic()
@@ -669,14 +669,14 @@ def test_large_image_within_the_budget_is_shrunk_within_bounded_memory(
     measured = shrink_in_child(huge_images[name], 20_000)
     assert measured["result"] is not None, measured
     width, height, size = measured["result"]
-    assert max(width, height) <= bot.images.WORK_SIDE and size < 20_000
+    assert max(width, height) <= bot.channels.images.WORK_SIDE and size < 20_000
     assert measured["peak_mb"] < 300, measured
 
 
 def test_shrinking_refuses_over_budget_with_one_warning_line(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.images, "MAX_PIXELS", 100 * 100)
+    monkeypatch.setattr(bot.channels.images, "MAX_PIXELS", 100 * 100)
     big = Image(
         "https://x.example/b.png?token=s3cr3t", png_bytes(200, 100, noisy=True), "image/png"
     )

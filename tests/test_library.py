@@ -6,8 +6,9 @@ import os
 import shutil
 import time
 
-from bot import config, library
-from bot.store import Store
+from bot import config
+from bot.content import library
+from bot.store.engine import Store
 from tests.helpers import Project, ago
 
 

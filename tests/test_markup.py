@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.markup import absolute_url, render_markdown, sanitize_html
+from bot.content.markdown import absolute_url, render_markdown, sanitize_html
 
 BASE = "https://blog.example/articles/hello/"
 ATTRIBUTES = re.compile(r"""\s([a-zA-Z:-]+)\s*=\s*"([^"]*)\"""")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bot import config, library
-from bot.publish import Publisher
-from bot.store import Store
+from bot import config
+from bot.content import library
+from bot.publish.engine import Publisher
+from bot.store.engine import Store
 from tests.helpers import Project, ago
 
 

@@ -13,10 +13,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot import compose
+from bot.channels import compose
 from bot.channels.base import Channel, ChannelContext, ChannelOptions, Image
 from bot.models import Article, Post, Receipt
-from bot.preview import PreviewRow, preview_html, preview_rows, rows_to_json
+from bot.web.preview_page import PreviewRow, preview_html, preview_rows, rows_to_json
 
 SECRET = "s3cr3t-token-value-never-shown"
 
@@ -283,7 +283,7 @@ def _forget_instances() -> Iterator[None]:
 
 
 def test_json_carries_the_servers_limits_and_their_source(no_network: ChannelContext) -> None:
-    from bot.previewing import learn_limits
+    from bot.web.previewing import learn_limits
     from tests.fakes.mastodon import FakeMastodon
 
     with FakeMastodon(max_characters=5000) as fake:
@@ -302,7 +302,7 @@ def test_unreachable_server_uses_the_defaults_and_says_so(no_network: ChannelCon
     import socket
     import time
 
-    from bot.previewing import _limits_line, learn_limits
+    from bot.web.previewing import _limits_line, learn_limits
 
     with socket.socket() as sock:  # a port that accepts nothing: connection refused
         sock.bind(("127.0.0.1", 0))
@@ -322,7 +322,7 @@ def test_unreachable_server_uses_the_defaults_and_says_so(no_network: ChannelCon
 def test_a_server_that_hangs_does_not_hold_the_preview(no_network: ChannelContext) -> None:
     import time
 
-    from bot.previewing import learn_limits
+    from bot.web.previewing import learn_limits
     from tests.fakes.mastodon import FakeMastodon
     from tests.fakes.server import Fault
 

@@ -16,14 +16,17 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot import build, config, library, status
+from bot import config
 from bot.config import ServerSettings
-from bot.metrics import Metrics
+from bot.content import library
+from bot.feeds import build
 from bot.models import DeliveryStatus
-from bot.sentlog import SentLog
-from bot.server import Health, Server
-from bot.status_page import render_status_page
-from bot.store import Store
+from bot.store.engine import Store
+from bot.store.sentlog import SentLog
+from bot.web import report as status
+from bot.web.metrics import Metrics
+from bot.web.server import Health, Server
+from bot.web.status_page import render_status_page
 from tests.helpers import Project, ago
 
 S = DeliveryStatus

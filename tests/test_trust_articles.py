@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import frontmatter
-from bot.content import Parsed, SourceFile, parse_source
-from bot.dates import parse_datetime
+from bot.content import frontmatter
+from bot.content.article import Parsed, SourceFile, parse_source
+from bot.content.dates import parse_datetime
 from tests.helpers import Project, ago
 from tests.test_content import rules_for
 

@@ -8,7 +8,7 @@ import logging
 import httpx
 import pytest
 
-from bot.websub import notify_hub
+from bot.feeds.websub import notify_hub
 from tests.fakes.server import Fault
 from tests.fakes.websub import FakeHub
 

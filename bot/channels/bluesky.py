@@ -34,11 +34,11 @@ import httpx
 import regex
 from pydantic import Field, SecretStr, field_validator
 
-from bot import compose
+from bot.channels import compose
 from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
+from bot.channels.images import shrink_image
 from bot.errors import AuthError, DeliveryError, PermanentError, TooLong, TransientError
 from bot.http import json_answer, raise_for_status, request
-from bot.images import shrink_image
 from bot.models import Article, Post, Receipt
 
 log = logging.getLogger("herald.channels.bluesky")

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 from pydantic import Field, SecretStr, field_validator
 
-from bot import compose
+from bot.channels import compose
 from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
 from bot.channels.escaping import Escaper
 from bot.errors import (

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import SecretStr, field_validator
 
-from bot import compose
+from bot.channels import compose
 from bot.channels.base import Channel, ChannelOptions, HttpUrl, Recovery
 from bot.errors import (
     AlreadyDone,

@@ -31,7 +31,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import Field, SecretStr, field_validator
 
-from bot import compose
+from bot.channels import compose
 from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Image, Recovery
 from bot.errors import DeliveryError, PermanentError, TooLong, TransientError
 from bot.http import json_answer, raise_for_status, request

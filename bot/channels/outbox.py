@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 
 from bot.channels.base import Channel, ChannelOptions, Recovery, announcement
-from bot.compose import count_chars, fit, template_fields
+from bot.channels.compose import count_chars, fit, template_fields
 from bot.errors import DeliveryError, PermanentError, TransientError
 from bot.models import Article, Post, Receipt
 

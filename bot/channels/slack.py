@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from pydantic import SecretStr, field_validator
 
-from bot import compose
+from bot.channels import compose
 from bot.channels.base import Channel, ChannelOptions, HttpUrl, Recovery
 from bot.channels.escaping import Escaper
 from bot.errors import AuthError, DeliveryError, PermanentError, TooLong, TransientError

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import SecretStr, field_validator
 
-from bot import compose
+from bot.channels import compose
 from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
 from bot.errors import (
     AuthError,

@@ -17,7 +17,7 @@ import time
 from pydantic import SecretStr, field_validator
 
 from bot.channels.base import Channel, ChannelOptions, Recovery, announcement
-from bot.compose import count_chars, fit, template_fields
+from bot.channels.compose import count_chars, fit, template_fields
 from bot.errors import PermanentError
 from bot.http import raise_for_status, request
 from bot.models import Article, Post, Receipt

@@ -23,8 +23,9 @@ from typing import Any, NoReturn, cast
 import httpx
 from pydantic import SecretStr, model_validator
 
-from bot import compose
+from bot.channels import compose
 from bot.channels.base import Channel, ChannelOptions, HttpUrl, Recovery
+from bot.channels.oauth1 import Method, OAuth1Credentials, authorization_header
 from bot.errors import (
     AlreadyDone,
     AuthError,
@@ -36,7 +37,6 @@ from bot.errors import (
 )
 from bot.http import json_answer, raise_for_status, request, retry_at_from_headers
 from bot.models import Article, Post, Receipt
-from bot.oauth1 import Method, OAuth1Credentials, authorization_header
 
 log = logging.getLogger("herald.channels.x")
 

@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
 
 
 class _Loader(_BaseLoader):
-    """Safe loader that leaves dates as text: bot.dates reads them and names the field.
+    """Safe loader that leaves dates as text: bot.content.dates reads them and names the field.
 
     It also notes keys set twice in one mapping (`duplicates`: 0-based line, key, first line),
     which YAML readers accept silently, the later value replacing the earlier one.

@@ -1,6 +1,6 @@
 """Read each article file into an Article, naming problems.
 
-The folder walk is `bot.walk` (re-exported here); `parse_source` reads one file once, never
+The folder walk is `bot.content.walk` (re-exported here); `parse_source` reads one file once, never
 raises for bad content and never renders Markdown;
 `render_body` renders a body on request; `duplicate_slugs` checks the whole set.
 """
@@ -22,12 +22,11 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import nh3
 
-from bot import frontmatter
-from bot.dates import parse_datetime, shown
-from bot.markup import XML_FORBIDDEN, render_markdown
-from bot.models import Article, Problem, Severity
-from bot.slugs import slugify
-from bot.walk import (
+from bot.content import frontmatter
+from bot.content.dates import parse_datetime, shown
+from bot.content.markdown import XML_FORBIDDEN, render_markdown
+from bot.content.slugs import slugify
+from bot.content.walk import (
     ARTICLE_SUFFIXES,
     ContentRules,
     SourceFile,
@@ -39,6 +38,7 @@ from bot.walk import (
     source_at,
     visible,
 )
+from bot.models import Article, Problem, Severity
 
 __all__ = [
     "ARTICLE_SUFFIXES",

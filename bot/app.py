@@ -15,12 +15,12 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import library
-from bot.build import BuildResult, build
 from bot.config import Config
-from bot.publish import PassResult, Publisher
+from bot.content import library
+from bot.feeds.build import BuildResult, build
+from bot.publish.engine import PassResult, Publisher
 from bot.redact import foreign_text
-from bot.store import Store
+from bot.store.engine import Store
 
 log = logging.getLogger("herald.pass")
 
@@ -69,7 +69,7 @@ async def one_pass(
     out.build_seconds = time.time() - t1
     hub = cfg.settings.feeds.websub_hub
     if hub and out.build.written:
-        from bot.websub import notify_hub
+        from bot.feeds.websub import notify_hub
 
         topics = [
             f"{cfg.feeds_url}/{name}"

@@ -140,7 +140,7 @@ def write_if_changed(directory: Path, files: Mapping[str, bytes]) -> list[str]:
 @functools.cache
 def stylesheet() -> bytes:
     """The XSLT that shows RSS and Atom feeds as a readable page in a browser."""
-    return importlib.resources.files("bot").joinpath("static", STYLESHEET).read_bytes()
+    return importlib.resources.files("bot.feeds").joinpath("static", STYLESHEET).read_bytes()
 
 
 def tag_slug(tag: str) -> str:

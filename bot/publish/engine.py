@@ -30,6 +30,7 @@ from tenacity import (
 
 from bot.channels import registry
 from bot.channels.base import Channel, ChannelContext, Recovery
+from bot.channels.images import image_fetcher
 from bot.config import ChannelConfig, Config
 from bot.errors import (
     AlreadyDone,
@@ -42,11 +43,10 @@ from bot.errors import (
     UnreadableAnswer,
 )
 from bot.http import make_client
-from bot.images import image_fetcher
 from bot.models import Article, DeliveryStatus, Post, Receipt
 from bot.redact import REDACTOR, foreign_text
-from bot.sentlog import SentLog
-from bot.store import Delivery, Store, text_hash
+from bot.store.engine import Delivery, Store, text_hash
+from bot.store.sentlog import SentLog
 
 log = logging.getLogger("herald.publish")
 S = DeliveryStatus

@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.models import Article, DeliveryStatus
-from bot.store import Delivery, Store, articles, channels, deliveries, workers
-from bot.tid import new_tid
+from bot.store.engine import Delivery, Store, articles, channels, deliveries, workers
+from bot.store.tid import new_tid
 
 S = DeliveryStatus
 STALE_WORKER = 120.0  # seconds without a heartbeat after which a worker row is dead

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot import content
 from bot.config import Config
+from bot.content import article as content
+from bot.content.progress import Progress
 from bot.models import Problem
-from bot.progress import Progress
-from bot.store import Store, cache_row
+from bot.store.engine import Store, cache_row
 
 log = logging.getLogger("herald.scan")
 BATCH = 1000

@@ -7,8 +7,8 @@ from typing import Any
 
 from bot.config import Config
 from bot.models import DeliveryStatus
-from bot.sentlog import SentLog
-from bot.store import Delivery, Store
+from bot.store.engine import Delivery, Store
+from bot.store.sentlog import SentLog
 
 S = DeliveryStatus
 

@@ -15,11 +15,15 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot import __version__, content, feeds
+from bot import __version__
+
+from bot.content import article as content
+
+from bot.feeds import render as feeds
 from bot.config import Config
-from bot.library import rules_for
+from bot.content.library import rules_for
 from bot.models import Article
-from bot.store import NewestRow, Store, meta_table
+from bot.store.engine import NewestRow, Store, meta_table
 
 log = logging.getLogger("herald.build")
 FEED_FILES = ("rss.xml", "atom.xml", "feed.json")

@@ -39,9 +39,9 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
 
 from bot.config import ServerSettings
-from bot.metrics import Metrics
-from bot.status import without_embargoed
-from bot.status_page import render_status_page
+from bot.web.metrics import Metrics
+from bot.web.report import without_embargoed
+from bot.web.status_page import render_status_page
 
 log = logging.getLogger("herald.server")
 
