@@ -100,7 +100,7 @@ def in_process_add(project: Project, start: int, repeat: int) -> float:
     from bot import config
     from bot.content import library
     from bot.feeds.build import build
-    from bot.store.engine import Store
+    from bot.store import Store
 
     cfg = config.load(project.config, {})
     store = Store(cfg.database_url)

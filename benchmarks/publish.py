@@ -27,7 +27,7 @@ from bot.channels.base import Channel, ChannelOptions, Recovery
 from bot.content import library
 from bot.models import Article, Post, Receipt
 from bot.publish.engine import Publisher
-from bot.store.engine import Store
+from bot.store import Store
 from bot.store.sentlog import SentLog
 from tests.fakes.webhook import WebhookReceiver
 

@@ -20,7 +20,7 @@ from bot.content import library
 from bot.feeds.build import BuildResult, build
 from bot.publish.engine import PassResult, Publisher
 from bot.redact import foreign_text
-from bot.store.engine import Store
+from bot.store import Store
 
 log = logging.getLogger("herald.pass")
 

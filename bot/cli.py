@@ -19,7 +19,7 @@ from bot.errors import ConfigError, HeraldError, StoreError
 if TYPE_CHECKING:
     from bot.config import Config
     from bot.content import library
-    from bot.store.engine import Store
+    from bot.store import Store
 
 log = logging.getLogger("herald")
 
@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def open_store(cfg: Config) -> Store:
-    from bot.store.engine import Store
+    from bot.store import Store
 
     return Store(cfg.database_url)
 
@@ -182,7 +182,7 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
     import asyncio
 
     from bot.app import run_pass
-    from bot.store.engine import SingleWorkerLock, worker_identity
+    from bot.store import SingleWorkerLock, worker_identity
 
     store = open_store(cfg)
     lock = SingleWorkerLock(store.sqlite_path) if store.sqlite_path else None
@@ -251,7 +251,7 @@ def cmd_send(cfg: Config, args: argparse.Namespace) -> int:
 
     from bot.content import library
     from bot.publish.engine import Publisher
-    from bot.store.engine import worker_identity
+    from bot.store import worker_identity
 
     store = open_store(cfg)
 

@@ -29,7 +29,7 @@ from bot.app import one_pass
 from bot.config import Config
 from bot.errors import StoreError
 from bot.publish.engine import Publisher
-from bot.store.engine import SingleWorkerLock, Store, worker_identity
+from bot.store import SingleWorkerLock, Store, worker_identity
 from bot.store.sentlog import SentLog
 
 log = logging.getLogger("herald.worker")

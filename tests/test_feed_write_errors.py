@@ -131,7 +131,7 @@ def test_an_entry_that_cannot_be_rendered_is_left_out_and_the_rest_are_written(
     from bot import config
     from bot.content import library
     from bot.feeds.build import build
-    from bot.store.engine import Store, cache_row
+    from bot.store import Store, cache_row
 
     project.article("good.md", "Good", ago(hours=2))
     project.article("bad.md", "Bad", ago(hours=1))

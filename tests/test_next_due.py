@@ -8,7 +8,7 @@ import time
 from bot import config
 from bot.content import library
 from bot.publish.engine import Publisher
-from bot.store.engine import Store
+from bot.store import Store
 from tests.helpers import Project, ago
 
 

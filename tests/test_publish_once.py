@@ -140,7 +140,7 @@ def test_channel_filters_and_disabled_channels(project: Project, tmp_path: Path)
 
 def test_second_worker_on_one_sqlite_file_is_refused(project: Project) -> None:
     from bot.errors import StoreError
-    from bot.store.engine import SingleWorkerLock
+    from bot.store import SingleWorkerLock
 
     lock = SingleWorkerLock(project.root / "herald.sqlite3")
     lock.acquire()

@@ -21,7 +21,7 @@ from bot.config import ServerSettings
 from bot.content import library
 from bot.feeds import build
 from bot.models import DeliveryStatus
-from bot.store.engine import Store
+from bot.store import Store
 from bot.store.sentlog import SentLog
 from bot.web import report as status
 from bot.web.metrics import Metrics

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.store.engine import SCHEMA_VERSION, Store
+from bot.store import SCHEMA_VERSION, Store
 from tests.helpers import Project, ago
 
 

@@ -20,7 +20,7 @@ from bot.config import Config
 from bot.content import article as content
 from bot.content.progress import Progress
 from bot.models import Problem
-from bot.store.engine import Store, cache_row
+from bot.store import Store, cache_row
 
 log = logging.getLogger("herald.scan")
 BATCH = 1000

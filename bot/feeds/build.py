@@ -13,8 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from bot import __version__
 
 from bot.content import article as content
@@ -23,7 +21,7 @@ from bot.feeds import render as feeds
 from bot.config import Config
 from bot.content.library import rules_for
 from bot.models import Article
-from bot.store.engine import NewestRow, Store, meta_table
+from bot.store import NewestRow, Store
 
 log = logging.getLogger("herald.build")
 FEED_FILES = ("rss.xml", "atom.xml", "feed.json")
@@ -156,14 +154,8 @@ def _bodies(cfg: Config, rows: list[NewestRow]) -> tuple[list[tuple[Article, str
 
 
 def _last_fingerprint(store: Store) -> str | None:
-    with store.engine.connect() as conn:
-        return conn.execute(
-            sa.select(meta_table.c.value).where(meta_table.c.key == "feeds_fingerprint")
-        ).scalar()
+    return store.meta_value("feeds_fingerprint")
 
 
 def _save_fingerprint(store: Store, key: str) -> None:
-    ins = store._insert_ignore(meta_table)
-    ins = ins.on_conflict_do_update(index_elements=[meta_table.c.key], set_={"value": key})
-    with store.engine.begin() as conn:
-        conn.execute(ins, {"key": "feeds_fingerprint", "value": key})
+    store.set_meta_value("feeds_fingerprint", key)

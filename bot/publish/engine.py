@@ -45,7 +45,7 @@ from bot.errors import (
 from bot.http import make_client
 from bot.models import Article, DeliveryStatus, Post, Receipt
 from bot.redact import REDACTOR, foreign_text
-from bot.store.engine import Delivery, Store, text_hash
+from bot.store import Delivery, Store, text_hash
 from bot.store.sentlog import SentLog
 
 log = logging.getLogger("herald.publish")

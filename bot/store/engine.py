@@ -1,20 +1,14 @@
-"""The sent-log and the article metadata cache, over SQLite (default) or PostgreSQL.
+"""The database engine over SQLite (default) or PostgreSQL: open, upgrade, transactions.
 
-One code path for both engines (SQLAlchemy Core). Times are stored as float epoch seconds
-(UTC). The schema is versioned in `herald_meta` and upgraded on open.
+One code path for both engines (SQLAlchemy Core). The schema is versioned in `herald_meta` and
+upgraded on open; small key/value facts (the feeds' fingerprint) live there too.
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
-import json
 import logging
-import os
-import socket
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,93 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from bot.errors import StoreError
-from bot.models import Article, DeliveryStatus, Problem
+from bot.store.locks import FEED_LOCK_KEY
+from bot.store.schema import SCHEMA_VERSION, meta_table, metadata
 
 log = logging.getLogger("herald.store")
-
-SCHEMA_VERSION = 3
-metadata = sa.MetaData()
-
-meta_table = sa.Table(
-    "herald_meta",
-    metadata,
-    sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
-)
-
-articles = sa.Table(
-    "articles",
-    metadata,
-    sa.Column("path", sa.String(1024), primary_key=True),
-    sa.Column("size", sa.BigInteger, nullable=False),
-    sa.Column("mtime_ns", sa.BigInteger, nullable=False),
-    sa.Column("article_id", sa.String(1024)),
-    sa.Column("slug", sa.String(512)),
-    sa.Column("published", sa.Float),
-    sa.Column("draft", sa.Boolean, nullable=False, default=False),
-    sa.Column("first_seen", sa.Float, nullable=False),
-    sa.Column("data", sa.Text),  # Article JSON, NULL when the file has errors
-    sa.Column("problems", sa.Text),  # JSON list of problems, NULL when none
-    # the body rendered for the feeds, as JSON {"url": ..., "html": ...}; NULL until needed
-    sa.Column("rendered", sa.Text),
-    sa.Index("ix_articles_published", "published"),
-    sa.Index("ix_articles_article_id", "article_id"),
-)
-
-deliveries = sa.Table(
-    "deliveries",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("article_id", sa.String(1024), nullable=False),
-    sa.Column("channel", sa.String(64), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("key", sa.String(32), nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("next_attempt_at", sa.Float),
-    sa.Column("last_error", sa.Text),
-    sa.Column("reason", sa.String(64)),
-    sa.Column("post_id", sa.String(512)),
-    sa.Column("post_url", sa.String(1024)),
-    sa.Column("text_hash", sa.String(64)),
-    sa.Column("article_url", sa.String(1024)),
-    sa.Column("title", sa.Text),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("updated_at", sa.Float, nullable=False),
-    sa.Column("first_attempt_at", sa.Float),
-    sa.Column("sent_at", sa.Float),
-    sa.Column("claimed_by", sa.String(128)),
-    sa.Column("claimed_at", sa.Float),
-    # a delivery being sent belongs to a live process until this time; its heartbeat extends it
-    sa.Column("lease_until", sa.Float),
-    sa.UniqueConstraint("article_id", "channel", name="uq_deliveries_article_channel"),
-    sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
-    sa.Index("ix_deliveries_channel_status", "channel", "status"),
-)
-
-channels = sa.Table(
-    "channels",
-    metadata,
-    sa.Column("name", sa.String(64), primary_key=True),
-    sa.Column("first_seen", sa.Float, nullable=False),
-    sa.Column("consecutive_failures", sa.Integer, nullable=False, default=0),
-    sa.Column("paused_until", sa.Float),
-    sa.Column("pause_reason", sa.Text),
-    sa.Column("last_success_at", sa.Float),
-)
-
-workers = sa.Table(
-    "workers",
-    metadata,
-    sa.Column("id", sa.String(128), primary_key=True),
-    sa.Column("host", sa.String(255), nullable=False),
-    sa.Column("pid", sa.Integer, nullable=False),
-    sa.Column("started_at", sa.Float, nullable=False),
-    sa.Column("heartbeat_at", sa.Float, nullable=False),
-)
-
-# status values that mean "this (article, channel) pair is settled or in progress"
-ACTIVE = (DeliveryStatus.SCHEDULED, DeliveryStatus.RETRYING)
-FEED_LOCK_KEY = 0x48455241  # "HERA": PostgreSQL advisory lock for the feed builder
 
 
 def normalise_url(url: str) -> str:
@@ -119,111 +30,8 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def worker_identity() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
-
-
-@dataclass(frozen=True, slots=True)
-class NewestRow:
-    article: Article
-    path: str
-    mtime_ns: int
-    rendered: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One row of the sent-log."""
-
-    id: int
-    article_id: str
-    channel: str
-    status: DeliveryStatus
-    key: str
-    attempts: int
-    next_attempt_at: float | None
-    last_error: str | None
-    reason: str | None
-    post_id: str | None
-    post_url: str | None
-    article_url: str | None
-    title: str | None
-    created_at: float
-    updated_at: float
-    first_attempt_at: float | None
-    sent_at: float | None
-    claimed_by: str | None
-    claimed_at: float | None
-    lease_until: float | None = None
-
-    @classmethod
-    def from_row(cls, row: Any) -> Delivery:
-        m = row._mapping
-        return cls(
-            id=m["id"],
-            article_id=m["article_id"],
-            channel=m["channel"],
-            status=DeliveryStatus(m["status"]),
-            key=m["key"],
-            attempts=m["attempts"],
-            next_attempt_at=m["next_attempt_at"],
-            last_error=m["last_error"],
-            reason=m["reason"],
-            post_id=m["post_id"],
-            post_url=m["post_url"],
-            article_url=m["article_url"],
-            title=m["title"],
-            created_at=m["created_at"],
-            updated_at=m["updated_at"],
-            first_attempt_at=m["first_attempt_at"],
-            sent_at=m["sent_at"],
-            claimed_by=m["claimed_by"],
-            claimed_at=m["claimed_at"],
-            lease_until=m.get("lease_until"),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        d = {k: getattr(self, k) for k in self.__slots__}
-        d["status"] = str(self.status)
-        return d
-
-
-class SingleWorkerLock:
-    """An exclusive lock file beside a SQLite database: one worker per file.
-
-    The kernel releases it when the process dies, so a crashed worker never blocks a restart.
-    """
-
-    def __init__(self, db_path: Path) -> None:
-        self.path = db_path.with_name(db_path.name + ".lock")
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
-            os.close(fd)
-            raise StoreError(
-                f"another worker ({holder}) is already running on {self.path.with_suffix('')}; "
-                "SQLite allows one worker per database file. Stop it, or use PostgreSQL "
-                "(database.url: postgresql://...) to run several workers."
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode(), 0)
-        self._fd = fd
-
-    def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-
-
-class Store:
-    """The database: metadata cache, sent-log, channel state, worker heartbeats."""
+class Database:
+    """An open database at the current schema version."""
 
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
@@ -302,7 +110,7 @@ class Store:
         with self.engine.begin() as conn:
             yield conn
 
-    def _insert_ignore(self, table: sa.Table) -> Any:
+    def insert_ignore(self, table: sa.Table) -> Any:
         if self.is_postgres:
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -311,143 +119,19 @@ class Store:
 
         return sqlite_insert(table)
 
-    # ------------------------------------------------------------------ metadata cache
-    def cached_files(self) -> dict[str, tuple[int, int]]:
-        """path -> (size, mtime_ns) of every file in the metadata cache."""
+    def meta_value(self, key: str) -> str | None:
+        """A value kept in `herald_meta`, None when absent."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(articles.c.path, articles.c.size, articles.c.mtime_ns))
-            return {path: (size, mtime) for path, size, mtime in rows}
-
-    def save_parsed(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Upsert rows made by `cache_row` (a file's parse result)."""
-        if not rows:
-            return
-        stmt = self._insert_ignore(articles)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[articles.c.path],
-            set_={
-                c: stmt.excluded[c]
-                for c in (
-                    "size",
-                    "mtime_ns",
-                    "article_id",
-                    "slug",
-                    "published",
-                    "draft",
-                    "data",
-                    "problems",
-                    "rendered",
-                )
-            },
-        )
-        with self.engine.begin() as conn:
-            _execute_many(conn, stmt, rows)
-
-    def forget_files(self, paths: Iterable[str]) -> None:
-        paths = list(paths)
-        with self.engine.begin() as conn:
-            for i in range(0, len(paths), 500):
-                conn.execute(articles.delete().where(articles.c.path.in_(paths[i : i + 500])))
-
-    def stored_problems(self) -> list[Problem]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(articles.c.problems)
-                .where(articles.c.problems.is_not(None))
-                .order_by(articles.c.path)
-            )
-            return [Problem.from_dict(d) for (raw,) in rows for d in json.loads(raw)]
-
-    def duplicate_keys(self) -> list[tuple[str, str, list[str]]]:
-        """(what, value, paths) for slugs or ids shared by several files."""
-        out: list[tuple[str, str, list[str]]] = []
-        with self.engine.connect() as conn:
-            for what, col in (("slug", articles.c.slug), ("id", articles.c.article_id)):
-                dup = (
-                    sa.select(col)
-                    .where(articles.c.data.is_not(None))
-                    .group_by(col)
-                    .having(sa.func.count() > 1)
-                )
-                rows = conn.execute(
-                    sa.select(col, articles.c.path)
-                    .where(col.in_(dup))
-                    .order_by(col, articles.c.path)
-                )
-                grouped: dict[str, list[str]] = {}
-                for value, path in rows:
-                    grouped.setdefault(value, []).append(path)
-                out.extend((what, v, p) for v, p in grouped.items())
-        return out
-
-    def newest_articles(
-        self, now: float, limit: int, exclude_paths: Iterable[str] = ()
-    ) -> list[NewestRow]:
-        """Published articles, newest first (ties by id), at most `limit`, each with its file's
-        path and modification time and its cached rendered body (JSON) if there is one."""
-        exclude = set(exclude_paths)
-        q = (
-            sa.select(articles.c.data, articles.c.path, articles.c.mtime_ns, articles.c.rendered)
-            .where(articles.c.data.is_not(None))
-            .where(sa.not_(articles.c.draft))
-            .where(articles.c.published <= now)
-            .order_by(articles.c.published.desc(), articles.c.article_id.desc())
-            .limit(limit + len(exclude))
-        )
-        with self.engine.connect() as conn:
-            out = [
-                NewestRow(Article.from_dict(json.loads(data)), path, mtime_ns, rendered)
-                for data, path, mtime_ns, rendered in conn.execute(q)
-                if path not in exclude
-            ]
-        return out[:limit]
-
-    def save_rendered(self, rendered: dict[str, str]) -> None:
-        """Keep rendered bodies (path -> JSON) for the next build."""
-        if not rendered:
-            return
-        with self.engine.begin() as conn:
-            conn.execute(
-                articles.update()
-                .where(articles.c.path == sa.bindparam("p"))
-                .values(rendered=sa.bindparam("r")),
-                [{"p": p, "r": r} for p, r in rendered.items()],
-            )
-
-    def article(self, article_id: str) -> Article | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(_ARTICLE_BY_ID, {"aid": article_id}).first()
-        return Article.from_dict(json.loads(row[0])) if row else None
-
-    def all_articles(self) -> list[Article]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(articles.c.data)
-                .where(articles.c.data.is_not(None))
-                .order_by(articles.c.published.desc(), articles.c.article_id)
-            )
-            return [Article.from_dict(json.loads(r[0])) for r in rows]
-
-    def next_scheduled_time(self, now: float) -> float | None:
-        with self.engine.connect() as conn:
-            return conn.execute(
-                sa.select(sa.func.min(articles.c.published))
-                .where(articles.c.data.is_not(None))
-                .where(sa.not_(articles.c.draft))
-                .where(articles.c.published > now)
+            value = conn.execute(
+                sa.select(meta_table.c.value).where(meta_table.c.key == key)
             ).scalar()
+        return None if value is None else str(value)
 
-    def scheduled_articles(self, now: float, limit: int = 50) -> list[Article]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(articles.c.data)
-                .where(articles.c.data.is_not(None))
-                .where(sa.not_(articles.c.draft))
-                .where(articles.c.published > now)
-                .order_by(articles.c.published)
-                .limit(limit)
-            )
-            return [Article.from_dict(json.loads(r[0])) for r in rows]
+    def set_meta_value(self, key: str, value: str) -> None:
+        ins = self.insert_ignore(meta_table)
+        ins = ins.on_conflict_do_update(index_elements=[meta_table.c.key], set_={"value": value})
+        with self.engine.begin() as conn:
+            conn.execute(ins, {"key": key, "value": value})
 
     # ------------------------------------------------------------------ feed builder lock
     @contextmanager
@@ -471,16 +155,7 @@ class Store:
                     conn.commit()
 
 
-_ARTICLE_BY_ID = (
-    sa.select(articles.c.data)
-    .where(articles.c.article_id == sa.bindparam("aid"))
-    .where(articles.c.data.is_not(None))
-    .order_by(articles.c.path)
-    .limit(1)
-)
-
-
-def _execute_many(conn: Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -> None:
+def execute_many(conn: Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -> None:
     """executemany with the statement compiled once and the rows handed to the driver as they
     are: SQLAlchemy's per-row parameter processing costs ~60 us a row, the driver ~3 us."""
     compiled = stmt.compile(dialect=conn.dialect)
@@ -490,32 +165,6 @@ def _execute_many(conn: Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -
     else:
         params = list(rows)
     conn.exec_driver_sql(str(compiled), params)
-
-
-def cache_row(
-    path: str,
-    size: int,
-    mtime_ns: int,
-    article: Article | None,
-    problems: Sequence[Problem],
-    now: float,
-) -> dict[str, Any]:
-    """A file's parse result as a row of the metadata cache (pure: runs in parse workers)."""
-    return {
-        "path": path,
-        "size": size,
-        "mtime_ns": mtime_ns,
-        "article_id": article.id if article else None,
-        "slug": article.slug if article else None,
-        "published": article.published.timestamp() if article else None,
-        "draft": bool(article.draft) if article else False,
-        "first_seen": now,
-        "data": json.dumps(article.to_dict(), ensure_ascii=False) if article else None,
-        "problems": json.dumps([p.to_dict() for p in problems], ensure_ascii=False)
-        if problems
-        else None,
-        "rendered": None,
-    }
 
 
 def _migrate_2(conn: Connection) -> None:
@@ -530,7 +179,3 @@ def _migrate_3(conn: Connection) -> None:
 
 # version -> the step that upgrades a database from the version before it
 MIGRATIONS = {2: _migrate_2, 3: _migrate_3}
-
-
-def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()

@@ -12,7 +12,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from bot.models import DeliveryStatus
-from bot.store.sentlog import ChannelState
+from bot.store.state import ChannelState
 
 log = logging.getLogger("herald.metrics")
 

@@ -22,7 +22,7 @@ from bot.config import Config
 from bot.content import library
 from bot.http import make_client
 from bot.publish.engine import build_channels
-from bot.store.engine import Store
+from bot.store import Store
 from bot.web import preview_page as preview
 
 LIMITS_TIMEOUT = 3.0  # seconds for a server's limits; the preview never waits longer

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.models import DeliveryStatus
-from bot.store.engine import Delivery, Store
+from bot.store import Delivery, Store
 from bot.store.sentlog import SentLog
 
 S = DeliveryStatus
