@@ -113,7 +113,7 @@ def in_process_add(project: Project, start: int, repeat: int) -> float:
             new = project.content / f"article-{start + k:06d}.md"  # as write_articles names it
             t0 = time.perf_counter()
             now = time.time()
-            scanned = library.scan(cfg, store, now, progress=False, changed={new})
+            scanned = library.scan(cfg, store, now, changed={new})
             built = build(cfg, store, now, shadowed=scanned.shadowed)
             times.append(time.perf_counter() - t0)
             if scanned.parsed != 1 or not built.written:

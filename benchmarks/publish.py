@@ -26,7 +26,7 @@ from bot import config
 from bot.channels.base import Channel, ChannelOptions, Recovery
 from bot.content import library
 from bot.models import Article, Post, Receipt
-from bot.publish.engine import Publisher
+from bot.publish import Publisher
 from bot.store import Store
 from bot.store.sentlog import SentLog
 from tests.fakes.webhook import WebhookReceiver
@@ -134,7 +134,7 @@ def engine_in_process(articles: int, n_channels: int, concurrency: int) -> tuple
     cfg = config.load(project.config)
     store = Store(cfg.database_url)
     try:
-        library.scan(cfg, store, time.time(), progress=False)
+        library.scan(cfg, store, time.time())
 
         async def deliver() -> tuple[int, float]:
             async with Publisher(cfg, store, "bench-engine") as pub:

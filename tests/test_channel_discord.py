@@ -12,7 +12,7 @@ import pytest
 
 from bot.channels.base import ChannelContext, Image
 from bot.channels.discord import DiscordChannel, DiscordOptions
-from bot.config import load_channels
+from bot.channels.loading import load_channels
 from bot.errors import (
     AuthError,
     ConfigError,

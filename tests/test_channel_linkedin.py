@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from bot.channels.base import ChannelContext, Image
 from bot.channels.linkedin import LinkedInChannel, LinkedInOptions, to_commentary
-from bot.config import load_channels
+from bot.channels.loading import load_channels
 from bot.errors import (
     AlreadyDone,
     AuthError,

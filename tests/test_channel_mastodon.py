@@ -15,10 +15,12 @@ from PIL import Image as PILImage
 from pydantic import ValidationError
 
 from bot.channels import compose
-from bot.channels import mastodon as mastodon_module
 from bot.channels.base import ChannelContext, Image
 from bot.channels.images import image_fetcher
 from bot.channels.mastodon import MastodonChannel, MastodonOptions
+from bot.channels.mastodon import limits as mastodon_limits
+from bot.channels.mastodon.answers import links_to
+from bot.channels.mastodon.limits import count_mastodon
 from bot.errors import (
     AuthError,
     RateLimited,
@@ -51,9 +53,9 @@ class ImageHost(FakeService):
 
 @pytest.fixture(autouse=True)
 def _forget_instances() -> Iterator[None]:
-    mastodon_module._INSTANCES.clear()
+    mastodon_limits.INSTANCES.clear()
     yield
-    mastodon_module._INSTANCES.clear()
+    mastodon_limits.INSTANCES.clear()
 
 
 @pytest.fixture
@@ -455,7 +457,7 @@ def test_after_a_refit_the_instance_is_counted_strictly_from_the_start() -> None
 def test_a_5000_character_instance_gets_the_article_unshortened() -> None:
     art = long_article()
     full = compose.render_template(MastodonChannel.default_template, compose.template_fields(art))
-    assert compose.count_mastodon(full) > 500
+    assert count_mastodon(full) > 500
     with FakeMastodon(tokens={TOKEN: "alice"}, max_characters=5000) as fake:
 
         async def go(client: httpx.AsyncClient) -> tuple[Post, Receipt, Post]:
@@ -616,8 +618,8 @@ def test_find_existing_ignores_other_articles_and_other_accounts() -> None:
 def test_find_existing_matches_the_card_url() -> None:
     status = {"id": "9", "url": "https://m.example/@a/9", "content": "<p>no link</p>"}
     status["card"] = {"url": "https://blog.example/articles/hello-world/"}
-    assert mastodon_module._links_to(status, "https://blog.example/articles/hello-world/")
-    assert not mastodon_module._links_to(
+    assert links_to(status, "https://blog.example/articles/hello-world/")
+    assert not links_to(
         {"content": '<p><a href="https://blog.example/articles/hello-world-2/">x</a></p>'},
         "https://blog.example/articles/hello-world/",
     )

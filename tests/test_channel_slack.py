@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from bot.channels.base import ChannelContext, Image
+from bot.channels.loading import load_channels
 from bot.channels.slack import SlackChannel, SlackOptions
-from bot.config import load_channels
 from bot.errors import (
     AuthError,
     ConfigError,

@@ -14,8 +14,8 @@ import pytest
 from pydantic import ValidationError
 
 from bot.channels.base import ChannelContext, Image
+from bot.channels.loading import load_channels
 from bot.channels.x import XChannel, XOptions
-from bot.config import load_channels
 from bot.errors import (
     AlreadyDone,
     AuthError,

@@ -11,17 +11,14 @@ import regex
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from bot.channels.bluesky.text import TEXT_LIMIT as BLUESKY_LIMIT
+from bot.channels.bluesky.text import bluesky_measure
 from bot.channels.compose import (
     ELLIPSIS,
-    LIMITS,
-    MEASURES,
-    bluesky_measure,
     check_template,
     count_chars,
     count_graphemes,
-    count_mastodon,
     count_utf16,
-    count_x,
     fit,
     hashtag,
     hashtags,
@@ -29,7 +26,23 @@ from bot.channels.compose import (
     template_fields,
     truncate,
 )
+from bot.channels.discord import CONTENT_LIMIT as DISCORD_LIMIT
+from bot.channels.mastodon.limits import DEFAULT_LIMIT as MASTODON_LIMIT
+from bot.channels.mastodon.limits import count_mastodon
+from bot.channels.telegram import CAPTION_LIMIT as TELEGRAM_CAPTION_LIMIT
+from bot.channels.x.adapter import LIMIT as X_LIMIT
+from bot.channels.x.counting import count_x
 from bot.models import Article
+
+# each network's limit, in that network's own measure (each adapter owns both)
+LIMITS = {
+    "mastodon": MASTODON_LIMIT,
+    "bluesky": BLUESKY_LIMIT,
+    "x": X_LIMIT,
+    "discord": DISCORD_LIMIT,
+    "telegram_caption": TELEGRAM_CAPTION_LIMIT,
+}
+MEASURES = {"mastodon": count_mastodon, "bluesky": bluesky_measure, "x": count_x}
 
 SAMPLES = Path(__file__).parent / "data" / "articles" / "samples"
 DEFAULT_TEMPLATE = "{title}\n\n{description}\n\n{cta}\n\n{url}"

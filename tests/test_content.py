@@ -15,7 +15,6 @@ from bot.content.article import (
     Parsed,
     SourceFile,
     display_path,
-    duplicate_slugs,
     iter_sources,
     parse_source,
     render_body,
@@ -340,26 +339,6 @@ def test_a_growing_file_is_cut_at_the_limit(tmp_path: Path) -> None:
 
 
 # --- the whole set ----------------------------------------------------------------------------
-
-
-def test_duplicate_slugs_and_ids_name_both_files(tmp_path: Path) -> None:
-    root = tmp_path / "content"
-    (root / "b").mkdir(parents=True)
-    body = "---\ntitle: Same Title\npublish_date: 2025-01-01\n{extra}---\n"
-    (root / "a.md").write_text(body.format(extra=""))
-    (root / "b" / "a.md").write_text(body.format(extra=""))
-    (root / "c.md").write_text(body.format(extra="slug: other\nid: a\n"))
-    rules = rules_for(root)
-    parsed, _ = read_all(rules)
-    articles = [r.article for r in parsed.values() if r.article is not None]
-    assert len(articles) == 3
-    problems = duplicate_slugs(articles, rules)
-    assert [(p.path, p.field) for p in problems] == [
-        ("content/b/a.md", "slug"),
-        ("content/c.md", "id"),
-    ]
-    assert "content/a.md" in problems[0].message and "content/a.md" in problems[1].message
-    assert duplicate_slugs(articles[:1], rules) == []
 
 
 def test_slug_id_and_title_rules(tmp_path: Path) -> None:

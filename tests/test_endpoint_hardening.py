@@ -26,7 +26,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot import config
+from bot import app
 from bot.config import ServerSettings
 from bot.errors import ConfigError
 from bot.web.server import connection_limit
@@ -230,7 +230,7 @@ def test_token_in_a_real_worker_guards_status_and_stays_out_of_the_log(
     project.write_config(server={"host": "127.0.0.1", "port": port})
     text = project.config.read_text() + "  token: ${HERALD_STATUS_TOKEN}\n"
     project.config.write_text(text)  # `server:` is the last section written
-    assert config.load(project.config, env={"HERALD_STATUS_TOKEN": TOKEN}).settings.server.token
+    assert app.load_config(project.config, env={"HERALD_STATUS_TOKEN": TOKEN}).settings.server.token
     project.article("one.md", "One", ago(minutes=5), id="one")
     with real_worker(project, env={"HERALD_STATUS_TOKEN": TOKEN}) as proc:
         wait_serving(project, base, proc)
@@ -452,20 +452,20 @@ def test_the_cap_stays_below_a_quarter_of_the_descriptor_limit() -> None:
 def test_server_token_comes_from_the_environment(project: Project, tmp_path: Path) -> None:
     project.write_config(server={"port": 8080})
     project.config.write_text(project.config.read_text() + "  token: ${HERALD_STATUS_TOKEN}\n")
-    cfg = config.load(project.config, env={"HERALD_STATUS_TOKEN": TOKEN})
+    cfg = app.load_config(project.config, env={"HERALD_STATUS_TOKEN": TOKEN})
     token = cfg.settings.server.token
     assert token is not None and token.get_secret_value() == TOKEN
     assert TOKEN not in repr(cfg.settings) and TOKEN not in cfg.settings.model_dump_json()
     with pytest.raises(ConfigError) as e:
-        config.load(project.config, env={})
+        app.load_config(project.config, env={})
     assert "HERALD_STATUS_TOKEN" in str(e.value) and "server.token" in str(e.value)
-    lenient = config.load(project.config, env={}, need_secrets=False)
+    lenient = app.load_config(project.config, env={}, need_secrets=False)
     assert lenient.settings.server.token is None  # `status`, `check`: nothing is served
     with pytest.raises(ConfigError) as e:
-        config.load(project.config, env={"HERALD_STATUS_TOKEN": ""})
+        app.load_config(project.config, env={"HERALD_STATUS_TOKEN": ""})
     assert "server.token" in str(e.value)
     with pytest.raises(ConfigError) as e:
-        config.load(project.config, env={"HERALD_STATUS_TOKEN": "two words"})
+        app.load_config(project.config, env={"HERALD_STATUS_TOKEN": "two words"})
     assert "two words" not in str(e.value)
     data = json.loads(cfg.settings.model_dump_json())
     assert data["server"]["max_connections"] == 512

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import app
 from bot.feeds import render as feeds
 from tests.helpers import Project, ago
 
@@ -128,14 +129,13 @@ def test_an_entry_that_cannot_be_rendered_is_left_out_and_the_rest_are_written(
     refuse (here an image URL urlsplit cannot read) costs that entry, not the feeds."""
     from dataclasses import replace
 
-    from bot import config
     from bot.content import library
     from bot.feeds.build import build
     from bot.store import Store, cache_row
 
     project.article("good.md", "Good", ago(hours=2))
     project.article("bad.md", "Bad", ago(hours=1))
-    cfg = config.load(project.config, {})
+    cfg = app.load_config(project.config, {})
     store = Store(cfg.database_url)
     try:
         now = time.time()

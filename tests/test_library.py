@@ -6,14 +6,14 @@ import os
 import shutil
 import time
 
-from bot import config
+from bot import app
 from bot.content import library
 from bot.store import Store
 from tests.helpers import Project, ago
 
 
 def scan(project: Project, store: Store, changed: set[object] | None = None) -> library.ScanResult:
-    cfg = config.load(project.config, {})
+    cfg = app.load_config(project.config, {})
     return library.scan(cfg, store, time.time(), changed=changed)  # type: ignore[arg-type]
 
 
@@ -53,3 +53,30 @@ def test_unchanged_content_is_not_read_again_and_events_read_only_their_files(
         assert scan(project, store, set()).parsed == 0
     finally:
         store.close()
+
+
+def test_duplicate_slugs_and_ids_name_both_files_and_shadow_the_later(project: Project) -> None:
+    body = "---\ntitle: Same Title\npublish_date: 2025-01-01\n{extra}---\n"
+    (project.content / "b").mkdir()
+    (project.content / "a.md").write_text(body.format(extra=""))
+    (project.content / "b" / "a.md").write_text(body.format(extra=""))
+    (project.content / "c.md").write_text(body.format(extra="slug: other\nid: a\n"))
+    store = Store(f"sqlite:///{project.root / 'herald.sqlite3'}")
+    try:
+        result = scan(project, store)
+    finally:
+        store.close()
+    found = sorted(
+        (p.path.rsplit("content/", 1)[1], p.field, p.message)
+        for p in result.problems
+        if p.field in ("slug", "id")
+    )
+    assert [(path, field) for path, field, _ in found] == [
+        ("a.md", "id"),
+        ("a.md", "slug"),
+        ("b/a.md", "slug"),
+        ("c.md", "id"),
+    ]
+    assert all(p.severity == "error" for p in result.problems if p.field in ("slug", "id"))
+    assert "b/a.md" in found[1][2] and "a.md" in found[2][2]
+    assert result.shadowed == {"b/a.md", "c.md"}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bot import config
+from bot import app
 from bot.content import library
-from bot.publish.engine import Publisher
+from bot.publish import Publisher
 from bot.store import Store
 from tests.helpers import Project, ago
 
@@ -25,7 +25,7 @@ def test_next_due_skips_removed_channels_and_waits_out_pauses(project: Project) 
 
     async def next_due(channels: list[dict[str, object]]) -> float | None:
         project.write_config(channels=channels)
-        cfg = config.load(project.config, {})
+        cfg = app.load_config(project.config, {})
         library.scan(cfg, store, time.time())
         async with Publisher(cfg, store, "test-worker") as pub:
             pub.plan()

@@ -15,8 +15,11 @@ from pydantic import SecretStr
 
 from bot.channels import compose
 from bot.channels.base import Channel, ChannelContext, ChannelOptions, Image
+from bot.channels.mastodon.limits import count_mastodon
+from bot.channels.preview import PreviewRow, render_rows, rows_to_json
+from bot.channels.x.counting import count_x
 from bot.models import Article, Post, Receipt
-from bot.web.preview_page import PreviewRow, preview_html, preview_rows, rows_to_json
+from bot.web.preview_page import preview_html
 
 SECRET = "s3cr3t-token-value-never-shown"
 
@@ -38,10 +41,10 @@ class FakeChannel(Channel):
         text = compose.fit(
             self.template,
             compose.template_fields(article),
-            measure=compose.count_mastodon,
+            measure=count_mastodon,
             limit=limit,
         )
-        return Post(text, compose.count_mastodon(text), limit, {"image": article.image})
+        return Post(text, count_mastodon(text), limit, {"image": article.image})
 
     async def send(self, post: Post, article: Article, key: str) -> Receipt:
         raise AssertionError("a preview must not send")
@@ -54,7 +57,7 @@ class RawChannel(FakeChannel):
 
     def render(self, article: Article) -> Post:
         text = f"{article.description}\n{article.url}"
-        return Post(text, compose.count_x(text), 280, {})
+        return Post(text, count_x(text), 280, {})
 
 
 async def _no_image(url: str) -> Image | None:
@@ -116,7 +119,7 @@ class Cards(HTMLParser):
 
 def test_rows_are_one_per_article_and_channel_in_order(context: ChannelContext) -> None:
     articles = [make_article(1), make_article(2, image=None)]
-    rows = preview_rows(articles, channels(context))
+    rows = render_rows(articles, channels(context))
     assert [(r.article, r.channel, r.type) for r in rows] == [
         ("post-1", "fedi", "mastodon"),
         ("post-1", "short", "mastodon"),
@@ -130,7 +133,7 @@ def test_rows_are_one_per_article_and_channel_in_order(context: ChannelContext) 
         fedi.text
         == "Article 1\n\nWhat article 1 is about.\n\nFollow us!\n\nhttps://blog.example.com/post-1/"
     )
-    assert (fedi.length, fedi.limit) == (compose.count_mastodon(fedi.text), 500)
+    assert (fedi.length, fedi.limit) == (count_mastodon(fedi.text), 500)
     assert fedi.url == "https://blog.example.com/post-1/" and fedi.title == "Article 1"
     assert fedi.image == "https://blog.example.com/img/1.jpg"
     assert rows[3].image is None
@@ -139,7 +142,7 @@ def test_rows_are_one_per_article_and_channel_in_order(context: ChannelContext) 
 
 
 def test_json_has_exactly_the_documented_keys(context: ChannelContext) -> None:
-    rows = preview_rows([make_article(1, title="Ünïcødé 👩‍👩‍👧")], channels(context))
+    rows = render_rows([make_article(1, title="Ünïcødé 👩‍👩‍👧")], channels(context))
     data = json.loads(rows_to_json(rows))
     assert len(data) == 3
     for obj, row in zip(data, rows, strict=True):
@@ -160,7 +163,7 @@ def test_json_has_exactly_the_documented_keys(context: ChannelContext) -> None:
 
 def test_html_has_a_section_per_article_and_a_card_per_channel(context: ChannelContext) -> None:
     articles = [make_article(1), make_article(2), make_article(3)]
-    page = preview_html(preview_rows(articles, channels(context)), "Magick Blog")
+    page = preview_html(render_rows(articles, channels(context)), "Magick Blog")
     parser = Cards()
     parser.feed(page)
     assert parser.sections == ["post-1", "post-2", "post-3"]
@@ -175,7 +178,7 @@ def test_html_has_a_section_per_article_and_a_card_per_channel(context: ChannelC
 
 
 def test_html_is_self_contained_and_shows_no_secret(context: ChannelContext) -> None:
-    rows = preview_rows([make_article(1)], channels(context))
+    rows = render_rows([make_article(1)], channels(context))
     page = preview_html(rows, "Blog")
     parser = Cards()
     parser.feed(page)
@@ -200,7 +203,7 @@ def test_html_escapes_everything_and_never_links_javascript(context: ChannelCont
         url="javascript:alert(1)",
         image='https://img.example.com/a.jpg"><script>',
     )
-    page = preview_html(preview_rows([evil], channels(context)), "<b>Site</b>")
+    page = preview_html(render_rows([evil], channels(context)), "<b>Site</b>")
     parser = Cards()
     parser.feed(page)
     assert "<script" not in page
@@ -212,19 +215,19 @@ def test_html_escapes_everything_and_never_links_javascript(context: ChannelCont
 
 
 def test_text_keeps_line_breaks_and_makes_links_and_hashtags(context: ChannelContext) -> None:
-    rows = preview_rows([make_article(1)], channels(context)[:1])
+    rows = render_rows([make_article(1)], channels(context)[:1])
     page = preview_html(rows, "Blog")
     assert "white-space:pre-wrap" in page
     assert "Article 1\n\nWhat article 1 is about." in page
     assert (
-        '<a href="https://blog.example.com/post-1/" rel="nofollow noopener">'
+        '<a href="https://blog.example.com/post-1/" rel="nofollow noopener noreferrer">'
         "https://blog.example.com/post-1/</a>"
     ) in page
 
 
 def test_length_meter_turns_red_only_when_over(context: ChannelContext) -> None:
     long = make_article(1, description="word " * 100)
-    rows = preview_rows([long], channels(context))
+    rows = render_rows([long], channels(context))
     raw = rows[2]
     assert raw.length > raw.limit
     page = preview_html(rows, "Blog")
@@ -283,14 +286,14 @@ def _forget_instances() -> Iterator[None]:
 
 
 def test_json_carries_the_servers_limits_and_their_source(no_network: ChannelContext) -> None:
-    from bot.web.previewing import learn_limits
+    from bot.channels.preview import learn_limits
     from tests.fakes.mastodon import FakeMastodon
 
     with FakeMastodon(max_characters=5000) as fake:
         server = _mastodon(fake.url, no_network)
         configured = _mastodon(fake.url, no_network, max_characters=700)
         learn_limits([server, configured])
-        rows = preview_rows([make_article(1)], [("fedi", server), ("fedi-700", configured)])
+        rows = render_rows([make_article(1)], [("fedi", server), ("fedi-700", configured)])
     data = json.loads(rows_to_json(rows))
     assert data[0]["limit"] == 5000 and data[0]["limit_source"] == "server"
     assert data[0]["characters_reserved_per_url"] == 23
@@ -302,7 +305,7 @@ def test_unreachable_server_uses_the_defaults_and_says_so(no_network: ChannelCon
     import socket
     import time
 
-    from bot.web.previewing import _limits_line, learn_limits
+    from bot.channels.preview import learn_limits, limits_line
 
     with socket.socket() as sock:  # a port that accepts nothing: connection refused
         sock.bind(("127.0.0.1", 0))
@@ -311,18 +314,18 @@ def test_unreachable_server_uses_the_defaults_and_says_so(no_network: ChannelCon
     started = time.monotonic()
     learn_limits([channel], timeout=1.0)
     assert time.monotonic() - started < 3.0
-    rows = preview_rows([make_article(1)], [("fedi", channel)])
+    rows = render_rows([make_article(1)], [("fedi", channel)])
     (obj,) = json.loads(rows_to_json(rows))
     assert obj["limit"] == 500 and obj["limit_source"] == "default"
     assert "could not be reached" in obj["limit_note"]
-    assert "server limits not used" in _limits_line(rows[0])
+    assert "server limits not used" in limits_line(rows[0])
     assert SECRET not in rows_to_json(rows)
 
 
 def test_a_server_that_hangs_does_not_hold_the_preview(no_network: ChannelContext) -> None:
     import time
 
-    from bot.web.previewing import learn_limits
+    from bot.channels.preview import learn_limits
     from tests.fakes.mastodon import FakeMastodon
     from tests.fakes.server import Fault
 

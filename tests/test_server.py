@@ -16,7 +16,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot import config
+from bot import app, config
 from bot.config import ServerSettings
 from bot.content import library
 from bot.feeds import build
@@ -93,10 +93,10 @@ def make_world(project: Project) -> World:
     project.article("hello.md", "Hello <world> & friends", ago(hours=3), description="Hi")
     project.article("second.md", "Second post", ago(hours=1), description="More")
     project.article("later.md", "Coming next week", datetime.now(UTC) + timedelta(days=2))
-    cfg = config.load(project.config, env={})
+    cfg = app.load_config(project.config, env={})
     store = Store(cfg.database_url)
     now = time.time()
-    library.scan(cfg, store, now, progress=False)
+    library.scan(cfg, store, now)
     build.build(cfg, store, now)
     log = SentLog(store, "test-worker")
     log.ensure_channels(["mastodon", "bluesky", "discord"], now)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import string
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 
 import regex
@@ -47,19 +46,6 @@ FIELD_NAMES: tuple[str, ...] = (
     "read_time",
 )
 
-#: Per-network maximum lengths, each in that network's own measure (see MEASURES).
-LIMITS: dict[str, int] = {
-    "mastodon": 500,
-    "bluesky": 300,  # graphemes
-    "bluesky_bytes": 3000,  # UTF-8 bytes
-    "x": 280,
-    "linkedin": 3000,
-    "discord": 2000,  # message content
-    "slack": 4000,  # message text
-    "slack_section": 3000,  # one section block's text
-    "telegram": 4096,  # message text
-    "telegram_caption": 1024,  # photo caption
-}
 
 # Shortening order; fields not listed (author, read_time, custom) come after title, cta last.
 _SHORTEN_FIRST = ("tags", "subtitle", "description", "title")
@@ -68,7 +54,6 @@ _LAST_RESORT = "cta"
 
 _GRAPHEME = regex.compile(r"\X")
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}_]+")
-_MASTODON_MENTION = regex.compile(r"(?<![\w@])@(\w+)@[\w.-]*\w")
 # A URL whose shape every network's linkifier accepts: scheme, ASCII host with a letter TLD,
 # conservative ASCII path (linkifiers stop at other characters, so we do too).
 _URL = regex.compile(
@@ -78,18 +63,12 @@ _URL = regex.compile(
     r"(?P<path>[/?#][A-Za-z0-9!*';:=+,.$/%#\[\]\-_~&|@?()]*)?"
 )
 # Bare domains ("example.com/x"): X links some (valid TLDs); counted as at least a URL.
-_BARE_DOMAIN = regex.compile(
+BARE_DOMAIN = regex.compile(
     r"(?<![\w@./:-])[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
     r"(?:/[A-Za-z0-9!*';:=+,.$/%#\[\]\-_~&|@?()]*)?"
 )
 _URL_TRAILING = ".,:;!?'\")]"
 URL_LENGTH = 23  # what Mastodon and X count for any URL (t.co length on X)
-
-_X_LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
-_EMOJI_START = regex.compile(
-    r"^(?:\p{Extended_Pictographic}|\p{Regional_Indicator}|[#*0-9]\uFE0F?\u20E3)"
-)
-_EMOJI_PARTS = frozenset("\ufe0e\ufe0f\u20e3\u200d")
 
 
 # --- fields and templates ------------------------------------------------------------------
@@ -301,26 +280,7 @@ def count_graphemes(text: str) -> int:
     return len(_GRAPHEME.findall(text))
 
 
-def count_utf8(text: str) -> int:
-    """UTF-8 bytes (Bluesky's second limit, 3000)."""
-    return len(text.encode("utf-8"))
-
-
-def bluesky_measure(text: str) -> int:
-    """A value to compare with Bluesky's 300: graphemes, or 301 when over 3000 UTF-8 bytes.
-
-    Bluesky enforces both 300 graphemes and 3000 bytes; text over the byte limit is reported as
-    just over the grapheme limit so `fit()` keeps shortening it.
-    """
-    if count_utf8(text) > LIMITS["bluesky_bytes"]:
-        return LIMITS["bluesky"] + 1
-    return count_graphemes(text)
-
-
-count_bluesky = bluesky_measure
-
-
-def _url_spans(text: str) -> list[tuple[int, int, bool]]:
+def url_spans(text: str) -> list[tuple[int, int, bool]]:
     """(start, end, certain) of each http(s) URL; `certain` when its host looks linkable."""
     spans: list[tuple[int, int, bool]] = []
     for m in _URL.finditer(text):
@@ -337,7 +297,7 @@ def _url_spans(text: str) -> list[tuple[int, int, bool]]:
     return spans
 
 
-def _count_with_urls(
+def count_with_urls(
     text: str,
     count: Callable[[str], int],
     spans: list[tuple[int, int, bool]],
@@ -353,105 +313,9 @@ def _count_with_urls(
     return total + count(text[pos:])
 
 
-def count_mastodon(text: str, url_length: int = URL_LENGTH) -> int:
-    """Mastodon: graphemes, every http(s) URL counts as `url_length` (the instance's
-    `characters_reserved_per_url`, 23 on Mastodon), `@user@domain` as `@user`.
-
-    URLs are recognised by an approximation of Mastodon's linkifier: a URL whose host does not
-    look linkable counts as the larger of `url_length` and its own length, so the count never
-    falls below Mastodon's.
-    """
-    text = _MASTODON_MENTION.sub(r"@\1", text)
-    return _count_with_urls(text, count_graphemes, _url_spans(text), url_length)
-
-
-def mastodon_measure(url_length: int = URL_LENGTH) -> Measure:
-    """`count_mastodon` with an instance's own `characters_reserved_per_url`."""
-    if url_length == URL_LENGTH:
-        return count_mastodon
-    return lambda text: count_mastodon(text, url_length)
-
-
-def _x_weight(cluster: str) -> int:
-    """A grapheme cluster's weight on X, in hundredths."""
-    if _EMOJI_START.match(cluster):
-        # an emoji (with modifiers, ZWJ parts, keycap) counts 200 once; other marks add theirs
-        extra = [
-            c
-            for c in cluster[1:]
-            if unicodedata.category(c).startswith("M") and c not in _EMOJI_PARTS
-        ]
-        return 200 + sum(_x_code_point_weight(c) for c in extra)
-    return sum(_x_code_point_weight(c) for c in cluster)
-
-
-def _x_code_point_weight(char: str) -> int:
-    cp = ord(char)
-    for start, end in _X_LIGHT_RANGES:
-        if start <= cp <= end:
-            return 100
-    return 200
-
-
-def _x_plain(text: str) -> int:
-    return sum(_x_weight(c) for c in _GRAPHEME.findall(text))
-
-
-def count_x(text: str) -> int:
-    """X: twitter-text v3 weighted length, URLs count as 23, NFC-normalised.
-
-    Code points in U+0000–U+10FF, U+2000–U+200D, U+2010–U+201F and U+2032–U+2037 weigh 1,
-    others 2; an emoji (including a whole ZWJ, modifier, flag or keycap sequence) weighs 2;
-    every http(s) URL weighs 23. Bare domains ("example.com") may or may not be linked by X,
-    so they count as at least 23. Line endings are counted as "\\n" like twitter-text does.
-    """
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n")
-    total = 0
-    pos = 0
-    for start, end, certain in _url_spans(text):
-        total += _x_bare(text[pos:start])
-        piece = _x_plain(text[start:end])
-        total += URL_LENGTH * 100 if certain else max(URL_LENGTH * 100, piece)
-        pos = end
-    total += _x_bare(text[pos:])
-    return math.ceil(total / 100)
-
-
-def _x_bare(text: str) -> int:
-    total = 0
-    pos = 0
-    for m in _BARE_DOMAIN.finditer(text):
-        total += _x_plain(text[pos : m.start()])
-        total += max(URL_LENGTH * 100, _x_plain(m.group()))
-        pos = m.end()
-    return total + _x_plain(text[pos:])
-
-
-def count_x_strict(text: str) -> int:
-    """X's weighted length with every URL at its own weighted length (no t.co shortening):
-    the strictest reading of X's rule, for re-fitting a post X refused as too long."""
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n")
-    return math.ceil(_x_plain(text) / 100)
-
-
 def count_utf16(text: str) -> int:
     """UTF-16 code units (Telegram entity offsets and limits)."""
     return len(text.encode("utf-16-le")) // 2
-
-
-#: The measure each network's limit in LIMITS is expressed in.
-MEASURES: dict[str, Measure] = {
-    "mastodon": count_mastodon,
-    "bluesky": bluesky_measure,
-    "bluesky_bytes": count_utf8,
-    "x": count_x,
-    "linkedin": count_chars,
-    "discord": count_chars,
-    "slack": count_chars,
-    "slack_section": count_chars,
-    "telegram": count_utf16,
-    "telegram_caption": count_utf16,
-}
 
 
 # --- re-fitting after a length refusal -----------------------------------------------------

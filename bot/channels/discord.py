@@ -17,7 +17,7 @@ import httpx
 from pydantic import Field, SecretStr, field_validator
 
 from bot.channels import compose
-from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
+from bot.channels.base import CardStyle, Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
 from bot.channels.escaping import Escaper
 from bot.errors import (
     AuthError,
@@ -102,6 +102,7 @@ class DiscordChannel(Channel[DiscordOptions]):
     """Posts `content` (the filled template) and one embed with title, description and image."""
 
     type_name = "discord"
+    card = CardStyle("Discord", "#5865F2", "#006CE7", markup="markdown")
     Options = DiscordOptions
     recovery = Recovery.NONE
     default_template = "**{title}**\n{cta}\n{url}"

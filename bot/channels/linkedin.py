@@ -27,7 +27,7 @@ import httpx
 from pydantic import SecretStr, field_validator
 
 from bot.channels import compose
-from bot.channels.base import Channel, ChannelOptions, HttpUrl, Recovery
+from bot.channels.base import CardStyle, Channel, ChannelOptions, HttpUrl, Recovery
 from bot.errors import (
     AlreadyDone,
     DeliveryError,
@@ -102,6 +102,7 @@ class LinkedInChannel(Channel[LinkedInOptions]):
     """Posts an article card (title, description, thumbnail, link) with a short commentary."""
 
     type_name = "linkedin"
+    card = CardStyle("LinkedIn", "#0A66C2", "#0A66C2")
     Options = LinkedInOptions
     recovery = Recovery.NONE
     default_template = "{title}\n\n{description}\n\n{cta}\n\n{tags}"

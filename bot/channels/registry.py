@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from bot.channels.base import Channel
+from bot.channels.base import Channel, ChannelContext
+from bot.config import ChannelConfig
+from bot.redact import REDACTOR
 
 # type -> "module:Class"; imported on first use so a config naming one type loads one module
 TYPES: dict[str, str] = {
@@ -34,3 +37,19 @@ def get(type_name: str) -> type[Channel[Any]] | None:
         raise
     cls: type[Channel[Any]] = getattr(module, cls_name)
     return cls
+
+
+def build_channels(
+    configs: Sequence[ChannelConfig],
+    context: ChannelContext | Callable[[ChannelConfig], ChannelContext],
+) -> dict[str, tuple[ChannelConfig, Channel[Any]]]:
+    """The adapters for these channels, each with the context given (or made for it)."""
+    out: dict[str, tuple[ChannelConfig, Channel[Any]]] = {}
+    for cc in configs:
+        kind = get(cc.type)
+        assert kind is not None  # validated when the config loaded
+        ctx = context if isinstance(context, ChannelContext) else context(cc)
+        channel = kind(cc.name, cc.options, ctx, cc.template)
+        REDACTOR.add(channel.credentials())  # no log line, row or page may show them
+        out[cc.name] = (cc, channel)
+    return out

@@ -16,7 +16,7 @@ import time
 
 from pydantic import SecretStr, field_validator
 
-from bot.channels.base import Channel, ChannelOptions, Recovery, announcement
+from bot.channels.base import CardStyle, Channel, ChannelOptions, Recovery, announcement
 from bot.channels.compose import count_chars, fit, template_fields
 from bot.errors import PermanentError
 from bot.http import raise_for_status, request
@@ -67,6 +67,7 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 
 class WebhookChannel(Channel[WebhookOptions]):
     type_name = "webhook"
+    card = CardStyle("Webhook", "#475569", "#2563EB")
     Options = WebhookOptions
     default_template = "{title}\n\n{description}\n\n{cta}\n\n{url}"
 

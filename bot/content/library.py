@@ -14,10 +14,11 @@ from collections.abc import Collection, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from bot.config import Config
-from bot.content import article as content
+from bot.content import walk
+from bot.content.article import parse_source
 from bot.content.progress import Progress
 from bot.models import Problem
 from bot.store import Store, cache_row
@@ -27,9 +28,9 @@ BATCH = 1000
 PARALLEL_FROM = 3000  # files to parse before it pays to start worker processes
 
 
-def rules_for(cfg: Config, display_base: Path | None = None) -> content.ContentRules:
+def rules_for(cfg: Config, display_base: Path | None = None) -> walk.ContentRules:
     s = cfg.settings
-    return content.ContentRules(
+    return walk.ContentRules(
         root=cfg.content_dir,
         site_url=s.site.url,
         timezone=s.site.tz,
@@ -65,25 +66,23 @@ class ScanResult:
 Row = dict[str, Any]
 
 
-def _parse_chunk(
-    sources: list[content.SourceFile], rules: content.ContentRules, now: float
-) -> list[Row]:
+def _parse_chunk(sources: list[walk.SourceFile], rules: walk.ContentRules, now: float) -> list[Row]:
     """Parse files into cache rows, serialised here so parallel workers share that cost."""
     out: list[Row] = []
     for src in sources:
         try:
-            parsed = content.parse_source(src, rules)
+            parsed = parse_source(src, rules)
             row = cache_row(
                 src.relpath, src.size, src.mtime_ns, parsed.article, parsed.problems, now
             )
         except Exception as e:  # one file's surprise is that file's error, never the scan's
-            problem = content.problem_at(
+            problem = walk.problem_at(
                 rules,
                 src.relpath,
                 0,
                 "error",
                 "file",
-                f"cannot be read ({type(e).__name__}: {content.visible(str(e))[:200]}); "
+                f"cannot be read ({type(e).__name__}: {walk.visible(str(e))[:200]}); "
                 "check its front matter values and report this message",
             )
             row = cache_row(src.relpath, src.size, src.mtime_ns, None, (problem,), now)
@@ -92,7 +91,7 @@ def _parse_chunk(
 
 
 def _parse_batches(
-    stale: list[content.SourceFile], rules: content.ContentRules, now: float
+    stale: list[walk.SourceFile], rules: walk.ContentRules, now: float
 ) -> Iterator[list[Row]]:
     """Parsed rows in batches; a large cold scan uses every core (forked processes)."""
     cores = min(os.cpu_count() or 1, 8)
@@ -113,12 +112,12 @@ def _parse_batches(
 
 
 def _look_up(
-    rules: content.ContentRules, changed: Collection[Path], cache: dict[str, tuple[int, int]]
-) -> tuple[list[content.SourceFile], list[str]] | None:
+    rules: walk.ContentRules, changed: Collection[Path], cache: dict[str, tuple[int, int]]
+) -> tuple[list[walk.SourceFile], list[str]] | None:
     """(present sources, gone relpaths) for the changed files; None when a full walk is
     needed (a path outside the folder, a folder, or a symbolic link)."""
     root = os.path.realpath(rules.root)
-    sources: list[content.SourceFile] = []
+    sources: list[walk.SourceFile] = []
     gone: list[str] = []
     for path in changed:
         absolute = os.path.abspath(path)
@@ -127,14 +126,14 @@ def _look_up(
         if os.path.isdir(absolute):
             return None  # a folder appeared, moved or went: walk it all
         relpath = os.path.relpath(absolute, root).replace(os.sep, "/")
-        found = content.source_at(rules, relpath)
+        found = walk.source_at(rules, relpath)
         if found is True:
             return None
         if found is None:
             if any(p.startswith(relpath + "/") for p in cache):
                 return None  # a folder of articles went away
             gone.append(relpath)
-        elif isinstance(found, content.SourceFile):
+        elif isinstance(found, walk.SourceFile):
             sources.append(found)
     return sources, gone
 
@@ -144,10 +143,13 @@ def scan(
     store: Store,
     now: float,
     *,
-    progress: bool = True,
+    progress: TextIO | None = None,
     changed: Collection[Path] | None = None,
 ) -> ScanResult:
-    """Bring the metadata cache up to date with the content folder; report every problem."""
+    """Bring the metadata cache up to date with the content folder; report every problem.
+
+    `progress`: a terminal to draw a progress bar on (the CLI's stderr); otherwise long scans
+    log a line every few seconds. `changed`: only these paths (a file event), when possible."""
     rules = rules_for(cfg)
     result = ScanResult()
     walk_problems: list[Problem] = []
@@ -164,7 +166,7 @@ def scan(
         result.files -= sum(1 for p in removed if p in cache)
         removed = [p for p in removed if p in cache]
     else:
-        sources = list(content.iter_sources(rules, walk_problems))
+        sources = list(walk.iter_sources(rules, walk_problems))
         result.files = len(sources)
         present = {s.relpath for s in sources}
         removed = [p for p in cache if p not in present]
@@ -172,7 +174,7 @@ def scan(
     if removed:
         store.forget_files(removed)
         result.removed = len(removed)
-    with Progress("reading articles", len(stale)) as bar:
+    with Progress("reading articles", len(stale), stream=progress) as bar:
         for batch in _parse_batches(stale, rules, now):
             store.save_parsed(batch)
             bar.advance(len(batch))
@@ -182,7 +184,7 @@ def scan(
     result.problems = walk_problems + store.stored_problems()
     for what, value, paths in store.duplicate_keys():
         result.shadowed.update(paths[1:])
-        shown = [content.display_path(rules, p) for p in paths]
+        shown = [walk.display_path(rules, p) for p in paths]
         for i, path in enumerate(shown):
             others = ", ".join(shown[:i] + shown[i + 1 :])
             result.problems.append(

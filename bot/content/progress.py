@@ -1,9 +1,9 @@
-"""Progress for long work: a bar on a terminal, a log line every few seconds otherwise."""
+"""Progress for long work: a bar on the terminal the caller hands in, else a log line every few
+seconds. This module never picks a stream itself (only the CLI writes to the terminal)."""
 
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from typing import TextIO
 
@@ -25,9 +25,9 @@ class Progress:
         self.label = label
         self.total = total
         self.done = 0
-        self.stream = stream if stream is not None else sys.stderr
         self.enabled = total >= min_total
-        self.tty = self.enabled and self.stream.isatty()
+        # the terminal to draw the bar on; None: log lines instead
+        self.bar = stream if self.enabled and stream is not None and stream.isatty() else None
         self.log_every = log_every
         self._last = time.monotonic()
         self._drawn = 0.0
@@ -40,19 +40,19 @@ class Progress:
         if not self.enabled:
             return
         now = time.monotonic()
-        if self.tty:
+        if self.bar is not None:
             if now - self._drawn >= 0.1 or self.done >= self.total:
                 self._drawn = now
                 width = 30
                 filled = int(width * self.done / max(self.total, 1))
-                bar = "#" * filled + "-" * (width - filled)
-                self.stream.write(f"\r{self.label} [{bar}] {self.done}/{self.total}")
-                self.stream.flush()
+                drawn = "#" * filled + "-" * (width - filled)
+                self.bar.write(f"\r{self.label} [{drawn}] {self.done}/{self.total}")
+                self.bar.flush()
         elif now - self._last >= self.log_every:
             self._last = now
             log.info("%s: %d/%d", self.label, self.done, self.total)
 
     def __exit__(self, *exc: object) -> None:
-        if self.tty:
-            self.stream.write("\r" + " " * (len(self.label) + 50) + "\r")
-            self.stream.flush()
+        if self.bar is not None:
+            self.bar.write("\r" + " " * (len(self.label) + 50) + "\r")
+            self.bar.flush()

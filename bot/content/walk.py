@@ -152,6 +152,11 @@ def _is_article_name(name: str) -> bool:
     return dot > 0 and name[dot:].lower() in ARTICLE_SUFFIXES
 
 
+def is_article_file(name: str) -> bool:
+    """True when a file of this name is an article the walk reads (the watcher asks too)."""
+    return not _ignored(name) and _is_article_name(name)
+
+
 def _follow_link(
     rules: ContentRules,
     entry: os.DirEntry[str],

@@ -14,12 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot import __version__
-
-from bot.content import article as content
-
-from bot.feeds import render as feeds
 from bot.config import Config
+from bot.content.article import render_body
 from bot.content.library import rules_for
+from bot.feeds import render as feeds
 from bot.models import Article
 from bot.store import NewestRow, Store
 
@@ -144,7 +142,7 @@ def _bodies(cfg: Config, rows: list[NewestRow]) -> tuple[list[tuple[Article, str
             body = str(cached["html"])
         else:
             try:
-                body = content.render_body(row.article, rules)
+                body = render_body(row.article, rules)
             except Exception as e:  # the entry goes out without its body, never the feed
                 log.error("feeds: the body of %s cannot be rendered (%s)", row.path, e)
                 body = ""

@@ -25,6 +25,7 @@ from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 from unidecode import unidecode
 
+from bot.content.markdown import XML_FORBIDDEN
 from bot.models import Article
 
 __all__ = ["FeedMeta", "render_feeds", "tag_slug", "write_if_changed"]
@@ -39,7 +40,7 @@ EMPTY_FEED_DATE = datetime(1970, 1, 1, tzinfo=UTC)
 UNKNOWN_LENGTH = "0"
 
 # everything XML 1.0 does not allow (C0 controls but tab/LF/CR, surrogates, U+FFFE/U+FFFF)
-_XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
 _IMAGE_TYPES = {
     ".avif": "image/avif",
     ".gif": "image/gif",
@@ -363,7 +364,7 @@ def _group_by_tag(
 
 def _clean(text: str) -> str:
     """`text` without the characters XML 1.0 forbids."""
-    return _XML_FORBIDDEN.sub("", text)
+    return XML_FORBIDDEN.sub("", text)
 
 
 def _utc(moment: datetime) -> datetime:

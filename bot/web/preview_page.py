@@ -1,114 +1,22 @@
-"""Preview of what each channel would post: rows of rendered posts, as JSON or one HTML page.
+"""The preview page: per article, a card per channel looking like its post on the network.
 
-Rendering goes through each channel's own `render()` (pure, no network call). The HTML page is
-self-contained (inline CSS, no scripts, fonts or stylesheets from elsewhere; only the articles'
-own hero images are referenced), every value is escaped, and channel options are never read,
-so no secret can reach it.
+The page is self-contained (inline CSS, no scripts, fonts or stylesheets from elsewhere; only
+the articles' own hero images are referenced), every value is escaped, and channel options are
+never read, so no secret can reach it. Each network's look is its adapter's `card`.
 """
 
 from __future__ import annotations
 
-import html
-import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 import nh3
 
-from bot.channels.base import Channel
-from bot.models import Article
-
-
-@dataclass(frozen=True)
-class PreviewRow:
-    """One article as one channel would post it."""
-
-    article: str  # article id
-    channel: str  # channel name
-    type: str  # channel type
-    text: str
-    length: int
-    limit: int
-    url: str  # article url
-    title: str
-    image: str | None
-    fields: dict[str, Any] = field(default_factory=dict)  # Post.fields, for the card
-
-    @property
-    def over(self) -> bool:
-        return self.length > self.limit
-
-
-def preview_rows(
-    articles: Sequence[Article], channels: Sequence[tuple[str, Channel[Any]]]
-) -> list[PreviewRow]:
-    """Every article rendered by every channel, article by article, in the order given."""
-    rows: list[PreviewRow] = []
-    for article in articles:
-        for name, channel in channels:
-            post = channel.render(article)
-            image = post.fields.get("image")
-            rows.append(
-                PreviewRow(
-                    article=article.id,
-                    channel=name,
-                    type=channel.type_name,
-                    text=post.text,
-                    length=post.length,
-                    limit=post.limit,
-                    url=article.url,
-                    title=article.title,
-                    image=image if isinstance(image, str) and image else article.image,
-                    fields=dict(post.fields),
-                )
-            )
-    return rows
-
-
-_LIMIT_KEYS = ("characters_reserved_per_url", "url_counting", "limit_note")
-
-
-def _row_json(r: PreviewRow) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "article": r.article,
-        "channel": r.channel,
-        "type": r.type,
-        "text": r.text,
-        "length": r.length,
-        "limit": r.limit,
-        "limit_source": r.fields.get("limit_source") or "default",
-        "url": r.url,
-    }
-    out.update({k: r.fields[k] for k in _LIMIT_KEYS if k in r.fields})
-    return out
-
-
-def rows_to_json(rows: Sequence[PreviewRow]) -> str:
-    """The rows as a JSON array of {article, channel, type, text, length, limit,
-    limit_source, url}, plus how links were counted (`url_counting`; Mastodon:
-    `characters_reserved_per_url`) and, when the server's limits could not be used, why
-    (`limit_note`)."""
-    return json.dumps([_row_json(r) for r in rows], ensure_ascii=False, indent=2)
-
+from bot.channels.preview import PreviewRow
+from bot.web.html import LINK_REL, e, link, page, safe_href
 
 # --- HTML ----------------------------------------------------------------------------------
-
-# type -> (shown name, brand colour, link colour)
-NETWORKS: dict[str, tuple[str, str, str]] = {
-    "mastodon": ("Mastodon", "#6364FF", "#563ACC"),
-    "bluesky": ("Bluesky", "#1185FE", "#1185FE"),
-    "x": ("X", "#0F1419", "#1D9BF0"),
-    "linkedin": ("LinkedIn", "#0A66C2", "#0A66C2"),
-    "discord": ("Discord", "#5865F2", "#006CE7"),
-    "slack": ("Slack", "#4A154B", "#1264A3"),
-    "telegram": ("Telegram", "#229ED9", "#168ACD"),
-    "webhook": ("Webhook", "#475569", "#2563EB"),
-    "outbox": ("Outbox", "#64748B", "#2563EB"),
-}
-_OTHER = ("", "#64748B", "#2563EB")
 
 # Links as the networks write them: Slack <url|label>, Markdown [label](url), bare URLs;
 # and hashtags.
@@ -119,8 +27,6 @@ _TOKEN = re.compile(
     r"|(?<![\w&#])(?P<tag>#\w+)"
     r"|\*\*(?P<bold>[^*\n]+)\*\*"
 )
-# networks whose text is Markdown, where **bold** is shown bold
-_MARKDOWN_TYPES = frozenset({"discord"})
 
 _CSS = """
 *{box-sizing:border-box}
@@ -164,53 +70,19 @@ section.article>.meta{color:#536471;font-size:13px;margin:0 0 14px;word-break:br
 """
 
 
-def _safe_href(url: str) -> str | None:
-    """The URL if it is an absolute http(s) or data:image URL, else None (no javascript:)."""
-    if url.startswith("data:image/"):
-        return url
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme in ("http", "https") and parts.netloc else None
-
-
-def _link(url: str, label: str) -> str:
-    href = _safe_href(url)
-    if href is None:
-        return html.escape(label)
-    return f'<a href="{html.escape(href)}" rel="nofollow noopener">{html.escape(label)}</a>'
-
-
-_TELEGRAM_TAGS = {
-    "b",
-    "strong",
-    "i",
-    "em",
-    "u",
-    "ins",
-    "s",
-    "strike",
-    "del",
-    "a",
-    "code",
-    "pre",
-    "blockquote",
-}
-
-
 def _post_html(row: PreviewRow) -> str:
     """The post as the network shows it: Telegram's HTML parse mode rendered (only its own
     tags, sanitised), Discord and Slack bold rendered, the rest as plain text."""
-    if row.type == "telegram":
+    style = row.style
+    if style.markup == "html":
         return nh3.clean(
             row.text,
-            tags=_TELEGRAM_TAGS,
+            tags=set(style.html_tags),
             attributes={"a": {"href"}},
             url_schemes={"http", "https"},
             link_rel="nofollow noopener",
         )
-    return text_html(row.text, row.type in _MARKDOWN_TYPES)
+    return text_html(row.text, style.markup == "markdown")
 
 
 def text_html(text: str, markdown: bool = False) -> str:
@@ -221,20 +93,20 @@ def text_html(text: str, markdown: bool = False) -> str:
     out: list[str] = []
     pos = 0
     for m in _TOKEN.finditer(text):
-        out.append(html.escape(text[pos : m.start()]))
+        out.append(e(text[pos : m.start()]))
         if m.group("slack_url"):
-            out.append(_link(m.group("slack_url"), m.group("slack_label") or m.group("slack_url")))
+            out.append(link(m.group("slack_url"), m.group("slack_label") or m.group("slack_url")))
         elif m.group("md_url"):
-            out.append(_link(m.group("md_url"), m.group("md_label")))
+            out.append(link(m.group("md_url"), m.group("md_label")))
         elif m.group("url"):
-            out.append(_link(m.group("url"), m.group("url")))
+            out.append(link(m.group("url"), m.group("url")))
         elif m.group("bold") is not None:
-            inner = html.escape(m.group("bold"))
-            out.append(f"<b>{inner}</b>" if markdown else html.escape(m.group()))
+            inner = e(m.group("bold"))
+            out.append(f"<b>{inner}</b>" if markdown else e(m.group()))
         else:
-            out.append(f'<span class="tag">{html.escape(m.group("tag"))}</span>')
+            out.append(f'<span class="tag">{e(m.group("tag"))}</span>')
         pos = m.end()
-    out.append(html.escape(text[pos:]))
+    out.append(e(text[pos:]))
     return "".join(out)
 
 
@@ -257,32 +129,28 @@ def _meter(row: PreviewRow) -> str:
 def _link_card(row: PreviewRow) -> str:
     if not row.image:
         return ""
-    href = _safe_href(row.url)
-    src = _safe_href(row.image)
+    href = safe_href(row.url)
+    src = safe_href(row.image, image=True)
     domain = urlsplit(row.url).netloc if href else ""
     img = (
-        f'<div class="img"><img src="{html.escape(src)}" alt=""></div>'
-        if src
-        else '<div class="img"></div>'
+        f'<div class="img"><img src="{e(src)}" alt=""></div>' if src else '<div class="img"></div>'
     )
-    cap = (
-        f'<div class="cap"><b>{html.escape(row.title)}</b><span>{html.escape(domain)}</span></div>'
-    )
+    cap = f'<div class="cap"><b>{e(row.title)}</b><span>{e(domain)}</span></div>'
     if href is None:
         return f'<div class="linkcard">{img}{cap}</div>'
-    return f'<a class="linkcard" href="{html.escape(href)}" rel="nofollow noopener">{img}{cap}</a>'
+    return f'<a class="linkcard" href="{e(href)}" rel="{LINK_REL}">{img}{cap}</a>'
 
 
 def _card(row: PreviewRow, site_title: str) -> str:
-    shown, colour, link = NETWORKS.get(row.type, _OTHER)
-    shown = shown or row.type
+    style = row.style
+    shown = style.name or row.type
     return (
-        f'<article class="card net-{html.escape(row.type)}" style="--c:{colour};--l:{link}">'
+        f'<article class="card net-{e(row.type)}" style="--c:{style.colour};--l:{style.link}">'
         '<div class="head">'
-        f'<div class="avatar" aria-hidden="true">{html.escape(_initials(site_title))}</div>'
-        f'<div class="who"><b>{html.escape(site_title)}</b>'
-        f"<span>{html.escape(row.channel)}</span></div>"
-        f'<span class="net">{html.escape(shown)}</span>'
+        f'<div class="avatar" aria-hidden="true">{e(_initials(site_title))}</div>'
+        f'<div class="who"><b>{e(site_title)}</b>'
+        f"<span>{e(row.channel)}</span></div>"
+        f'<span class="net">{e(shown)}</span>'
         "</div>"
         f'<div class="text">{_post_html(row)}</div>'
         f"{_link_card(row)}"
@@ -302,20 +170,15 @@ def preview_html(rows: Sequence[PreviewRow], site_title: str) -> str:
         first = group[0]
         cards = "".join(_card(r, site_title) for r in group)
         sections.append(
-            f'<section class="article" id="{html.escape(article_id, quote=True)}">'
-            f"<h2>{html.escape(first.title)}</h2>"
-            f'<p class="meta">{html.escape(article_id)} · {_link(first.url, first.url)}</p>'
+            f'<section class="article" id="{e(article_id)}">'
+            f"<h2>{e(first.title)}</h2>"
+            f'<p class="meta">{e(article_id)} · {link(first.url, first.url)}</p>'
             f'<div class="cards">{cards}</div></section>'
         )
     summary = f"{len(by_article)} article(s), {len(rows)} post(s)" + (
         f", {over} over the limit" if over else ""
     )
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{html.escape(site_title)} · post preview</title>"
-        f"<style>{_CSS}</style></head><body>"
-        f"<h1>{html.escape(site_title)} · post preview</h1>"
-        f'<p class="sub">{html.escape(summary)}</p>' + "".join(sections) + "</body></html>\n"
+    body = f'<h1>{e(site_title)} · post preview</h1><p class="sub">{e(summary)}</p>' + "".join(
+        sections
     )
+    return page(f"{site_title} · post preview", _CSS, body)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from html import escape
 from typing import Any
-from urllib.parse import urlsplit
+
+from bot.web.html import e, link, page
 
 REFRESH_SECONDS = 30
 SHOWN_COUNTS = ("sent", "scheduled", "sending", "retrying", "failed", "unknown", "skipped")
@@ -68,17 +68,6 @@ padding:12px 16px;font-size:14px}
 """
 
 
-def _e(value: Any) -> str:
-    return escape("" if value is None else str(value), quote=True)
-
-
-def _link(url: Any, label: Any) -> str:
-    """An <a> for http(s) URLs only (never javascript: or data:), else the escaped label."""
-    if isinstance(url, str) and urlsplit(url).scheme.lower() in ("http", "https"):
-        return f'<a href="{_e(url)}" rel="noopener noreferrer">{_e(label)}</a>'
-    return _e(label)
-
-
 def _parse(iso: Any) -> datetime | None:
     if not isinstance(iso, str) or not iso:
         return None
@@ -121,15 +110,15 @@ def _when(iso: Any, now: datetime | None, inline: bool = False) -> str:
     rel = _relative(iso, now)
     if rel:
         shown += f" ({rel})" if inline else ""
-    tag = f'<time datetime="{_e(iso)}">{_e(shown)}</time>'
-    return tag + (f"<br>{_e(rel)}" if rel and not inline else "")
+    tag = f'<time datetime="{e(iso)}">{e(shown)}</time>'
+    return tag + (f"<br>{e(rel)}" if rel and not inline else "")
 
 
 def _article(row: dict[str, Any]) -> str:
     title = row.get("title") or row.get("article")
     if title is None:  # a scheduled article shown without its title (no token)
         return '<div class="id">title hidden until it is published</div>'
-    return f'<div class="title">{_e(title)}</div><div class="id">{_e(row.get("article"))}</div>'
+    return f'<div class="title">{e(title)}</div><div class="id">{e(row.get("article"))}</div>'
 
 
 def _channel_card(name: str, ch: dict[str, Any], now: datetime | None) -> str:
@@ -155,14 +144,14 @@ def _channel_card(name: str, ch: dict[str, Any], now: datetime | None) -> str:
     if ch.get("paused_until"):
         notes.append(
             f'<div class="note bad">Paused until {_when(ch["paused_until"], now, inline=True)}: '
-            f"{_e(ch.get('pause_reason') or 'too many failures in a row')}</div>"
+            f"{e(ch.get('pause_reason') or 'too many failures in a row')}</div>"
         )
     last = ch.get("last_success_at")
     shown = _when(last, now, inline=True) if last else "never"
     notes.append(f'<div class="note">Last success: {shown}</div>')
     return (
-        f'<section class="card is-{css}"><h3>{_e(name)}<span class="pill {css}">{badge}</span></h3>'
-        f'<div class="type">{_e(ch.get("type") or "unknown type")}</div>'
+        f'<section class="card is-{css}"><h3>{e(name)}<span class="pill {css}">{badge}</span></h3>'
+        f'<div class="type">{e(ch.get("type") or "unknown type")}</div>'
         f'<div class="counts">{tiles}</div>{"".join(notes)}</section>'
     )
 
@@ -179,11 +168,11 @@ def _table(
     pill: str = "info",
 ) -> str:
     """A section: heading with a count, then a table (columns: header, td class) or a note."""
-    head = f'<h2>{_e(title)} <span class="pill {pill}">{len(rows)}</span></h2>'
+    head = f'<h2>{e(title)} <span class="pill {pill}">{len(rows)}</span></h2>'
     if not rows:
-        return head + f'<div class="empty">{_e(empty)}</div>'
+        return head + f'<div class="empty">{e(empty)}</div>'
     classes = [f' class="{css}"' if css else "" for _, css in columns]
-    ths = "".join(f"<th{c}>{_e(h)}</th>" for c, (h, _) in zip(classes, columns, strict=True))
+    ths = "".join(f"<th{c}>{e(h)}</th>" for c, (h, _) in zip(classes, columns, strict=True))
     trs = "".join(
         "<tr>"
         + "".join(f"<td{c}>{html}</td>" for c, html in zip(classes, cells(r), strict=True))
@@ -198,7 +187,7 @@ _STATUS_PILLS = {"failed": "bad", "unknown": "warn", "retrying": "warn", "sendin
 
 def _status_pill(row: dict[str, Any]) -> str:
     status = str(row.get("status") or "")
-    return f'<span class="pill {_STATUS_PILLS.get(status, "off")}">{_e(status)}</span>'
+    return f'<span class="pill {_STATUS_PILLS.get(status, "off")}">{e(status)}</span>'
 
 
 def _retry_command(row: dict[str, Any]) -> str:
@@ -210,14 +199,14 @@ def _retry_command(row: dict[str, Any]) -> str:
 def _problem_cells(now: datetime | None) -> Cells:
     def cells(r: dict[str, Any]) -> Sequence[str]:
         unknown = r.get("status") == "unknown"
-        reason = f'<div class="reason">{_e(r.get("error") or r.get("reason") or "no reason")}</div>'
+        reason = f'<div class="reason">{e(r.get("error") or r.get("reason") or "no reason")}</div>'
         if unknown:
             reason += (
                 '<div class="hint">Herald cannot tell whether this post went out. Check the '
-                f"channel, then <code>{_e(_retry_command(r))}</code></div>"
+                f"channel, then <code>{e(_retry_command(r))}</code></div>"
             )
         status = _status_pill(r)
-        return (status, _e(r.get("channel")), _article(r), reason, _when(r.get("updated_at"), now))
+        return (status, e(r.get("channel")), _article(r), reason, _when(r.get("updated_at"), now))
 
     return cells
 
@@ -246,12 +235,12 @@ def render_status_page(report: dict[str, Any], site_title: str) -> str:
     ]
     if paused:
         summary.append(("bad", f"{paused} channel{'s' if paused > 1 else ''} paused"))
-    pills = "".join(f'<span class="pill {c}">{_e(t)}</span>' for c, t in summary)
+    pills = "".join(f'<span class="pill {c}">{e(t)}</span>' for c, t in summary)
 
     cards = "".join(_channel_card(n, ch, now) for n, ch in channels.items())
     parts = [
         "<header><h1>",
-        _e(site_title),
+        e(site_title),
         " <small>· Herald status</small></h1>",
         f'<div class="meta">Generated {_when(report.get("generated_at"), None)}'
         f" · refreshes every {REFRESH_SECONDS} s</div></header>",
@@ -262,7 +251,7 @@ def render_status_page(report: dict[str, Any], site_title: str) -> str:
     if skipped:
         parts.append(
             '<div class="note">Skipped on purpose: '
-            + ", ".join(f"{int(n)} {_e(r)}" for r, n in sorted(skipped.items()))
+            + ", ".join(f"{int(n)} {e(r)}" for r, n in sorted(skipped.items()))
             + "</div>"
         )
     parts.append(
@@ -289,11 +278,11 @@ def render_status_page(report: dict[str, Any], site_title: str) -> str:
             ),
             lambda r: (
                 _status_pill(r),
-                _e(r.get("channel")),
+                e(r.get("channel")),
                 _article(r),
                 _when(r.get("next_attempt_at"), now),
                 str(int(r.get("attempts") or 0)),
-                f'<div class="reason">{_e(r.get("error") or "")}</div>',
+                f'<div class="reason">{e(r.get("error") or "")}</div>',
             ),
             "No retries pending.",
             "warn" if retries else "ok",
@@ -315,20 +304,14 @@ def render_status_page(report: dict[str, Any], site_title: str) -> str:
             (("Sent", "when"), ("Channel", ""), ("Article", ""), ("Post", "")),
             lambda r: (
                 _when(r.get("sent_at"), now),
-                _e(r.get("channel")),
+                e(r.get("channel")),
                 _article(r),
-                _link(r.get("post_url"), r.get("post_url") or r.get("post_id") or "—"),
+                link(r.get("post_url"), r.get("post_url") or r.get("post_id") or "—"),
             ),
             "Nothing sent yet.",
         )
     )
     body = "".join(parts)
-    return (
-        "<!doctype html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="refresh" content="{REFRESH_SECONDS}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="robots" content="noindex">'
-        f"<title>{_e(site_title)} · Herald status</title><style>{_CSS}</style></head>"
-        f"<body><main>{body}</main></body></html>\n"
+    return page(
+        f"{site_title} · Herald status", _CSS, f"<main>{body}</main>", refresh=REFRESH_SECONDS
     )

@@ -24,9 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -35,44 +32,32 @@ import regex
 from pydantic import Field, SecretStr, field_validator
 
 from bot.channels import compose
-from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
+from bot.channels.base import CardStyle, Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
+from bot.channels.bluesky.text import (
+    BYTES_LIMIT,
+    TEXT_LIMIT,
+    bluesky_measure,
+    build_facets,
+    count_utf8,
+    display_url,
+)
+from bot.channels.bluesky.xrpc import AUTH_ERRORS, Session, describe, error_name, raise_for
 from bot.channels.images import shrink_image
-from bot.errors import AuthError, DeliveryError, PermanentError, TooLong, TransientError
+from bot.errors import AuthError, DeliveryError, PermanentError, TransientError
 from bot.http import json_answer, raise_for_status, request
 from bot.models import Article, Post, Receipt
 
 log = logging.getLogger("herald.channels.bluesky")
 
 COLLECTION = "app.bsky.feed.post"
-TEXT_LIMIT = 300  # graphemes; also 3000 UTF-8 bytes (compose.bluesky_measure checks both)
 THUMB_MAX_BYTES = 1_000_000
 CARD_DESCRIPTION_LIMIT = 300  # graphemes kept of the article description on the card
 RASTER_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 
-_URL = regex.compile(r"https?://[^\s<>\"]+")
-_URL_TRAILING = ".,:;!?'\")]"
-_TAG = regex.compile(r"(?:(?<=\s)|^)[#＃]([^\s\u00ad\u2060\u200a-\u200d\u20e2#＃]+)")
-_TAG_TRAILING = regex.compile(r"\p{P}+$")
 _EXISTS = regex.compile(r"already (?:exists|a value|a record)|record exists", regex.IGNORECASE)
-# a length refusal of the post text: the reference PDS's lexicon validators say
-# "Invalid app.bsky.feed.post record: grapheme too big (maximum 300, got 301) at $.record.text"
-# (older ones: "Record/text must not be longer than 300 graphemes")
-_TOO_LONG = regex.compile(
-    r"(?:(?:grapheme|string)s? too (?:big|long)|must not be longer than)", regex.IGNORECASE
-)
-_TEXT_PATH = regex.compile(r"(?:record[/.]text|[/.]text\b)", regex.IGNORECASE)
 _MAXIMUM = regex.compile(r"(?:maximum|longer than)\s+(\d+)\s*(graphemes)?", regex.IGNORECASE)
 REFIT_MARGIN = 0.10  # refit: this share of the limit is kept free ...
 REFIT_MIN_MARGIN = 5  # ... and at least this many graphemes
-_AUTH_ERRORS = frozenset(
-    {
-        "AuthenticationRequired",
-        "AccountTakedown",
-        "AuthFactorTokenRequired",
-        "ExpiredToken",  # still expired after a fresh login: the credentials are the problem
-        "InvalidToken",
-    }
-)
 
 
 class BlueskyOptions(ChannelOptions):
@@ -90,119 +75,6 @@ class BlueskyOptions(ChannelOptions):
         return v.removeprefix("@")
 
 
-@dataclass(frozen=True)
-class Session:
-    """A createSession/refreshSession result (tokens kept out of repr)."""
-
-    did: str
-    handle: str
-    access_jwt: str
-    refresh_jwt: str
-
-    def __repr__(self) -> str:
-        return f"Session(did={self.did!r}, handle={self.handle!r})"
-
-
-def _error_name(response: httpx.Response) -> tuple[str, str]:
-    """The XRPC error name and message of a response ("" when the body is not XRPC JSON)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return "", response.text.strip().replace("\n", " ")[:300]
-    if not isinstance(body, dict):
-        return "", ""
-    return str(body.get("error") or ""), str(body.get("message") or "")
-
-
-def _describe(nsid: str, response: httpx.Response) -> str:
-    name, message = _error_name(response)
-    text = ": ".join(p for p in (name, message) if p)
-    return f"Bluesky {nsid}: HTTP {response.status_code}" + (f": {text}" if text else "")
-
-
-def _raise_for(nsid: str, response: httpx.Response) -> None:
-    """Map an XRPC error response to the DeliveryError class it means."""
-    if response.is_success:
-        return
-    message = _describe(nsid, response)
-    name, _ = _error_name(response)
-    if response.status_code == 501:
-        raise PermanentError(message, status=501)
-    if name in _AUTH_ERRORS and response.status_code != 429:
-        raise AuthError(message, status=response.status_code)
-    if response.status_code == 400 and is_length_refusal(response):
-        raise TooLong(message, status=400)
-    raise_for_status(response, message)
-
-
-def is_length_refusal(response: httpx.Response) -> bool:
-    """A 400 whose message says the post text is over a length limit (lexicon validation)."""
-    _, message = _error_name(response)
-    return bool(_TOO_LONG.search(message)) and bool(_TEXT_PATH.search(message))
-
-
-def _url_spans(text: str) -> list[tuple[int, int]]:
-    spans = []
-    for m in _URL.finditer(text):
-        start, end = m.span()
-        while end > start and text[end - 1] in _URL_TRAILING:
-            end -= 1
-        spans.append((start, end))
-    return spans
-
-
-DISPLAY_URL_LENGTH = 40  # graphemes of a link as shown in the text (the facet keeps it whole)
-
-
-def display_url(url: str, length: int = DISPLAY_URL_LENGTH) -> str:
-    """How Bluesky apps show a link: no scheme, cut with an ellipsis; the facet has it whole."""
-    bare = re.sub(r"^https?://", "", url)
-    if len(bare) <= length:
-        return bare
-    return bare[: length - 1] + "…"
-
-
-def build_facets(text: str, links: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-    """Link facets for http(s) URLs and for the display forms in `links` (shown text -> full
-    URL), and tag facets for hashtags, with UTF-8 byte offsets."""
-
-    def byte_at(index: int) -> int:
-        return len(text[:index].encode("utf-8"))
-
-    facets: list[dict[str, Any]] = []
-    urls = [(start, end, text[start:end]) for start, end in _url_spans(text)]
-    for shown, full in (links or {}).items():
-        start = text.find(shown)
-        while start != -1:
-            end = start + len(shown)
-            if not any(s <= start < e for s, e, _u in urls):
-                urls.append((start, end, full))
-            start = text.find(shown, end)
-    for start, end, uri in urls:
-        facets.append(
-            {
-                "index": {"byteStart": byte_at(start), "byteEnd": byte_at(end)},
-                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": uri}],
-            }
-        )
-    for m in _TAG.finditer(text):
-        start = m.start()
-        tag = _TAG_TRAILING.sub("", m.group(1))
-        if not tag or tag.isdigit() or compose.count_graphemes(tag) > 64:
-            continue
-        end = m.start(1) + len(tag)
-        if any(s <= start < e for s, e, _u in urls):
-            continue
-        facets.append(
-            {
-                "index": {"byteStart": byte_at(start), "byteEnd": byte_at(end)},
-                "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": tag}],
-            }
-        )
-    facets.sort(key=lambda f: int(f["index"]["byteStart"]))
-    return facets
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -211,6 +83,7 @@ class BlueskyChannel(Channel[BlueskyOptions]):
     """Posts to one Bluesky account through its PDS with an app password."""
 
     type_name = "bluesky"
+    card = CardStyle("Bluesky", "#1185FE", "#1185FE")
     Options = BlueskyOptions
     recovery = Recovery.LOOKUP
     default_template = "{title}\n\n{description}\n\n{cta} {url}\n\n{tags}"
@@ -228,7 +101,7 @@ class BlueskyChannel(Channel[BlueskyOptions]):
     def render(self, article: Article) -> Post:
         fields = compose.template_fields(article)
         fields["url"] = display_url(article.url)  # the link facet and the card carry the full URL
-        text = compose.fit(self.template, fields, measure=compose.bluesky_measure, limit=TEXT_LIMIT)
+        text = compose.fit(self.template, fields, measure=bluesky_measure, limit=TEXT_LIMIT)
         return self._post(text, article)
 
     def _post(self, text: str, article: Article) -> Post:
@@ -261,12 +134,12 @@ class BlueskyChannel(Channel[BlueskyOptions]):
             if m.group(2) or number <= TEXT_LIMIT:  # a byte maximum (3000) says nothing here
                 base = min(base, number)
         limit = base - max(REFIT_MIN_MARGIN, int(base * REFIT_MARGIN + 0.999))
-        byte_limit = int(compose.LIMITS["bluesky_bytes"] * (1 - REFIT_MARGIN))
+        byte_limit = int(BYTES_LIMIT * (1 - REFIT_MARGIN))
 
         def strict(text: str) -> int:
             for shown, full in links.items():
                 text = text.replace(shown, full)
-            if compose.count_utf8(text) > byte_limit:
+            if count_utf8(text) > byte_limit:
                 return limit + 1
             return compose.count_graphemes(text)
 
@@ -314,10 +187,10 @@ class BlueskyChannel(Channel[BlueskyOptions]):
                 "%s: %s: %s, and the post is at its key: sent",
                 self.name,
                 article.id,
-                _describe(nsid, response),
+                describe(nsid, response),
             )
             return found
-        _raise_for(nsid, response)
+        raise_for(nsid, response)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def find_existing(self, post: Post, article: Article, key: str) -> Receipt | None:
@@ -337,7 +210,7 @@ class BlueskyChannel(Channel[BlueskyOptions]):
         lookup keeps the key marked as tried, so the next try looks before creating.
         """
         status = response.status_code
-        _, message = _error_name(response)
+        _, message = error_name(response)
         says_exists = status in (400, 409) and bool(_EXISTS.search(message))
         if status < 500 and not says_exists:
             return None
@@ -357,11 +230,11 @@ class BlueskyChannel(Channel[BlueskyOptions]):
         response = await request(
             self.context.http, "GET", f"{self.opts.base_url}/xrpc/{nsid}", params=params
         )
-        name, _ = _error_name(response)
+        name, _ = error_name(response)
         if response.status_code in (400, 404) and name == "RecordNotFound":
             return None  # a key still marked tried stays so: a lost create may land later
         if not response.is_success:
-            message = f"{_describe(nsid, response)} (looking for {COLLECTION}/{key})"
+            message = f"{describe(nsid, response)} (looking for {COLLECTION}/{key})"
             if response.status_code == 400:  # it answered, but not about the record
                 raise TransientError(message, status=400)
             raise_for_status(response, message)
@@ -401,7 +274,7 @@ class BlueskyChannel(Channel[BlueskyOptions]):
                 content=small.content,
                 headers={"Content-Type": small.content_type},
             )
-            _raise_for("com.atproto.repo.uploadBlob", response)
+            raise_for("com.atproto.repo.uploadBlob", response)
             blob = response.json()["blob"]
         except (DeliveryError, KeyError, ValueError, TypeError) as e:
             reason = e.message if isinstance(e, DeliveryError) else f"bad answer: {e!r}"
@@ -414,7 +287,7 @@ class BlueskyChannel(Channel[BlueskyOptions]):
         """One authenticated XRPC call; an expired or unknown token renews the session once."""
         session = await self._current_session()
         response = await self._call(method, nsid, session.access_jwt, **kwargs)
-        name, _ = _error_name(response)
+        name, _ = error_name(response)
         if response.status_code in (400, 401) and name in ("ExpiredToken", "InvalidToken"):
             session = await self._renew(session, expired=name == "ExpiredToken")
             response = await self._call(method, nsid, session.access_jwt, **kwargs)
@@ -461,7 +334,7 @@ class BlueskyChannel(Channel[BlueskyOptions]):
         if response.status_code in (400, 401):
             log.info("%s: session refresh refused (%s); logging in again", self.name, nsid)
             return None
-        _raise_for(nsid, response)
+        raise_for(nsid, response)
         return None
 
     async def _create_session(self) -> Session:
@@ -476,10 +349,10 @@ class BlueskyChannel(Channel[BlueskyOptions]):
             },
         )
         if not response.is_success:
-            name, _ = _error_name(response)
-            message = f"{_describe(nsid, response)} (handle {self.opts.handle})"
+            name, _ = error_name(response)
+            message = f"{describe(nsid, response)} (handle {self.opts.handle})"
             if response.status_code in (400, 401, 403) and (
-                name in _AUTH_ERRORS or response.status_code != 400
+                name in AUTH_ERRORS or response.status_code != 400
             ):
                 raise AuthError(message, status=response.status_code)
             raise_for_status(response, message)

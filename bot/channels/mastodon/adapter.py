@@ -21,20 +21,43 @@ account's recent statuses and looks for the article's URL before anything is re-
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
-import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Literal
 
 import httpx
 from pydantic import Field, SecretStr, field_validator
 
 from bot.channels import compose
-from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Image, Recovery
+from bot.channels.base import (
+    CardStyle,
+    Channel,
+    ChannelContext,
+    ChannelOptions,
+    HttpUrl,
+    Image,
+    Recovery,
+)
+from bot.channels.mastodon.answers import (
+    error_message,
+    is_too_long,
+    links_to,
+    raise_for,
+    text_or_none,
+)
+from bot.channels.mastodon.limits import (
+    INSTANCES,
+    LIMITS_RETRY,
+    LIMITS_TIMEOUT,
+    LIMITS_TTL,
+    CachedLimits,
+    Limits,
+    mastodon_measure,
+    parse_instance,
+)
 from bot.errors import DeliveryError, PermanentError, TooLong, TransientError
-from bot.http import json_answer, raise_for_status, request
+from bot.http import json_answer, request
 from bot.models import Article, Post, Receipt
 
 log = logging.getLogger("herald.channels.mastodon")
@@ -62,130 +85,11 @@ class MastodonOptions(ChannelOptions):
         return v
 
 
-def _error_message(response: httpx.Response) -> str:
-    """The `error` text of a Mastodon error body (falls back to the raw body)."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
-        text = body["error"]
-        if isinstance(body.get("error_description"), str):
-            text += f" ({body['error_description']})"
-    else:
-        text = response.text.strip().replace("\n", " ")[:300]
-    return (
-        f"Mastodon HTTP {response.status_code}: {text}" if text else f"HTTP {response.status_code}"
-    )
-
-
-DEFAULT_LIMIT = 500
-DEFAULT_URL_LENGTH = 23
-LIMITS_TTL = 3600.0  # seconds an instance's advertised limits are kept
-LIMITS_RETRY = 300.0  # seconds before asking again an instance that could not be read
-LIMITS_TIMEOUT = 10.0  # seconds for the instance request before a send
-
-# How servers implementing the Mastodon API word a refusal for length: Mastodon ("Validation
-# failed: Text character limit of 500 exceeded"), GoToSocial ("status too long"), Pleroma and
-# Akkoma ("The status is over the character limit"), others ("Status is too long").
-_TOO_LONG = re.compile(
-    r"character limit|too long|over the (?:character )?limit|exceed\w* (?:the )?(?:maximum|max|"
-    r"limit|character)|maximum (?:length|characters)",
-    re.IGNORECASE,
-)
-
-
-def _clamp(value: Any, low: int, high: int) -> int | None:
-    """An advertised integer within [low, high]; None when it is not a number at all."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if value != value or value in (float("inf"), float("-inf")):  # NaN, infinities
-        return None
-    return int(min(max(value, low), high))
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The limits a channel counts with, and where they came from."""
-
-    max_characters: int = DEFAULT_LIMIT
-    characters_reserved_per_url: int = DEFAULT_URL_LENGTH
-    max_media_attachments: int | None = None
-    image_size_limit: int | None = None
-    source: str = "default"  # "server", "config" or "default"
-    note: str = ""  # why the server's limits are not used, when they are not
-    strict: bool = False  # the server refused a post we counted as fitting: count raw text
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "limit": self.max_characters,
-            "limit_source": self.source,
-            "characters_reserved_per_url": None
-            if self.strict
-            else self.characters_reserved_per_url,
-            "url_counting": "full length"
-            if self.strict
-            else f"{self.characters_reserved_per_url} per URL",
-            **({"limit_note": self.note} if self.note else {}),
-        }
-
-
-@dataclass
-class _Cached:
-    at: float
-    limits: Limits | None  # None: the instance could not be read
-    note: str = ""
-    strict: bool = False
-
-
-# One entry per instance for the whole process: every channel on it shares what was learned.
-_INSTANCES: dict[str, _Cached] = {}
-
-
-def parse_instance(body: Any) -> Limits | None:
-    """The limits an instance answer advertises (v2 `configuration`, or v1 `max_toot_chars`
-    and `configuration`), clamped to sane ranges; None when it advertises no text limit."""
-    if not isinstance(body, dict):
-        return None
-    config = body.get("configuration")
-    config = config if isinstance(config, dict) else {}
-    statuses = config.get("statuses")
-    statuses = statuses if isinstance(statuses, dict) else {}
-    media = config.get("media_attachments")
-    media = media if isinstance(media, dict) else {}
-    limit = _clamp(statuses.get("max_characters"), 50, 100_000)
-    if limit is None:  # Pleroma and older servers: v1 `max_toot_chars`
-        limit = _clamp(body.get("max_toot_chars"), 50, 100_000)
-    if limit is None:
-        return None
-    per_url = _clamp(statuses.get("characters_reserved_per_url"), 1, 4096)
-    return Limits(
-        max_characters=limit,
-        characters_reserved_per_url=per_url if per_url is not None else DEFAULT_URL_LENGTH,
-        max_media_attachments=_clamp(statuses.get("max_media_attachments"), 0, 100),
-        image_size_limit=_clamp(media.get("image_size_limit"), 1024, 1 << 30),
-        source="server",
-    )
-
-
-def _is_too_long(response: httpx.Response, message: str) -> bool:
-    return response.status_code in (400, 413, 422) and bool(_TOO_LONG.search(message))
-
-
-def _raise_for(response: httpx.Response) -> None:
-    """Map a Mastodon error response to the DeliveryError class it means."""
-    if response.is_success:
-        return
-    message = _error_message(response)
-    if response.status_code == 422 and "not finished processing" in message:
-        raise TransientError(message, status=422)
-    raise_for_status(response, message)
-
-
 class MastodonChannel(Channel[MastodonOptions]):
     """Posts a status to one account on one Mastodon instance."""
 
     type_name = "mastodon"
+    card = CardStyle("Mastodon", "#6364FF", "#563ACC")
     Options = MastodonOptions
     recovery = Recovery.LOOKUP
     default_template = "{title}\n\n{description}\n\n{cta} {url}\n\n{tags}"
@@ -209,7 +113,7 @@ class MastodonChannel(Channel[MastodonOptions]):
     def limits(self) -> Limits:
         """The limits to count with now: channels.yaml's `max_characters`, else what the
         instance advertised (once read), else Mastodon's defaults."""
-        cached = _INSTANCES.get(self.opts.base_url)
+        cached = INSTANCES.get(self.opts.base_url)
         server = cached.limits if cached else None
         strict = bool(cached and cached.strict)
         note = cached.note if cached else ""
@@ -231,12 +135,12 @@ class MastodonChannel(Channel[MastodonOptions]):
     ) -> Limits:
         """Read the instance's advertised limits unless they are cached; never raises."""
         now = time.monotonic()
-        cached = _INSTANCES.get(self.opts.base_url)
+        cached = INSTANCES.get(self.opts.base_url)
         fresh = cached and now - cached.at < (LIMITS_TTL if cached.limits else LIMITS_RETRY)
         if not fresh:
             limits, note = await self._fetch_instance(http or self.context.http, timeout)
             strict = bool(cached and cached.strict)
-            _INSTANCES[self.opts.base_url] = _Cached(now, limits, note, strict)
+            INSTANCES[self.opts.base_url] = CachedLimits(now, limits, note, strict)
             if limits is None:
                 log.info("%s: using default limits: %s", self.name, note)
         return self.limits()
@@ -269,13 +173,13 @@ class MastodonChannel(Channel[MastodonOptions]):
 
     def forget_limits(self) -> None:
         """Drop what was learned about this instance (tests, configuration reloads)."""
-        _INSTANCES.pop(self.opts.base_url, None)
+        INSTANCES.pop(self.opts.base_url, None)
 
     # -- composing
     def _measure(self, limits: Limits) -> compose.Measure:
         if limits.strict:
             return compose.count_graphemes
-        return compose.mastodon_measure(limits.characters_reserved_per_url)
+        return mastodon_measure(limits.characters_reserved_per_url)
 
     def render(self, article: Article) -> Post:
         limits = self.limits()
@@ -298,9 +202,9 @@ class MastodonChannel(Channel[MastodonOptions]):
         """Every URL at its full length (raw graphemes), a safety margin under the smaller of
         our limit and the one the refusal names; the instance is counted so from now on."""
         limits = self.limits()
-        cached = _INSTANCES.get(self.opts.base_url)
+        cached = INSTANCES.get(self.opts.base_url)
         if cached is None:
-            cached = _INSTANCES[self.opts.base_url] = _Cached(time.monotonic(), None)
+            cached = INSTANCES[self.opts.base_url] = CachedLimits(time.monotonic(), None)
         cached.strict = True
         fit_to = compose.strict_limit(limits.max_characters, refusal)
         fields = compose.template_fields(article)
@@ -346,12 +250,14 @@ class MastodonChannel(Channel[MastodonOptions]):
             headers={**self._headers(), "Idempotency-Key": key},
         )
         if not response.is_success:
-            message = _error_message(response)
-            if _is_too_long(response, message):
+            message = error_message(response)
+            if is_too_long(response, message):
                 raise TooLong(message, status=response.status_code)
-        _raise_for(response)
+        raise_for(response)
         status = json_answer(response, "Mastodon status", "id")
-        return Receipt(post_id=str(status["id"]), url=_str(status.get("url") or status.get("uri")))
+        return Receipt(
+            post_id=str(status["id"]), url=text_or_none(status.get("url") or status.get("uri"))
+        )
 
     async def find_existing(self, post: Post, article: Article, key: str) -> Receipt | None:
         """The account's status that links the article (its URL in the status's HTML, as a
@@ -364,7 +270,7 @@ class MastodonChannel(Channel[MastodonOptions]):
             params={"limit": "40", "exclude_replies": "true", "exclude_reblogs": "true"},
             headers=self._headers(),
         )
-        _raise_for(response)
+        raise_for(response)
         try:
             statuses = response.json()
         except ValueError:
@@ -374,9 +280,10 @@ class MastodonChannel(Channel[MastodonOptions]):
                 "Mastodon: the account's statuses are not a JSON list", status=response.status_code
             )
         for status in statuses:
-            if isinstance(status, dict) and status.get("id") and _links_to(status, article.url):
+            if isinstance(status, dict) and status.get("id") and links_to(status, article.url):
                 return Receipt(
-                    post_id=str(status["id"]), url=_str(status.get("url") or status.get("uri"))
+                    post_id=str(status["id"]),
+                    url=text_or_none(status.get("url") or status.get("uri")),
                 )
         return None
 
@@ -388,7 +295,7 @@ class MastodonChannel(Channel[MastodonOptions]):
                 f"{self.opts.base_url}/api/v1/accounts/verify_credentials",
                 headers=self._headers(),
             )
-            _raise_for(response)
+            raise_for(response)
             self._account_id = str(json_answer(response, "Mastodon account", "id")["id"])
         return self._account_id
 
@@ -425,7 +332,7 @@ class MastodonChannel(Channel[MastodonOptions]):
             data={"description": alt},
             headers=self._headers(),
         )
-        _raise_for(response)
+        raise_for(response)
         media_id = str(json_answer(response, "Mastodon media", "id")["id"])
         if response.status_code == 200:
             return media_id
@@ -447,7 +354,7 @@ class MastodonChannel(Channel[MastodonOptions]):
             if response.status_code == 200:
                 return media_id
             if response.status_code != 206:
-                _raise_for(response)
+                raise_for(response)
                 raise PermanentError(f"Mastodon media {media_id}: HTTP {response.status_code}")
         log.warning(
             "%s: hero image still processing after %g s; posting without it",
@@ -455,31 +362,3 @@ class MastodonChannel(Channel[MastodonOptions]):
             self.opts.media_wait,
         )
         return None
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-_HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
-_TAGS = re.compile(r"<[^>]+>")
-
-
-def _links_to(status: dict[str, Any], url: str) -> bool:
-    """Whether a status carries `url`: as a link target, in its visible text, or its card."""
-    wanted = url.rstrip("/")
-    content = status.get("content")
-    if isinstance(content, str):
-        hrefs = [html.unescape(h).rstrip("/") for h in _HREF.findall(content)]
-        if wanted in hrefs:
-            return True
-        text = html.unescape(_TAGS.sub("", content))
-        if re.search(re.escape(wanted) + r"(?![\w\-./~%?#=&])|" + re.escape(url), text):
-            return True
-    source = status.get("text")  # some servers (Pleroma, GoToSocial) also return the source
-    if isinstance(source, str) and url in source:
-        return True
-    card = status.get("card")
-    if isinstance(card, dict) and isinstance(card.get("url"), str):
-        return bool(card["url"].rstrip("/") == wanted)
-    return False

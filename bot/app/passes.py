@@ -14,11 +14,13 @@ import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from bot.config import Config
 from bot.content import library
 from bot.feeds.build import BuildResult, build
-from bot.publish.engine import PassResult, Publisher
+from bot.feeds.websub import notify_hub
+from bot.publish import PassResult, Publisher
 from bot.redact import foreign_text
 from bot.store import Store
 
@@ -47,7 +49,7 @@ async def one_pass(
     pub: Publisher,
     *,
     changed: Collection[Path] | None = None,
-    progress: bool = False,
+    progress: TextIO | None = None,
 ) -> PassOutcome:
     """Run every stage once; never raises for a stage's failure."""
     out = PassOutcome()
@@ -69,8 +71,6 @@ async def one_pass(
     out.build_seconds = time.time() - t1
     hub = cfg.settings.feeds.websub_hub
     if hub and out.build.written:
-        from bot.feeds.websub import notify_hub
-
         topics = [
             f"{cfg.feeds_url}/{name}"
             for name in out.build.written
@@ -91,7 +91,9 @@ async def one_pass(
     return out
 
 
-async def run_pass(cfg: Config, store: Store, worker_id: str) -> PassOutcome:
+async def run_pass(
+    cfg: Config, store: Store, worker_id: str, *, progress: TextIO | None = None
+) -> PassOutcome:
     """`run --once`: one pass with a publisher of its own."""
     async with Publisher(cfg, store, worker_id) as pub:
-        return await one_pass(cfg, store, pub, progress=True)
+        return await one_pass(cfg, store, pub, progress=progress)

@@ -24,8 +24,9 @@ import httpx
 from pydantic import SecretStr, model_validator
 
 from bot.channels import compose
-from bot.channels.base import Channel, ChannelOptions, HttpUrl, Recovery
-from bot.channels.oauth1 import Method, OAuth1Credentials, authorization_header
+from bot.channels.base import CardStyle, Channel, ChannelOptions, HttpUrl, Recovery
+from bot.channels.x.counting import count_x, count_x_strict
+from bot.channels.x.oauth1 import Method, OAuth1Credentials, authorization_header
 from bot.errors import (
     AlreadyDone,
     AuthError,
@@ -116,17 +117,18 @@ class XChannel(Channel[XOptions]):
     """Posts the composed text (with the article URL) and, when it can, the hero image."""
 
     type_name = "x"
+    card = CardStyle("X", "#0F1419", "#1D9BF0")
     Options = XOptions
     recovery = Recovery.NONE
     default_template = "{title}\n\n{description}\n\n{cta}\n{url}"
 
     def render(self, article: Article) -> Post:
         text = compose.fit(
-            self.template, compose.template_fields(article), measure=compose.count_x, limit=LIMIT
+            self.template, compose.template_fields(article), measure=count_x, limit=LIMIT
         )
         return Post(
             text=text,
-            length=compose.count_x(text),
+            length=count_x(text),
             limit=LIMIT,
             fields={
                 "image": article.image,
@@ -142,7 +144,7 @@ class XChannel(Channel[XOptions]):
         text = compose.refit(
             self.template,
             compose.template_fields(article),
-            measure=compose.count_x_strict,
+            measure=count_x_strict,
             limit=fit_to,
             previous=post.text,
         )
@@ -150,7 +152,7 @@ class XChannel(Channel[XOptions]):
             return None
         return Post(
             text=text,
-            length=compose.count_x(text),
+            length=count_x(text),
             limit=LIMIT,
             fields={**post.fields, "url_counting": "full length", "refit": refusal[:300]},
         )

@@ -1,0 +1,6 @@
+"""X (Twitter): one post through API v2 (adapter), X's weighted count (counting), OAuth 1.0a
+signing (oauth1)."""
+
+from bot.channels.x.adapter import XChannel, XOptions
+
+__all__ = ["XChannel", "XOptions"]
