@@ -90,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logs.setup(args.log_format, logging.WARNING if args.quiet else logging.INFO)
+    logs.setup(sys.stderr, args.log_format, logging.WARNING if args.quiet else logging.INFO)
     # Herald uses no pydantic plugins; looking for them scans every installed package (~0.1 s)
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from bot import app, config

@@ -218,20 +218,6 @@ class ChannelOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
-class ChannelEntry(_Strict):
-    """The keys every channel has; the rest of the entry are its type's options."""
-
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-    type: str
-    enabled: bool = True
-    template: str | None = None
-    include_tags: tuple[str, ...] = ()
-    exclude_tags: tuple[str, ...] = ()
-
-
-COMMON_CHANNEL_KEYS = frozenset(ChannelEntry.model_fields)
-
-
 @dataclass(frozen=True)
 class ChannelConfig:
     """One validated channel: its common keys and its type's options model."""

@@ -1,4 +1,4 @@
-"""Templates and per-network length: fill a template, count as the network counts, shorten.
+"""Templates and fitting: fill a template with an article's fields and shorten it to a limit.
 
 `fit()` fills a channel's template with an article's fields and, when the result is over the
 network's limit, shortens it field by field, in this order:
@@ -16,8 +16,10 @@ combining sequence). Each field is shortened by binary search over its grapheme 
 When even the URL plus the template's fixed text is over the limit, `fit()` returns that
 shortest text (all other fields emptied) and the caller sees `measure(text) > limit`.
 
-Measures (`Measure = Callable[[str], int]`) count the way each network counts; `LIMITS` and
-`MEASURES` map network names to them.
+Measures (`Measure = Callable[[str], int]`) count the way a network counts. The shared ones are
+here (code points, graphemes, UTF-16 units, URLs at a fixed length); each network's own count
+and limit live with its adapter (`channels/mastodon/limits.py`, `channels/bluesky/text.py`,
+`channels/x/counting.py`, ...).
 """
 
 from __future__ import annotations

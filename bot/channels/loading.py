@@ -9,15 +9,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.channels import registry
 from bot.channels.compose import FIELD_NAMES, check_template
 from bot.config import (
-    COMMON_CHANNEL_KEYS,
     ENV_REF,
     ChannelConfig,
-    ChannelEntry,
     ChannelOptions,
     expand_env,
     first_error,
@@ -27,6 +25,22 @@ from bot.config import (
 from bot.errors import ConfigError
 
 _O = TypeVar("_O", bound=BaseModel)
+
+
+class ChannelEntry(BaseModel):
+    """The keys every channel has; the rest of the entry are its type's options."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    type: str
+    enabled: bool = True
+    template: str | None = None
+    include_tags: tuple[str, ...] = ()
+    exclude_tags: tuple[str, ...] = ()
+
+
+COMMON_CHANNEL_KEYS = frozenset(ChannelEntry.model_fields)
 
 
 def load_channels(

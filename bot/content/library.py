@@ -10,18 +10,17 @@ import logging
 import multiprocessing as mp
 import os
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from bot.config import Config
 from bot.content import walk
 from bot.content.article import parse_source
 from bot.content.progress import Progress
-from bot.models import Problem
-from bot.store import Store, cache_row
+from bot.models import Article, Problem
 
 log = logging.getLogger("herald.scan")
 BATCH = 1000
@@ -64,9 +63,27 @@ class ScanResult:
 
 
 Row = dict[str, Any]
+RowMaker = Callable[[str, int, int, Article | None, Sequence[Problem], float], Row]
 
 
-def _parse_chunk(sources: list[walk.SourceFile], rules: walk.ContentRules, now: float) -> list[Row]:
+class MetadataCache(Protocol):
+    """What the scan needs of the database (`bot.store.Store` is one): the content layer sits
+    below the store, so it names the cache by what it does."""
+
+    @property
+    def cache_row(self) -> RowMaker:
+        """A parsed file as a cache row: a plain function, so forked parse workers run it."""
+
+    def cached_files(self) -> dict[str, tuple[int, int]]: ...
+    def forget_files(self, paths: Iterable[str]) -> None: ...
+    def save_parsed(self, rows: Sequence[Row]) -> None: ...
+    def stored_problems(self) -> list[Problem]: ...
+    def duplicate_keys(self) -> list[tuple[str, str, list[str]]]: ...
+
+
+def _parse_chunk(
+    sources: list[walk.SourceFile], rules: walk.ContentRules, now: float, cache_row: RowMaker
+) -> list[Row]:
     """Parse files into cache rows, serialised here so parallel workers share that cost."""
     out: list[Row] = []
     for src in sources:
@@ -91,7 +108,7 @@ def _parse_chunk(sources: list[walk.SourceFile], rules: walk.ContentRules, now: 
 
 
 def _parse_batches(
-    stale: list[walk.SourceFile], rules: walk.ContentRules, now: float
+    stale: list[walk.SourceFile], rules: walk.ContentRules, now: float, cache_row: RowMaker
 ) -> Iterator[list[Row]]:
     """Parsed rows in batches; a large cold scan uses every core (forked processes)."""
     cores = min(os.cpu_count() or 1, 8)
@@ -105,10 +122,11 @@ def _parse_batches(
         or "fork" not in mp.get_all_start_methods()
     ):
         for chunk in chunks:
-            yield _parse_chunk(chunk, rules, now)
+            yield _parse_chunk(chunk, rules, now, cache_row)
         return
     with ProcessPoolExecutor(cores, mp_context=mp.get_context("fork")) as pool:
-        yield from pool.map(_parse_chunk, chunks, [rules] * len(chunks), [now] * len(chunks))
+        n = len(chunks)
+        yield from pool.map(_parse_chunk, chunks, [rules] * n, [now] * n, [cache_row] * n)
 
 
 def _look_up(
@@ -140,7 +158,7 @@ def _look_up(
 
 def scan(
     cfg: Config,
-    store: Store,
+    store: MetadataCache,
     now: float,
     *,
     progress: TextIO | None = None,
@@ -175,7 +193,7 @@ def scan(
         store.forget_files(removed)
         result.removed = len(removed)
     with Progress("reading articles", len(stale), stream=progress) as bar:
-        for batch in _parse_batches(stale, rules, now):
+        for batch in _parse_batches(stale, rules, now, store.cache_row):
             store.save_parsed(batch)
             bar.advance(len(batch))
     result.parsed = len(stale)

@@ -18,6 +18,7 @@ from bot.config import Config
 from bot.content.article import render_body
 from bot.content.library import rules_for
 from bot.feeds import render as feeds
+from bot.feeds.files import write_if_changed
 from bot.models import Article
 from bot.store import NewestRow, Store
 
@@ -84,7 +85,7 @@ def build(
             return BuildResult(entries=len(entries), error=error)
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
-            written = feeds.write_if_changed(out_dir, files)
+            written = write_if_changed(out_dir, files)
         except OSError as e:
             error = _write_error(out_dir, e)
             log.error("feeds: %s; the previous feed files are kept", error)

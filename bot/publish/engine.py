@@ -16,7 +16,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Self
 
 import httpx
@@ -212,7 +211,3 @@ class PublisherCore:
 
 def db_reason(e: DBAPIError) -> str:
     return foreign_text(str(e.orig or e).splitlines()[0] if str(e.orig or e) else type(e).__name__)
-
-
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")

@@ -17,8 +17,8 @@ from bot.errors import (
     RateLimited,
     TransientError,
 )
-from bot.models import Article, Post, Receipt
-from bot.publish.engine import BACKOFF, LOOKUP_DEADLINE, PassResult, db_reason, iso, log
+from bot.models import Article, Post, Receipt, iso_utc
+from bot.publish.engine import BACKOFF, LOOKUP_DEADLINE, PassResult, db_reason, log
 from bot.publish.plan import Planner
 from bot.redact import foreign_text
 from bot.store import Delivery, text_hash
@@ -133,7 +133,7 @@ class Recorder(Planner):
                 "retry %s on %s at %s: %s",
                 d.article_id,
                 d.channel,
-                iso(at),
+                iso_utc(at),
                 reason,
                 extra={
                     "article": d.article_id,

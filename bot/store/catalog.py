@@ -10,11 +10,13 @@ import sqlalchemy as sa
 
 from bot.models import Article, Problem
 from bot.store.engine import Database, execute_many
-from bot.store.schema import NewestRow, articles
+from bot.store.schema import NewestRow, articles, cache_row
 
 
 class Store(Database):
     """The database: metadata cache here; the sent-log is `bot.store.sentlog.SentLog` over it."""
+
+    cache_row = staticmethod(cache_row)  # the rows `save_parsed` takes (the scan makes them)
 
     # ------------------------------------------------------------------ metadata cache
     def cached_files(self) -> dict[str, tuple[int, int]]:

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from bot.config import Config
-from bot.models import DeliveryStatus
+from bot.models import DeliveryStatus, iso_utc
 from bot.store import Delivery, Store
 from bot.store.sentlog import SentLog
 
 S = DeliveryStatus
-
-
-def _iso(ts: float | None) -> str | None:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
 
 
 def _row(d: Delivery) -> dict[str, Any]:
@@ -28,9 +23,9 @@ def _row(d: Delivery) -> dict[str, Any]:
         "post_url": d.post_url,
         "reason": d.reason,
         "error": d.last_error,
-        "next_attempt_at": _iso(d.next_attempt_at),
-        "sent_at": _iso(d.sent_at),
-        "updated_at": _iso(d.updated_at),
+        "next_attempt_at": iso_utc(d.next_attempt_at),
+        "sent_at": iso_utc(d.sent_at),
+        "updated_at": iso_utc(d.updated_at),
     }
 
 
@@ -47,9 +42,9 @@ def collect(cfg: Config, store: Store, now: float, limit: int = 20) -> dict[str,
             "type": cc.type,
             "enabled": cc.enabled,
             "counts": {str(s): counts.get(cc.name, {}).get(str(s), 0) for s in S},
-            "paused_until": _iso(st.paused_until) if paused and st else None,
+            "paused_until": iso_utc(st.paused_until) if paused and st else None,
             "pause_reason": st.pause_reason if paused and st else None,
-            "last_success_at": _iso(st.last_success_at) if st else None,
+            "last_success_at": iso_utc(st.last_success_at) if st else None,
         }
     for name, c in counts.items():  # channels removed from the config keep their history
         if name not in channels:
@@ -63,7 +58,7 @@ def collect(cfg: Config, store: Store, now: float, limit: int = 20) -> dict[str,
     for d in log.select(statuses=[S.SKIPPED], limit=100_000):
         skipped_by_reason[d.reason or "?"] = skipped_by_reason.get(d.reason or "?", 0) + 1
     return {
-        "generated_at": _iso(now),
+        "generated_at": iso_utc(now),
         "channels": channels,
         "recent": [_row(d) for d in log.select(statuses=[S.SENT], order="sent_at", limit=limit)],
         "problems": [_row(d) for d in log.select(statuses=[S.FAILED, S.UNKNOWN], limit=limit)],

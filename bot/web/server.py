@@ -17,28 +17,29 @@ without it the status pages show scheduled articles only by their time (no title
 from __future__ import annotations
 
 import asyncio
-import gzip
 import hashlib
 import hmac
 import json
 import logging
-import mimetypes
-import os
-import resource
-import stat
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
-from pathlib import Path, PurePosixPath
+from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
-from aiohttp.web_protocol import RequestHandler
 
 from bot.config import ServerSettings
+from bot.web.connections import MAX_HEADERS, ConnectionGuard, GuardedHandler, connection_limit
+from bot.web.feedfiles import (
+    FEED_CACHE_CONTROL,
+    FeedFile,
+    accepts_gzip,
+    content_type,
+    load_feed,
+    not_modified,
+    resolve_feed_path,
+)
 from bot.web.metrics import Metrics
 from bot.web.report import without_embargoed
 from bot.web.status_page import render_status_page
@@ -46,17 +47,7 @@ from bot.web.status_page import render_status_page
 log = logging.getLogger("herald.server")
 
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-FEED_CACHE_CONTROL = "public, max-age=60"
-FEED_TYPES = {  # most specific suffix first; matched against "." + name, so atom.xml is Atom
-    ".atom.xml": "application/atom+xml",
-    ".json": "application/feed+json",
-    ".xml": "application/rss+xml",
-    ".xsl": "text/xsl",
-}
 STATUS_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
-GZIP_MIN_BYTES = 256
-MAX_HEADERS = 64  # header lines in one request
-WARN_EVERY = 60.0  # seconds between two "connection limit reached" warnings
 
 
 @dataclass
@@ -68,94 +59,6 @@ class Health:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class FeedFile:
-    """One feed file as served: its bytes, gzipped bytes, strong ETag and modification time."""
-
-    signature: tuple[int, int, int]  # (inode, size, mtime_ns) of the file it was read from
-    body: bytes
-    gzipped: bytes | None  # None when too small to be worth it
-    etag: str  # quoted
-    modified: datetime
-
-    @property
-    def gzip_etag(self) -> str:
-        return self.etag[:-1] + '-gzip"'
-
-
-def content_type(name: str) -> str:
-    """The media type a feed file is served with (feeds by their names, else by extension)."""
-    for suffix, media in FEED_TYPES.items():
-        if ("." + name).endswith(suffix):
-            return media
-    return mimetypes.guess_type(name)[0] or "application/octet-stream"
-
-
-def accepts_gzip(header: str) -> bool:
-    """True when an Accept-Encoding header allows gzip (explicitly or by `*`, q > 0)."""
-    allowed: dict[str, float] = {}
-    for item in header.split(","):
-        coding, _, params = item.strip().partition(";")
-        q = 1.0
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        if coding.strip():
-            allowed[coding.strip().lower()] = q
-    if "gzip" in allowed:
-        return allowed["gzip"] > 0
-    return allowed.get("*", 0.0) > 0
-
-
-def _etag_matches(header: str, *etags: str) -> bool:
-    """If-None-Match with the weak comparison RFC 9110 asks for on GET/HEAD."""
-    if header.strip() == "*":
-        return True
-    candidates = {t.strip().removeprefix("W/") for t in header.split(",")}
-    return any(e in candidates for e in etags)
-
-
-def resolve_feed_path(root: Path, name: str) -> Path | None:
-    """The file `name` under `root`, or None when the name leaves it, is hidden or odd."""
-    if not name or "\\" in name or "\0" in name:
-        return None
-    parts = PurePosixPath(name).parts
-    if not parts or name.startswith("/") or any(p in ("..", ".") or p[0] == "." for p in parts):
-        return None
-    base = root.resolve()
-    path = base.joinpath(*parts).resolve()
-    if not path.is_relative_to(base) or path == base:
-        return None  # a symlink pointing out of the feeds folder
-    return path
-
-
-def _load_feed(path: Path, cached: FeedFile | None) -> FeedFile | None:
-    """Read a feed file (reusing `cached` when unchanged); None when it is not a regular file."""
-    try:
-        with path.open("rb") as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                return None
-            signature = (st.st_ino, st.st_size, st.st_mtime_ns)
-            if cached is not None and cached.signature == signature:
-                return cached
-            body = f.read()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
-        return None
-    gzipped = gzip.compress(body, mtime=0) if len(body) >= GZIP_MIN_BYTES else None
-    return FeedFile(
-        signature=signature,
-        body=body,
-        gzipped=gzipped,
-        etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
-        modified=datetime.fromtimestamp(st.st_mtime_ns // 1_000_000_000, UTC),
-    )
-
-
 def _json(data: Any, status: int = 200) -> web.Response:
     return web.Response(
         status=status,
@@ -163,190 +66,6 @@ def _json(data: Any, status: int = 200) -> web.Response:
         content_type="application/json",
         headers={"Cache-Control": "no-store"},
     )
-
-
-def connection_limit(configured: int) -> int:
-    """The connection cap: `configured`, but at most a quarter of RLIMIT_NOFILE (soft).
-
-    The other three quarters stay for the database, the HTTP clients of the channels, feed
-    and content files, the file watcher and the descriptors asyncio itself needs.
-    """
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY or soft <= 0:
-        return configured
-    return max(1, min(configured, soft // 4))
-
-
-class ConnectionGuard:
-    """The open connections, oldest first; admits a new one within `limit`."""
-
-    def __init__(self, limit: int, metrics: Metrics | None = None) -> None:
-        self.limit = limit
-        self.metrics = metrics
-        self.open: dict[GuardedHandler, None] = {}  # insertion order = age
-        self._warned_at = -WARN_EVERY
-
-    def admit(self, handler: GuardedHandler) -> bool:
-        """Register `handler`; at the limit, drop the oldest idle one or refuse `handler`."""
-        if len(self.open) >= self.limit:
-            victim = next((h for h in self.open if h.idle), None)
-            self._warn()
-            if victim is None:
-                self.dropped("refused")
-                return False
-            self.open.pop(victim, None)
-            victim.drop("displaced")
-        self.open[handler] = None
-        return True
-
-    def release(self, handler: GuardedHandler) -> None:
-        self.open.pop(handler, None)
-
-    def dropped(self, reason: str) -> None:
-        log.debug("server: connection dropped (%s)", reason)
-        if self.metrics is not None:
-            self.metrics.http_dropped.labels(reason=reason).inc()
-
-    def _warn(self) -> None:
-        now = time.monotonic()
-        if now - self._warned_at >= WARN_EVERY:
-            self._warned_at = now
-            log.warning(
-                "server: %d connections open, the limit: idle and half-sent ones are dropped "
-                "(herald_http_connections_dropped_total counts them)",
-                self.limit,
-            )
-
-
-class GuardedHandler(RequestHandler):
-    """aiohttp's connection handler with the guard's cap, read deadlines and size limits.
-
-    Uses aiohttp internals (`_request_count`, `_messages`, `_request_in_progress`); the tests in
-    tests/test_endpoint_hardening.py pin the behaviour.
-    """
-
-    def __init__(
-        self,
-        manager: web.Server,
-        guard: ConnectionGuard,
-        settings: ServerSettings,
-        *,
-        loop: asyncio.AbstractEventLoop,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(manager, loop=loop, **kwargs)
-        self.guard = guard
-        self.settings = settings
-        self.served = 0  # request heads received on this connection
-        self._admitted = False
-        self._deadline: asyncio.TimerHandle | None = None
-        self._head_bytes = 0  # bytes of a request head not complete yet
-        self._body: Any = None  # the payload of the last request while it is still arriving
-        self._send_deadline: asyncio.TimerHandle | None = None
-
-    @property
-    def idle(self) -> bool:
-        """True when no request is being handled or waiting: dropping it loses no answer."""
-        return not self._request_in_progress and not self._messages
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)
-        if not self.guard.admit(self):
-            self.drop(None)
-            return
-        self._admitted = True
-        self._arm(self.settings.header_timeout.total_seconds(), "header_timeout")
-
-    def connection_lost(self, exc: BaseException | None) -> None:
-        self._disarm()
-        self._stop_send_deadline()
-        if self._admitted:
-            self.guard.release(self)
-        super().connection_lost(exc)
-
-    def data_received(self, data: bytes) -> None:
-        before = self._request_count
-        super().data_received(data)
-        if self.transport is None:
-            return
-        parsed = self._request_count - before
-        if parsed:
-            self.served += parsed
-            self._head_bytes = 0
-            self._disarm()
-            payload = self._messages[-1][1] if self._messages else None
-            if payload is not None and not payload.is_eof():
-                self._body = payload
-                self._arm(self.settings.body_timeout.total_seconds(), "body_timeout")
-            return
-        if self._body is not None:
-            if self._body.is_eof():
-                self._body = None
-                self._disarm()
-            return
-        if data:  # (part of) the next request head
-            if self._deadline is None:
-                self._arm(self.settings.header_timeout.total_seconds(), "header_timeout")
-            self._head_bytes += len(data)
-            if self._head_bytes > self.settings.max_request_size:
-                self.drop("too_large", b"431 Request Header Fields Too Large")
-
-    def pause_writing(self) -> None:
-        """The client is not reading fast enough: it must take the next part in time."""
-        super().pause_writing()
-        self._stop_send_deadline()
-        seconds = self.settings.send_timeout.total_seconds()
-        self._send_deadline = self._loop.call_later(seconds, self.drop, "send_timeout")
-
-    def resume_writing(self) -> None:
-        self._stop_send_deadline()
-        super().resume_writing()
-
-    def _stop_send_deadline(self) -> None:
-        if self._send_deadline is not None:
-            self._send_deadline.cancel()
-            self._send_deadline = None
-
-    def log_exception(self, *args: Any, **kw: Any) -> None:
-        """A malformed request is the client's problem: one debug line, not a traceback."""
-        exc = kw.get("exc_info")
-        if isinstance(exc, HttpProcessingError):
-            log.debug("server: bad request (%s)", type(exc).__name__)
-            return
-        super().log_exception(*args, **kw)
-
-    def drop(self, reason: str | None, status: bytes = b"") -> None:
-        """Close at once, discarding unsent data (a client that does not read keeps nothing)."""
-        transport = self.transport
-        if transport is not None and status:
-            transport.write(
-                b"HTTP/1.1 " + status + b"\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-            )
-        if reason is not None:
-            self.guard.dropped(reason)
-        self._disarm()
-        self._stop_send_deadline()
-        self.force_close()
-        if transport is not None:
-            transport.abort()
-
-    def _arm(self, seconds: float, reason: str) -> None:
-        self._disarm()
-        self._deadline = self._loop.call_later(seconds, self._expire, reason)
-
-    def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
-
-    def _expire(self, reason: str) -> None:
-        self._deadline = None
-        if self.transport is None or self._request_in_progress:
-            return  # an answer is being made: the client is not the slow one
-        if reason == "header_timeout" and not self._messages:
-            self.drop(reason, b"408 Request Timeout")
-        else:
-            self.drop(reason)
 
 
 class Server:
@@ -556,7 +275,7 @@ class Server:
     async def _feed(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
         path = resolve_feed_path(self.feeds_dir, name)
-        feed = await asyncio.to_thread(_load_feed, path, self._feeds.get(path)) if path else None
+        feed = await asyncio.to_thread(load_feed, path, self._feeds.get(path)) if path else None
         if path is None or feed is None:
             if path is not None:
                 self._feeds.pop(path, None)
@@ -573,26 +292,9 @@ class Server:
             "Vary": "Accept-Encoding",
             "X-Content-Type-Options": "nosniff",
         }
-        if _not_modified(request, feed):
+        if not_modified(request, feed):
             return web.Response(status=304, headers=headers)
         headers["Content-Type"] = content_type(path.name) + "; charset=utf-8"
         if use_gzip:
             headers["Content-Encoding"] = "gzip"
         return web.Response(body=feed.gzipped if use_gzip else feed.body, headers=headers)
-
-
-def _not_modified(request: web.Request, feed: FeedFile) -> bool:
-    """If-None-Match decides when present; else If-Modified-Since (whole seconds)."""
-    inm = request.headers.get("If-None-Match")
-    if inm is not None:
-        return _etag_matches(inm, feed.etag, feed.gzip_etag)
-    ims = request.headers.get("If-Modified-Since")
-    if ims:
-        try:
-            since = parsedate_to_datetime(ims)
-        except (TypeError, ValueError):
-            return False
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
-        return feed.modified <= since
-    return False

@@ -1,4 +1,5 @@
-"""Bluesky: one app.bsky.feed.post per article (adapter, session), its text and facets (text)."""
+"""Bluesky: one app.bsky.feed.post per article (adapter), its XRPC answers (xrpc), its text and
+facets (text)."""
 
 from bot.channels.bluesky.adapter import BlueskyChannel, BlueskyOptions
 from bot.channels.bluesky.text import display_url

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.content.test_article import EXPECTED_ERRORS, make_broken_folder
 from tests.helpers import Project
-from tests.test_content import EXPECTED_ERRORS, make_broken_folder
 
 
 def test_check_names_every_broken_file_and_build_publishes_every_good_one(

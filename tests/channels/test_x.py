@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -13,7 +12,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from bot.channels.base import ChannelContext, Image
+from bot.channels.base import Image
 from bot.channels.loading import load_channels
 from bot.channels.x import XChannel, XOptions
 from bot.errors import (
@@ -27,6 +26,7 @@ from bot.errors import (
     UnreadableAnswer,
 )
 from bot.models import Article, Receipt
+from tests.channels.conftest import PNG, article_factory, no_image, png_image, run_channel
 from tests.fakes.server import Fault
 from tests.fakes.x import FakeX, weighted_length
 
@@ -38,32 +38,20 @@ OAUTH1 = {
     "access_token_secret": "ts-user-secret",
 }
 KEY = "3l5k2n7abcdez"
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 T = TypeVar("T")
 
 
-def article(**kw: Any) -> Article:
-    base: dict[str, Any] = {
-        "id": "a1",
-        "slug": "how-we-ship",
-        "path": "how-we-ship.md",
-        "title": "How we ship",
-        "url": "https://blog.example/articles/how-we-ship/",
-        "published": datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
-        "updated": datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
-        "description": "A short summary of our release process.",
-        "cta": "Read it:",
-    }
-    base.update(kw)
-    return Article(**base)
-
-
-async def no_image(url: str) -> Image | None:
-    return None
-
-
-async def png_image(url: str) -> Image | None:
-    return Image(url=url, content=PNG, content_type="image/png")
+article = article_factory(
+    slug="how-we-ship",
+    path="how-we-ship.md",
+    title="How we ship",
+    url="https://blog.example/articles/how-we-ship/",
+    published=datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
+    updated=datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
+    description="A short summary of our release process.",
+    cta="Read it:",
+    image=None,
+)
 
 
 def run(
@@ -76,13 +64,9 @@ def run(
     if not any(k in options for k in ("bearer_token", *OAUTH1)):
         options["bearer_token"] = BEARER
     opts = XOptions(base_url=fake.url, **options)
-
-    async def go() -> T:
-        async with httpx.AsyncClient(timeout=timeout) as client:
-            channel = XChannel("x", opts, ChannelContext(http=client, fetch_image=fetch), None)
-            return await body(channel)
-
-    return asyncio.run(go())
+    return run_channel(
+        lambda context: XChannel("x", opts, context, None), body, images=fetch, timeout=timeout
+    )
 
 
 def post_once(fake: FakeX, art: Article, **kw: Any) -> Receipt:

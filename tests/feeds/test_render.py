@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from bot.feeds.render import FeedMeta, render_feeds, write_if_changed
+from bot.feeds.files import write_if_changed
+from bot.feeds.render import FeedMeta, render_feeds
 from bot.models import Article
 from tests.helpers_feedcheck import JSONFEED_SCHEMA, missing_tools, start_check
 

@@ -13,10 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.content import frontmatter
-from bot.content.article import Parsed, SourceFile, parse_source
+from bot.content.article import Parsed, parse_source
 from bot.content.dates import parse_datetime
+from bot.content.walk import SourceFile
+from tests.content.test_article import rules_for
 from tests.helpers import Project, ago
-from tests.test_content import rules_for
 
 EDGE = "9999-12-31T23:59:59-12:00"
 KIRITIMATI = ZoneInfo("Pacific/Kiritimati")  # UTC+14: the site time furthest from UTC

@@ -10,18 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.content.article import (
-    ContentRules,
-    Parsed,
-    SourceFile,
-    display_path,
-    iter_sources,
-    parse_source,
-    render_body,
-)
+from bot.content.article import Parsed, parse_source, render_body
+from bot.content.walk import ContentRules, SourceFile, display_path, iter_sources
 from bot.models import Article, Problem
+from tests.helpers import DATA as TEST_DATA
 
-DATA = Path(__file__).parent / "data" / "articles"
+DATA = TEST_DATA / "articles"
 PARIS = ZoneInfo("Europe/Paris")
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.channels.base import ChannelContext, Image
+from bot.channels.base import ChannelContext
 from bot.channels.loading import load_channels
 from bot.channels.slack import SlackChannel, SlackOptions
 from bot.errors import (
@@ -22,6 +22,7 @@ from bot.errors import (
     TransientError,
 )
 from bot.models import Article, Post, Receipt
+from tests.channels.conftest import ImageLog, article_factory, expect_failure, send_once
 from tests.fakes.server import Fault
 from tests.fakes.slack import FakeSlack
 
@@ -31,32 +32,7 @@ URL = "https://blog.example/articles/loopback-testing/"
 SECRET = "s3cr3tHookPart0123456789"
 
 
-def article(**changes: Any) -> Article:
-    values: dict[str, Any] = {
-        "id": "a1",
-        "slug": "loopback-testing",
-        "path": "loopback-testing.md",
-        "title": "Testing against loopback emulators",
-        "url": URL,
-        "published": WHEN,
-        "updated": WHEN,
-        "description": "Why real HTTP beats mocks for adapters.",
-        "cta": "Read the article",
-        "image": "https://blog.example/img/hero.jpg",
-    }
-    values.update(changes)
-    return Article(**values)
-
-
-class ImageLog:
-    """An image fetcher that records what it was asked for (Slack should ask for nothing)."""
-
-    def __init__(self) -> None:
-        self.asked: list[str] = []
-
-    async def __call__(self, url: str) -> Image | None:
-        self.asked.append(url)
-        return None
+article = article_factory(url=URL)
 
 
 def send(
@@ -70,21 +46,14 @@ def send(
 ) -> tuple[Post, Receipt]:
     options.setdefault("url", fake.webhook_url)
 
-    async def go() -> tuple[Post, Receipt]:
-        async with httpx.AsyncClient(timeout=timeout) as client:
-            context = ChannelContext(http=client, fetch_image=images or ImageLog())
-            channel = SlackChannel("slack-team", SlackOptions(**options), context, template)
-            post = channel.render(item)
-            return post, await channel.send(post, item, KEY)
+    def make(context: ChannelContext) -> SlackChannel:
+        return SlackChannel("slack-team", SlackOptions(**options), context, template)
 
-    return asyncio.run(go())
+    return send_once(make, item, key=KEY, images=images or ImageLog(), timeout=timeout)
 
 
 def failure(fake: FakeSlack, expected: type[Exception], **kwargs: Any) -> Any:
-    with pytest.raises(expected) as info:
-        send(fake, article(), **kwargs)
-    assert SECRET not in str(info.value) and SECRET not in repr(info.value)
-    return info.value
+    return expect_failure(lambda: send(fake, article(), **kwargs), expected, SECRET)
 
 
 def test_posts_a_mrkdwn_section_and_the_hero_image() -> None:

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.channels.bluesky import display_url
-from tests.helpers import Project
+from tests.helpers import SAMPLES, Project
 from tests.test_secrets import SECRETS, channels
 
-SAMPLES = Path(__file__).parent / "data" / "articles" / "samples"
 URLS = dict.fromkeys(
     ("masto", "bsky", "li", "x", "discord", "slack", "tg", "hook"), "https://api.example"
 )

@@ -29,6 +29,7 @@ from bot.errors import (
     UnreadableAnswer,
 )
 from bot.models import Article, Post, Receipt
+from tests.channels.conftest import article_factory, run_channel
 from tests.fakes.mastodon import FakeMastodon, mastodon_length
 from tests.fakes.server import FakeService, Fault, Reply, Request
 
@@ -70,23 +71,19 @@ def images() -> Iterator[ImageHost]:
         yield host
 
 
-def article(image: str | None = None, **kw: Any) -> Article:
-    now = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
-    values: dict[str, Any] = {
-        "id": "hello-world",
-        "slug": "hello-world",
-        "path": "hello-world.md",
-        "title": "Hello, world",
-        "url": "https://blog.example/articles/hello-world/",
-        "published": now,
-        "updated": now,
-        "description": "A first article about feeds.",
-        "cta": "Read it here:",
-        "tags": ("python", "feeds"),
-        "image": image,
-    }
-    values.update(kw)
-    return Article(**values)
+article = article_factory(
+    id="hello-world",
+    slug="hello-world",
+    path="hello-world.md",
+    title="Hello, world",
+    url="https://blog.example/articles/hello-world/",
+    published=datetime(2026, 5, 1, 9, 30, tzinfo=UTC),
+    updated=datetime(2026, 5, 1, 9, 30, tzinfo=UTC),
+    description="A first article about feeds.",
+    cta="Read it here:",
+    tags=("python", "feeds"),
+    image=None,
+)
 
 
 def post(text: str = "Hello, world https://blog.example/a/", image: str | None = None) -> Post:
@@ -109,12 +106,12 @@ def send(
     timeout: float = 5.0,
     **options: Any,
 ) -> Receipt:
-    async def go() -> Receipt:
-        async with httpx.AsyncClient(timeout=timeout, verify=TLS) as client:
-            ch = channel(client, url, **options)
-            return await ch.send(the_post or ch.render(art), art, key)
+    async def body(ch: MastodonChannel) -> Receipt:
+        return await ch.send(the_post or ch.render(art), art, key)
 
-    return asyncio.run(go())
+    return run_channel(
+        lambda context: channel(context.http, url, **options), body, timeout=timeout, verify=TLS
+    )
 
 
 def test_posts_a_status_and_returns_its_id_and_url(fake: FakeMastodon) -> None:

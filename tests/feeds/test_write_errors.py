@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot import app
-from bot.feeds import render as feeds
+from bot.feeds import files as feeds
 from tests.helpers import Project, ago
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.channels.base import ChannelContext, Image
+from bot.channels.base import ChannelContext
 from bot.channels.loading import load_channels
 from bot.channels.telegram import TelegramChannel, TelegramOptions
 from bot.errors import (
@@ -24,6 +24,7 @@ from bot.errors import (
     UnreadableAnswer,
 )
 from bot.models import Article, Post, Receipt
+from tests.channels.conftest import ImageLog, article_factory, expect_failure, send_once
 from tests.fakes.server import Fault
 from tests.fakes.telegram import (
     NEW_SUPERGROUP_ID,
@@ -41,32 +42,7 @@ URL = "https://blog.example/articles/loopback-testing/?a=1&b=2"
 IMAGE = "https://blog.example/img/hero.jpg"
 
 
-def article(**changes: Any) -> Article:
-    values: dict[str, Any] = {
-        "id": "a1",
-        "slug": "loopback-testing",
-        "path": "loopback-testing.md",
-        "title": "Testing against loopback emulators",
-        "url": URL,
-        "published": WHEN,
-        "updated": WHEN,
-        "description": "Why real HTTP beats mocks for adapters.",
-        "cta": "Read the article",
-        "image": IMAGE,
-    }
-    values.update(changes)
-    return Article(**values)
-
-
-class ImageLog:
-    """An image fetcher that records what it was asked for (Telegram should ask for nothing)."""
-
-    def __init__(self) -> None:
-        self.asked: list[str] = []
-
-    async def __call__(self, url: str) -> Image | None:
-        self.asked.append(url)
-        return None
+article = article_factory(url=URL, image=IMAGE)
 
 
 def send(
@@ -82,22 +58,15 @@ def send(
     options.setdefault("token", fake.token)
     options.setdefault("chat_id", PUBLIC_CHANNEL)
 
-    async def go() -> tuple[Post, Receipt]:
-        async with httpx.AsyncClient(timeout=timeout) as client:
-            context = ChannelContext(http=client, fetch_image=images or ImageLog())
-            channel = TelegramChannel("tg-news", TelegramOptions(**options), context, template)
-            post = channel.render(item)
-            return post, await channel.send(post, item, KEY)
+    def make(context: ChannelContext) -> TelegramChannel:
+        return TelegramChannel("tg-news", TelegramOptions(**options), context, template)
 
-    return asyncio.run(go())
+    return send_once(make, item, key=KEY, images=images or ImageLog(), timeout=timeout)
 
 
 def failure(fake: FakeTelegram, expected: type[Exception], **kwargs: Any) -> Any:
-    with pytest.raises(expected) as info:
-        send(fake, article(), **kwargs)
     token = kwargs.get("token", fake.token)
-    assert token not in str(info.value) and token not in repr(info.value)
-    return info.value
+    return expect_failure(lambda: send(fake, article(), **kwargs), expected, token)
 
 
 def test_short_post_with_image_is_a_photo_with_html_caption() -> None:

@@ -278,11 +278,11 @@ def no_network() -> ChannelContext:
 
 @pytest.fixture(autouse=True)
 def _forget_instances() -> Iterator[None]:
-    from bot.channels import mastodon
+    from bot.channels.mastodon import limits
 
-    mastodon._INSTANCES.clear()
+    limits.INSTANCES.clear()
     yield
-    mastodon._INSTANCES.clear()
+    limits.INSTANCES.clear()
 
 
 def test_json_carries_the_servers_limits_and_their_source(no_network: ChannelContext) -> None:

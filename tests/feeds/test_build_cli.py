@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests import helpers_feedcheck as feedcheck
-from tests.helpers import ROOT, Project
+from tests.helpers import SAMPLES, ROOT, Project
 from tests.helpers_feedcheck import missing_tools
 
-SAMPLES = Path(__file__).parent / "data" / "articles" / "samples"
+
 SAMPLE_TITLES = [
     "DeepSeek: China's AI Revolution Reshaping the Future of Intelligence",
     "DeepSeek AI: The Future of Artificial Intelligence Unveiled",

@@ -33,6 +33,7 @@ from bot.channels.telegram import CAPTION_LIMIT as TELEGRAM_CAPTION_LIMIT
 from bot.channels.x.adapter import LIMIT as X_LIMIT
 from bot.channels.x.counting import count_x
 from bot.models import Article
+from tests.helpers import SAMPLES
 
 # each network's limit, in that network's own measure (each adapter owns both)
 LIMITS = {
@@ -44,7 +45,7 @@ LIMITS = {
 }
 MEASURES = {"mastodon": count_mastodon, "bluesky": bluesky_measure, "x": count_x}
 
-SAMPLES = Path(__file__).parent / "data" / "articles" / "samples"
+
 DEFAULT_TEMPLATE = "{title}\n\n{description}\n\n{cta}\n\n{url}"
 TEMPLATES = [
     DEFAULT_TEMPLATE,

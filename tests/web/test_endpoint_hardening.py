@@ -31,7 +31,7 @@ from bot.config import ServerSettings
 from bot.errors import ConfigError
 from bot.web.server import connection_limit
 from tests.helpers import Project, ago
-from tests.test_server import Running, World, make_world, start
+from tests.web.test_server import Running, World, make_world, start
 
 TOKEN = "herald-status-tok-3f9a1c77e0b24d5e"
 PROTECTED = ("/status", "/status.json", "/metrics")

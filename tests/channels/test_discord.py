@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.channels.base import ChannelContext, Image
+from bot.channels.base import ChannelContext
 from bot.channels.discord import DiscordChannel, DiscordOptions
 from bot.channels.loading import load_channels
 from bot.errors import (
@@ -23,6 +23,7 @@ from bot.errors import (
     UnreadableAnswer,
 )
 from bot.models import Article, Post, Receipt
+from tests.channels.conftest import ImageLog, article_factory, expect_failure, send_once
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.server import Fault
 
@@ -30,33 +31,7 @@ KEY = "3lbzq7wqdfk2a"
 WHEN = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
 
 
-def article(**changes: Any) -> Article:
-    values: dict[str, Any] = {
-        "id": "a1",
-        "slug": "loopback-testing",
-        "path": "loopback-testing.md",
-        "title": "Testing against loopback emulators",
-        "url": "https://blog.example/articles/loopback-testing/",
-        "published": WHEN,
-        "updated": WHEN,
-        "description": "Why real HTTP beats mocks for adapters.",
-        "cta": "Read the article",
-        "image": "https://blog.example/img/hero.jpg",
-        "author": "Ada",
-    }
-    values.update(changes)
-    return Article(**values)
-
-
-class ImageLog:
-    """An image fetcher that records what it was asked for (Discord should ask for nothing)."""
-
-    def __init__(self) -> None:
-        self.asked: list[str] = []
-
-    async def __call__(self, url: str) -> Image | None:
-        self.asked.append(url)
-        return None
+article = article_factory(author="Ada")
 
 
 def send(
@@ -70,21 +45,14 @@ def send(
 ) -> tuple[Post, Receipt]:
     options.setdefault("url", fake.webhook_url)
 
-    async def go() -> tuple[Post, Receipt]:
-        async with httpx.AsyncClient(timeout=timeout) as client:
-            context = ChannelContext(http=client, fetch_image=images or ImageLog())
-            channel = DiscordChannel("discord-news", DiscordOptions(**options), context, template)
-            post = channel.render(item)
-            return post, await channel.send(post, item, KEY)
+    def make(context: ChannelContext) -> DiscordChannel:
+        return DiscordChannel("discord-news", DiscordOptions(**options), context, template)
 
-    return asyncio.run(go())
+    return send_once(make, item, key=KEY, images=images or ImageLog(), timeout=timeout)
 
 
 def failure(fake: FakeDiscord, expected: type[Exception], **kwargs: Any) -> Any:
-    with pytest.raises(expected) as info:
-        send(fake, article(), **kwargs)
-    assert fake.token not in str(info.value) and fake.token not in repr(info.value)
-    return info.value
+    return expect_failure(lambda: send(fake, article(), **kwargs), expected, fake.token)
 
 
 def test_posts_content_and_embed_and_returns_message_link() -> None:

@@ -7,7 +7,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.content import frontmatter
+from bot.content import frontmatter, yaml_reader
 from bot.content.frontmatter import APOSTROPHE_NOTE, DQUOTE_NOTE, FrontMatterError, read
 
 
@@ -118,8 +118,45 @@ _line = st.builds(lambda k, q, v: f"{k}: {q.format(v)}", _keys, _quoting, _value
 @given(st.lists(st.one_of(_line, st.just(""), st.just("# note")), max_size=6))
 def test_fast_path_reads_exactly_what_yaml_reads(lines: list[str]) -> None:
     text = "\n".join(lines) + "\n"
-    fm = frontmatter.FrontMatter("yaml", text, "", 0)
-    fast = frontmatter._fast_load(fm)
+    fm = frontmatter.FrontMatter("yaml", text)
+    fast = yaml_reader.fast_load(fm)
     if fast is None or fm.notes:
         return  # not taken by the fast path (or a repair, tested above)
-    assert fast == (yaml.load(text, Loader=frontmatter._Loader) or {})
+    assert fast == (yaml.load(text, Loader=yaml_reader.SafeTextLoader) or {})
+
+
+def test_python_frontmatter_reads_with_heralds_handlers() -> None:
+    import frontmatter as library
+
+    text = "---\ntitle: 'DeepSeek: China's AI'\ndraft: no\n---\nbody\n"
+    post = library.loads(text, handler=frontmatter.HANDLERS[0])
+    assert post.metadata == {"title": "DeepSeek: China's AI", "draft": False}
+    assert post.content == "body"
+    toml = library.loads('+++\ntitle = "T"\n+++\nbody\n', handler=frontmatter.HANDLERS[1])
+    assert toml.metadata == {"title": "T"}
+    assert library.detect_format("+++\n", frontmatter.HANDLERS) is frontmatter.HANDLERS[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("title: x\n", 1, "no front matter"),
+        ("---- \ntitle: x\n---\n", 1, "the first line must be exactly '---'"),
+        ("+++x\ntitle = 1\n+++\n", 1, "the first line must be exactly '+++'"),
+        ("---\ntitle: x\n", 1, "front matter is not closed: add a line '---'"),
+        ("---\ntitle: x\n--- no\n", 1, "not closed"),
+        ("---\ntitle: [x\n---\n", 3, "invalid YAML"),
+        ("+++\ntitle = \n+++\n", 2, "invalid TOML"),
+    ],
+)
+def test_split_errors_name_the_file_line(text: str, line: int, message: str) -> None:
+    with pytest.raises(FrontMatterError) as info:
+        read(text)
+    assert info.value.line == line and message in info.value.message
+
+
+def test_split_keeps_the_body_after_the_closing_fence() -> None:
+    fm = frontmatter.split("--- \ntitle: x\n---\t\n# Body\n---\nmore\n")
+    assert (fm.kind, fm.text, fm.body) == ("yaml", "title: x\n", "# Body\n---\nmore\n")
+    assert frontmatter.split("---\n---").body == ""
+    assert frontmatter.split("+++\na = 1\n+++\nb").text == "a = 1\n"

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 import pytest
 from pydantic import ValidationError
 
-from bot.channels.base import ChannelContext, Image
+from bot.channels.base import Image
 from bot.channels.linkedin import LinkedInChannel, LinkedInOptions, to_commentary
 from bot.channels.loading import load_channels
 from bot.errors import (
@@ -26,39 +24,28 @@ from bot.errors import (
     UnreadableAnswer,
 )
 from bot.models import Article, Receipt
+from tests.channels.conftest import PNG, article_factory, no_image, png_image, run_channel
 from tests.fakes.linkedin import FakeLinkedIn, read_little
 from tests.fakes.server import Fault
 
 TOKEN = "li-token-good"
 AUTHOR = "urn:li:person:AbC123"
 KEY = "3l5k2n7abcdez"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 T = TypeVar("T")
 
 
-def article(**kw: Any) -> Article:
-    base: dict[str, Any] = {
-        "id": "a1",
-        "slug": "how-we-ship",
-        "path": "how-we-ship.md",
-        "title": "How we ship",
-        "url": "https://blog.example/articles/how-we-ship/",
-        "published": datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
-        "updated": datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
-        "description": "A short summary of our release process.",
-        "cta": "Read the full story",
-        "tags": ("python", "devops"),
-    }
-    base.update(kw)
-    return Article(**base)
-
-
-async def no_image(url: str) -> Image | None:
-    return None
-
-
-async def png_image(url: str) -> Image | None:
-    return Image(url=url, content=PNG, content_type="image/png")
+article = article_factory(
+    slug="how-we-ship",
+    path="how-we-ship.md",
+    title="How we ship",
+    url="https://blog.example/articles/how-we-ship/",
+    published=datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
+    updated=datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
+    description="A short summary of our release process.",
+    cta="Read the full story",
+    image=None,
+    tags=("python", "devops"),
+)
 
 
 def run(
@@ -71,15 +58,12 @@ def run(
     opts = LinkedInOptions(
         **{"base_url": fake.url, "token": TOKEN, "author": AUTHOR, "version": "202510", **options}
     )
-
-    async def go() -> T:
-        async with httpx.AsyncClient(timeout=timeout) as client:
-            channel = LinkedInChannel(
-                "li", opts, ChannelContext(http=client, fetch_image=fetch), None
-            )
-            return await body(channel)
-
-    return asyncio.run(go())
+    return run_channel(
+        lambda context: LinkedInChannel("li", opts, context, None),
+        body,
+        images=fetch,
+        timeout=timeout,
+    )
 
 
 def post_once(fake: FakeLinkedIn, art: Article, **kw: Any) -> Receipt:

@@ -28,6 +28,7 @@ from bot.errors import (
     UnreadableAnswer,
 )
 from bot.models import Article, Post, Receipt
+from tests.channels.conftest import article_factory, run_channel
 from tests.fakes.bluesky import FakeBluesky, graphemes
 from tests.fakes.server import FakeService, Fault, Reply, Request
 
@@ -75,23 +76,19 @@ def images() -> Iterator[ImageHost]:
         yield host
 
 
-def article(image: str | None = None, **kw: Any) -> Article:
-    now = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
-    values: dict[str, Any] = {
-        "id": "cafe",
-        "slug": "cafe",
-        "path": "cafe.md",
-        "title": "Café notes ☕",
-        "url": "https://blog.example/articles/cafe/",
-        "published": now,
-        "updated": now,
-        "description": "Über coffee, résumé of a year.",
-        "cta": "Read more:",
-        "tags": ("python", "open source"),
-        "image": image,
-    }
-    values.update(kw)
-    return Article(**values)
+article = article_factory(
+    id="cafe",
+    slug="cafe",
+    path="cafe.md",
+    title="Café notes ☕",
+    url="https://blog.example/articles/cafe/",
+    published=datetime(2026, 5, 1, 9, 30, tzinfo=UTC),
+    updated=datetime(2026, 5, 1, 9, 30, tzinfo=UTC),
+    description="Über coffee, résumé of a year.",
+    cta="Read more:",
+    tags=("python", "open source"),
+    image=None,
+)
 
 
 def post(text: str = "Hello https://blog.example/a/ #Python") -> Post:
@@ -105,21 +102,20 @@ def with_channel(
     timeout: float = 5.0,
     **options: Any,
 ) -> T:
-    async def go() -> T:
-        async with httpx.AsyncClient(timeout=timeout, verify=TLS) as client:
-            opts = BlueskyOptions(
-                base_url=fake.url,
-                handle=options.pop("handle", fake.user_handle),
-                app_password=options.pop("app_password", PASSWORD),
-                **options,
-            )
-            fetcher = fetch or image_fetcher(
-                client, max_bytes=5_000_000, timeout=5.0, allow_private=True
-            )
-            context = ChannelContext(http=client, fetch_image=fetcher)
-            return await use(BlueskyChannel("sky", opts, context, None))
+    opts = BlueskyOptions(
+        base_url=fake.url,
+        handle=options.pop("handle", fake.user_handle),
+        app_password=options.pop("app_password", PASSWORD),
+        **options,
+    )
 
-    return asyncio.run(go())
+    def make(context: ChannelContext) -> BlueskyChannel:
+        fetcher = fetch or image_fetcher(
+            context.http, max_bytes=5_000_000, timeout=5.0, allow_private=True
+        )
+        return BlueskyChannel("sky", opts, ChannelContext(context.http, fetcher), None)
+
+    return run_channel(make, use, timeout=timeout, verify=TLS)
 
 
 def send(
