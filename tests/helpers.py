@@ -122,9 +122,9 @@ class Project:
         path = self.content / name
         path.parent.mkdir(parents=True, exist_ok=True)
         pub = published if isinstance(published, str) else iso(published)
-        lines = [f"title: {json.dumps(title)}", f"publish_date: {json.dumps(pub)}"]
+        lines = [f"title: {_yaml(title)}", f"publish_date: {_yaml(pub)}"]
         for k, v in fields.items():
-            lines.append(f"{k}: {json.dumps(v)}")
+            lines.append(f"{k}: {_yaml(v)}")
         path.write_text(
             "---\n" + "\n".join(lines) + "\n---\n\n" + (body or f"Body of {title}.\n"),
             encoding="utf-8",
@@ -165,3 +165,9 @@ class Project:
 
 def dedent(s: str) -> str:
     return textwrap.dedent(s).lstrip()
+
+
+def _yaml(value: Any) -> str:
+    """A front matter value as YAML (JSON is YAML; non-ASCII kept as it is, since YAML reads no
+    surrogate pairs such as an emoji's \\ud83d\\udc4b)."""
+    return json.dumps(value, ensure_ascii=False)

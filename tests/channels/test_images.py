@@ -588,25 +588,17 @@ picture = Image.new("RGB", (width, height), (30, 120, 200))
 picture.save(path, format=kind, **({"compress_level": 1} if kind == "PNG" else {}))
 """
 
+# Peak memory is this process's own high-water mark (VmHWM): ru_maxrss would also count the
+# memory of the pytest process it was forked from, which Linux carries across exec.
 _SHRINK = """
-import json, resource, sys, time
+import json, sys, time
 from bot.channels.base import Image
 from bot.channels.images import shrink_image
 
 def high_water_kb():
-    # VmHWM after clear_refs is this interpreter's own peak; ru_maxrss can carry the peak of
-    # the process it was started from (a large pytest), so it is only the fallback
-    try:
-        with open("/proc/self/status") as status:
-            return next(int(l.split()[1]) for l in status if l.startswith("VmHWM:"))
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with open("/proc/self/status") as f:
+        return int(next(line for line in f if line.startswith("VmHWM:")).split()[1])
 
-try:
-    with open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")  # reset the peak resident size to the current one
-except OSError:
-    pass
 content = open(sys.argv[1], "rb").read()
 before = high_water_kb()
 started = time.monotonic()
