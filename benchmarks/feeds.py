@@ -97,12 +97,12 @@ def in_process_add(project: Project, start: int, repeat: int) -> float:
     """Median time of the worker's own work for one new article: the scan of the file the
     event names + the build, in a process that has Herald loaded (what `run` does on a file
     event; no start-up, no walk of the folder)."""
-    from bot import config
+    from bot import app
     from bot.content import library
     from bot.feeds.build import build
     from bot.store import Store
 
-    cfg = config.load(project.config, {})
+    cfg = app.load_config(project.config, {})
     store = Store(cfg.database_url)
     times = []
     try:

@@ -22,7 +22,7 @@ from typing import Any
 
 from _common import Project, check, machine, run_timed, table, temp_project, verdict, write_articles
 
-from bot import config
+from bot import app
 from bot.channels.base import Channel, ChannelOptions, Recovery
 from bot.content import library
 from bot.models import Article, Post, Receipt
@@ -131,7 +131,7 @@ def engine_in_process(articles: int, n_channels: int, concurrency: int) -> tuple
     project, tmp = make_project(
         "herald-engine-", articles, ["http://127.0.0.1:9/"] * n_channels, concurrency
     )
-    cfg = config.load(project.config)
+    cfg = app.load_config(project.config)
     store = Store(cfg.database_url)
     try:
         library.scan(cfg, store, time.time())

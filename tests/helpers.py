@@ -9,7 +9,8 @@ import os
 import subprocess
 import sys
 import textwrap
-from contextlib import redirect_stderr, redirect_stdout
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +26,22 @@ SAMPLES = DATA / "articles" / "samples"
 _NOISY = ("httpx", "httpcore", "apscheduler", "watchfiles")
 
 
+@contextmanager
+def kept_logging() -> Iterator[None]:
+    """Put the root logger (handlers, level) and the noisy loggers' levels back afterwards:
+    `bot.cli.main` sets logging up for a process, a test is not one."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    levels = {n: logging.getLogger(n).level for n in _NOISY}
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name, noisy_level in levels.items():
+            logging.getLogger(name).setLevel(noisy_level)
+
+
 def run_cli(
     argv: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -36,14 +53,12 @@ def run_cli(
     out, err = io.StringIO(), io.StringIO()
     saved_env = dict(os.environ)
     saved_cwd = os.getcwd()
-    root = logging.getLogger()
-    saved_logging = (root.handlers[:], root.level, {n: logging.getLogger(n).level for n in _NOISY})
     try:
         os.environ.update(env or {})
         os.environ.pop("HERALD_CONFIG", None)
         if cwd is not None:
             os.chdir(cwd)
-        with redirect_stdout(out), redirect_stderr(err):
+        with kept_logging(), redirect_stdout(out), redirect_stderr(err):
             try:
                 code = main(argv)
             except SystemExit as e:  # argparse: usage errors and --help
@@ -52,10 +67,6 @@ def run_cli(
         os.chdir(saved_cwd)
         os.environ.clear()
         os.environ.update(saved_env)
-        root.handlers[:], level, levels = saved_logging
-        root.setLevel(level)
-        for name, noisy_level in levels.items():
-            logging.getLogger(name).setLevel(noisy_level)
     return subprocess.CompletedProcess(["herald", *argv], code, out.getvalue(), err.getvalue())
 
 

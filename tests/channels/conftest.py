@@ -111,6 +111,33 @@ def send_once(
     return run_channel(make, body, images=images, timeout=timeout)
 
 
+def sender(
+    kind: type[C], name: str, defaults: Callable[[Any], dict[str, Any]]
+) -> Callable[..., tuple[Post, Receipt]]:
+    """`send(fake, article, *, template=, timeout=, images=, **options)` for one channel type:
+    options default to `defaults(fake)` (the emulator's URL, token, ...), the image stub records
+    what it was asked for."""
+
+    def send(
+        fake: Any,
+        item: Article,
+        *,
+        template: str | None = None,
+        timeout: float = 5.0,
+        images: ImageLog | None = None,
+        **options: Any,
+    ) -> tuple[Post, Receipt]:
+        opts = kind.Options(**{**defaults(fake), **options})
+        return send_once(
+            lambda context: kind(name, opts, context, template),
+            item,
+            images=images or ImageLog(),
+            timeout=timeout,
+        )
+
+    return send
+
+
 def expect_failure(call: Callable[[], object], expected: type[E], *secrets: str) -> E:
     """The error `call` raises, checked to be `expected` and to show none of the secrets."""
     with pytest.raises(expected) as info:

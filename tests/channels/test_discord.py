@@ -22,8 +22,8 @@ from bot.errors import (
     TransientError,
     UnreadableAnswer,
 )
-from bot.models import Article, Post, Receipt
-from tests.channels.conftest import ImageLog, article_factory, expect_failure, send_once
+from bot.models import Post, Receipt
+from tests.channels.conftest import ImageLog, article_factory, expect_failure, sender
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.server import Fault
 
@@ -34,21 +34,7 @@ WHEN = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
 article = article_factory(author="Ada")
 
 
-def send(
-    fake: FakeDiscord,
-    item: Article,
-    *,
-    template: str | None = None,
-    timeout: float = 5.0,
-    images: ImageLog | None = None,
-    **options: Any,
-) -> tuple[Post, Receipt]:
-    options.setdefault("url", fake.webhook_url)
-
-    def make(context: ChannelContext) -> DiscordChannel:
-        return DiscordChannel("discord-news", DiscordOptions(**options), context, template)
-
-    return send_once(make, item, key=KEY, images=images or ImageLog(), timeout=timeout)
+send = sender(DiscordChannel, "discord-news", lambda fake: {"url": fake.webhook_url})
 
 
 def failure(fake: FakeDiscord, expected: type[Exception], **kwargs: Any) -> Any:

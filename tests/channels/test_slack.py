@@ -21,8 +21,8 @@ from bot.errors import (
     TooLong,
     TransientError,
 )
-from bot.models import Article, Post, Receipt
-from tests.channels.conftest import ImageLog, article_factory, expect_failure, send_once
+from bot.models import Post, Receipt
+from tests.channels.conftest import ImageLog, article_factory, expect_failure, sender
 from tests.fakes.server import Fault
 from tests.fakes.slack import FakeSlack
 
@@ -35,21 +35,7 @@ SECRET = "s3cr3tHookPart0123456789"
 article = article_factory(url=URL)
 
 
-def send(
-    fake: FakeSlack,
-    item: Article,
-    *,
-    template: str | None = None,
-    timeout: float = 5.0,
-    images: ImageLog | None = None,
-    **options: Any,
-) -> tuple[Post, Receipt]:
-    options.setdefault("url", fake.webhook_url)
-
-    def make(context: ChannelContext) -> SlackChannel:
-        return SlackChannel("slack-team", SlackOptions(**options), context, template)
-
-    return send_once(make, item, key=KEY, images=images or ImageLog(), timeout=timeout)
+send = sender(SlackChannel, "slack-team", lambda fake: {"url": fake.webhook_url})
 
 
 def failure(fake: FakeSlack, expected: type[Exception], **kwargs: Any) -> Any:

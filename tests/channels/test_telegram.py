@@ -23,8 +23,8 @@ from bot.errors import (
     TransientError,
     UnreadableAnswer,
 )
-from bot.models import Article, Post, Receipt
-from tests.channels.conftest import ImageLog, article_factory, expect_failure, send_once
+from bot.models import Post, Receipt
+from tests.channels.conftest import ImageLog, article_factory, expect_failure, sender
 from tests.fakes.server import Fault
 from tests.fakes.telegram import (
     NEW_SUPERGROUP_ID,
@@ -45,23 +45,11 @@ IMAGE = "https://blog.example/img/hero.jpg"
 article = article_factory(url=URL, image=IMAGE)
 
 
-def send(
-    fake: FakeTelegram,
-    item: Article,
-    *,
-    template: str | None = None,
-    timeout: float = 5.0,
-    images: ImageLog | None = None,
-    **options: Any,
-) -> tuple[Post, Receipt]:
-    options.setdefault("base_url", fake.url)
-    options.setdefault("token", fake.token)
-    options.setdefault("chat_id", PUBLIC_CHANNEL)
-
-    def make(context: ChannelContext) -> TelegramChannel:
-        return TelegramChannel("tg-news", TelegramOptions(**options), context, template)
-
-    return send_once(make, item, key=KEY, images=images or ImageLog(), timeout=timeout)
+send = sender(
+    TelegramChannel,
+    "tg-news",
+    lambda fake: {"base_url": fake.url, "token": fake.token, "chat_id": PUBLIC_CHANNEL},
+)
 
 
 def failure(fake: FakeTelegram, expected: type[Exception], **kwargs: Any) -> Any:
