@@ -276,3 +276,6 @@ class DiscordChannel(Channel[DiscordOptions]):
             raise AuthError(text + "; check the webhook URL's token", status=status)
         raise_for_status(response, text)
         raise PermanentError(text, status=status)  # a 1xx/3xx answer: not a posted message
+
+
+CHANNEL = DiscordChannel  # this module is the `discord` type (see channels/registry.py)

@@ -312,3 +312,6 @@ def describe_error(status: int, data: dict[str, Any] | None, text: str) -> str:
     if code:
         out += f" ({code})"
     return out
+
+
+CHANNEL = LinkedInChannel  # this module is the `linkedin` type (see channels/registry.py)

@@ -90,10 +90,11 @@ def load_channels(
         seen.add(base.name)
         kind = registry.get(base.type)
         if kind is None:
+            known = registry.network_types()
             raise ConfigError(
                 shown_path(path),
                 f"{where}.type",
-                f"unknown type {base.type!r}; use one of {', '.join(sorted(registry.TYPES))}",
+                f"unknown type {base.type!r}; use one of {', '.join(sorted(known))}",
             )
         if base.template is not None:
             try:

@@ -136,3 +136,6 @@ def _write_all(fd: int, data: bytes) -> None:
         if n <= 0:
             raise OSError(errno.EIO, "the write wrote nothing")
         view = view[n:]
+
+
+CHANNEL = OutboxChannel  # this module is the `outbox` type (see channels/registry.py)

@@ -204,3 +204,6 @@ def _error_code(response: httpx.Response) -> str:
     if re.fullmatch(r"[a-z0-9_]{2,80}", body):
         return body
     return ""
+
+
+CHANNEL = SlackChannel  # this module is the `slack` type (see channels/registry.py)

@@ -317,3 +317,6 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+CHANNEL = TelegramChannel  # this module is the `telegram` type (see channels/registry.py)

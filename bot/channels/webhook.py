@@ -121,3 +121,6 @@ class WebhookChannel(Channel[WebhookOptions]):
             )
         raise_for_status(resp)
         return Receipt(post_id=msg_id, url=None)
+
+
+CHANNEL = WebhookChannel  # this module is the `webhook` type (see channels/registry.py)

@@ -4,4 +4,6 @@ facets (text)."""
 from bot.channels.bluesky.adapter import BlueskyChannel, BlueskyOptions
 from bot.channels.bluesky.text import display_url
 
-__all__ = ["BlueskyChannel", "BlueskyOptions", "display_url"]
+CHANNEL = BlueskyChannel  # this package is the `bluesky` type (see channels/registry.py)
+
+__all__ = ["CHANNEL", "BlueskyChannel", "BlueskyOptions", "display_url"]

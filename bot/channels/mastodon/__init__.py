@@ -2,4 +2,6 @@
 
 from bot.channels.mastodon.adapter import MastodonChannel, MastodonOptions
 
-__all__ = ["MastodonChannel", "MastodonOptions"]
+CHANNEL = MastodonChannel  # this package is the `mastodon` type (see channels/registry.py)
+
+__all__ = ["CHANNEL", "MastodonChannel", "MastodonOptions"]

@@ -3,4 +3,6 @@ signing (oauth1)."""
 
 from bot.channels.x.adapter import XChannel, XOptions
 
-__all__ = ["XChannel", "XOptions"]
+CHANNEL = XChannel  # this package is the `x` type (see channels/registry.py)
+
+__all__ = ["CHANNEL", "XChannel", "XOptions"]
