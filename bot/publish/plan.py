@@ -10,6 +10,8 @@ from bot.store.sentlog import SentLog
 
 
 class Planner(PublisherCore):
+    """The engine's planning: a sent-log row for every newly due (article, channel) pair."""
+
     # ------------------------------------------------------------------ planning
     def plan(self, now: float | None = None) -> PassResult:
         """Record every newly due (article, channel) pair; return counts."""

@@ -25,6 +25,8 @@ from bot.store import Delivery, text_hash
 
 
 class Recorder(Planner):
+    """The engine's bookkeeping of outcomes, shared by recovery and delivery."""
+
     async def record_sent(
         self, d: Delivery, receipt: Receipt, post: Post, note: str | None
     ) -> PassResult:

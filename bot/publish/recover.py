@@ -10,6 +10,8 @@ from bot.publish.record import Recorder
 
 
 class Recoverer(Recorder):
+    """The engine's crash recovery: settle what dead workers left `sending`."""
+
     # ------------------------------------------------------------------ crash recovery
     async def recover(self, now: float | None = None) -> PassResult:
         """Settle deliveries whose owner is provably gone (lease expired, or its process on
