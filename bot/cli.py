@@ -12,17 +12,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot import __version__, logs, progress
-from bot.check_format import FORMATS, Finding, render, summary
+from bot import __version__, logs
 from bot.completion import completion_script
+from bot.content import progress
+from bot.content.progress import Reporter, Tick
 from bot.errors import ConfigError, HeraldError, StoreError, UsageError
-from bot.progress import Tick
 from bot.terminal import Style, draw_bar, isatty
+from bot.web.check_report import FORMATS, Finding, render, summary
 
 # heavy modules (pydantic, SQLAlchemy, the content reader) load when a command needs them
 if TYPE_CHECKING:
-    from bot import library
     from bot.config import Config
+    from bot.content import library
     from bot.store import Store
 
 log = logging.getLogger("herald")
@@ -51,20 +52,9 @@ def _global_options(p: argparse.ArgumentParser, *, after_command: bool) -> None:
         default=default(os.environ.get("HERALD_LOG_FORMAT", "text")),
         help="log line format (default: text; also $HERALD_LOG_FORMAT)",
     )
-    p.add_argument(
-        "-q",
-        "--quiet",
-        action="store_true",
-        default=default(False),
-        help="log warnings and errors only",
-    )
-    p.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        default=default(False),
-        help="log debug messages too",
-    )
+    quiet, verbose = "log warnings and errors only", "log debug messages too"
+    p.add_argument("-q", "--quiet", action="store_true", default=default(False), help=quiet)
+    p.add_argument("-v", "--verbose", action="store_true", default=default(False), help=verbose)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -136,8 +126,13 @@ def _error(message: str) -> None:
 
 
 def _bar(tick: Tick) -> None:
-    """Progress on stderr (installed only when stderr is a terminal): bar, rate, time left."""
+    """Progress on stderr: bar, rate, time left."""
     draw_bar(sys.stderr, tick)
+
+
+def _progress() -> Reporter | None:
+    """The progress bar, on a terminal only."""
+    return _bar if isatty(sys.stderr) else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -161,16 +156,15 @@ def _main(argv: Sequence[str] | None = None) -> int:
         print(completion_script(_parser(), args.shell))
         return EXIT_OK
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    logs.setup(args.log_format, level)
-    progress.set_reporter(_bar if isatty(sys.stderr) else None)
+    logs.setup(sys.stderr, args.log_format, level)
+    progress.set_reporter(_progress())
     # Herald uses no pydantic plugins; looking for them scans every installed package (~0.1 s)
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    from bot import config
-    from bot.channels import checking
+    from bot import app, config
 
     path = config.config_path(args.config)
     fmt = getattr(args, "format", "text")
-    problems = checking.validate(path)
+    problems = app.check_config(path)
     if problems:
         findings = [Finding.of(p) for p in problems]
         if fmt == "text":
@@ -186,7 +180,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
             print(render(fmt, findings, len({f.path for f in findings})))
         return EXIT_CONFIG
     try:
-        cfg = config.load(path, need_secrets=args.command in POSTING_COMMANDS)
+        cfg = app.load_config(path, need_secrets=args.command in POSTING_COMMANDS)
     except ConfigError as e:
         _error(str(e))
         return EXIT_CONFIG
@@ -204,9 +198,9 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
 
 def open_store(cfg: Config) -> Store:
-    from bot.store import Store
+    from bot.app import open_store
 
-    return Store(cfg.database_url)
+    return open_store(cfg)
 
 
 def _print_problems(result: library.ScanResult) -> None:
@@ -228,13 +222,13 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
 
     The metadata cache is an in-memory SQLite database that goes away with the process.
     """
-    from bot import library
+    from bot.content import library
     from bot.store import Store
 
     logging.getLogger("herald.store").setLevel(logging.WARNING)  # its "database created"
     store = Store("sqlite://")
     try:
-        result = library.scan(cfg, store, time.time())
+        result = library.scan(cfg, store, time.time(), progress=_progress())
     finally:
         store.close()
     findings = [Finding.of(p) for p in result.problems]
@@ -249,13 +243,13 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_build(cfg: Config, args: argparse.Namespace) -> int:
-    from bot import library
-    from bot.build import build
+    from bot.content import library
+    from bot.feeds.build import build
 
     store = open_store(cfg)
     try:
         now = time.time()
-        result = library.scan(cfg, store, now)
+        result = library.scan(cfg, store, now, progress=_progress())
         _print_problems(result)
         built = build(cfg, store, now, shadowed=result.shadowed, force=args.force)
     finally:
@@ -279,19 +273,12 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
         return run_worker(cfg)
     import asyncio
 
-    from bot.passes import run_pass
-    from bot.store import SingleWorkerLock, worker_identity
+    from bot.app import locked_store
+    from bot.app.passes import run_pass
+    from bot.store import worker_identity
 
-    store = open_store(cfg)
-    lock = SingleWorkerLock(store.sqlite_path) if store.sqlite_path else None
-    try:
-        if lock:
-            lock.acquire()
-        result = asyncio.run(run_pass(cfg, store, worker_identity()))
-    finally:
-        if lock:
-            lock.release()
-        store.close()
+    with locked_store(cfg) as store:
+        result = asyncio.run(run_pass(cfg, store, worker_identity(), progress=_progress()))
     _print_problems(result.scan)
     p = result.publish
     b = result.build
@@ -313,7 +300,7 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
-    from bot.status import collect, format_text
+    from bot.web.report import collect, format_text
 
     store = open_store(cfg)
     try:
@@ -325,7 +312,7 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_retry(cfg: Config, args: argparse.Namespace) -> int:
-    from bot.sentlog import SentLog
+    from bot.store.sentlog import SentLog
 
     if args.channel and args.channel not in {c.name for c in cfg.channels}:
         _error(f"no channel named {args.channel!r} in {cfg.channels_path}")
@@ -347,7 +334,7 @@ def cmd_retry(cfg: Config, args: argparse.Namespace) -> int:
 def cmd_send(cfg: Config, args: argparse.Namespace) -> int:
     import asyncio
 
-    from bot import library
+    from bot.content import library
     from bot.publish import Publisher
     from bot.store import worker_identity
 
@@ -365,23 +352,25 @@ def cmd_send(cfg: Config, args: argparse.Namespace) -> int:
             return 1 if res.failed else 0
 
     try:
-        library.scan(cfg, store, time.time())
+        library.scan(cfg, store, time.time(), progress=_progress())
         return asyncio.run(go())
     finally:
         store.close()
 
 
 def cmd_preview(cfg: Config, args: argparse.Namespace) -> int:
-    from bot import preview
-    from bot.previewing import collect, text_report
+    from bot.app.preview import preview_rows, text_report
+    from bot.channels.preview import rows_to_json
 
-    rows = collect(cfg, args.article, args.channel)
+    rows = preview_rows(cfg, args.article, args.channel)
     if args.html:
+        from bot.web.preview_page import preview_html
+
         args.html.parent.mkdir(parents=True, exist_ok=True)
-        args.html.write_text(preview.preview_html(rows, cfg.settings.site.title), encoding="utf-8")
+        args.html.write_text(preview_html(rows, cfg.settings.site.title), encoding="utf-8")
         print(f"wrote {args.html} ({len(rows)} posts)", file=sys.stderr)
     if args.json:
-        print(preview.rows_to_json(rows))
+        print(rows_to_json(rows))
     elif not args.html:
         style = Style(sys.stdout)
         for row, block in text_report(rows):
@@ -402,4 +391,3 @@ COMMANDS = {
     "send": cmd_send,
     "preview": cmd_preview,
 }
-COMMAND_NAMES = (*COMMANDS, "completion")

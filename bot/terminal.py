@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import ClassVar, TextIO
 
-from bot.progress import Tick
+from bot.content.progress import Tick
 
 
 def isatty(stream: TextIO) -> bool:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli, progress
-from bot.progress import Progress, Tick
+from bot import cli
+from bot.content import progress
+from bot.content.progress import Progress, Tick
 from bot.terminal import Style
 from tests.helpers import Project, ago
 
