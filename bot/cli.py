@@ -225,8 +225,13 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     from bot.content import library
     from bot.store import Store
 
-    logging.getLogger("herald.store").setLevel(logging.WARNING)  # its "database created"
-    store = Store("sqlite://")
+    store_log = logging.getLogger("herald.store")
+    level = store_log.level
+    store_log.setLevel(logging.WARNING)  # not its "database created": there is none
+    try:
+        store = Store("sqlite://")
+    finally:
+        store_log.setLevel(level)
     try:
         result = library.scan(cfg, store, time.time(), progress=_progress())
     finally:
