@@ -59,7 +59,7 @@ def make_body(rng: random.Random, size: int = 6000) -> str:
 
 
 def article_text(i: int, published: datetime, body: str) -> str:
-    """One article like the samples in /work/shared/content-samples (valid YAML)."""
+    """One article like the samples in tests/data/articles/samples (valid YAML)."""
     fm = {
         "title": f"Synthetic article {i}: notes on feeds and channels",
         "subtitle": f"Subtitle of article {i}",
