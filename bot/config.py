@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -27,6 +27,7 @@ from pydantic import (
     field_validator,
 )
 
+from bot import settings_env
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 DEFAULT_CONFIG = "config/bot.yaml"
 _O = TypeVar("_O", bound=BaseModel)
-ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+ENV_REF = settings_env.ENV_REF  # `${VAR}` and `${VAR:-default}`
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
@@ -256,6 +257,8 @@ class Config:
     settings: Settings
     channels: tuple[ChannelConfig, ...]
     channels_path: Path
+    # each key's source: "default", "file" or "env VAR" (see bot/settings_env.py)
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def base_dir(self) -> Path:
@@ -342,16 +345,16 @@ def _first_error(e: ValidationError, file: Path, prefix: str = "") -> ConfigErro
 
 
 def expand_env(value: Any, env: Mapping[str, str], where: str, file: Path) -> Any:
-    """Replace `${VAR}` in every string of a YAML tree; a missing variable is a ConfigError."""
+    """Replace `${VAR}` and `${VAR:-default}` in every string of a YAML tree; a missing
+    variable is a ConfigError naming the key and the variable."""
     if isinstance(value, str):
-
-        def sub(m: re.Match[str]) -> str:
-            name = m.group(1)
-            if name not in env:
-                raise ConfigError(_display(file), where, f"environment variable {name} is not set")
-            return env[name]
-
-        return ENV_REF.sub(sub, value)
+        missing: list[str] = []
+        text = settings_env.expand(value, env, missing)
+        if missing:
+            raise ConfigError(
+                _display(file), where, f"environment variable {missing[0]} is not set"
+            )
+        return text
     if isinstance(value, list):
         return [expand_env(v, env, where, file) for v in value]
     if isinstance(value, dict):
@@ -359,35 +362,36 @@ def expand_env(value: Any, env: Mapping[str, str], where: str, file: Path) -> An
     return value
 
 
-def _expand_server_token(
-    raw: dict[str, Any], env: Mapping[str, str], path: Path, need_secrets: bool
-) -> None:
-    """`server.token: ${VAR}` is read from the environment (the only `${VAR}` in bot.yaml).
-
-    A command that serves nothing (need_secrets=False) loads without the variable.
-    """
-    server = raw.get("server")
-    if not isinstance(server, dict) or not isinstance(server.get("token"), str):
-        return
-    try:
-        server["token"] = expand_env(server["token"], env, "server.token", path)
-    except ConfigError:
-        if need_secrets:
-            raise
-        server.pop("token")
-
-
 def load_settings(
-    path: Path, env: Mapping[str, str] | None = None, *, need_secrets: bool = True
+    path: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    need_secrets: bool = True,
+    sources: dict[str, str] | None = None,
 ) -> Settings:
-    raw = _read_yaml(path)
+    """bot.yaml (when it exists) with `${VAR}` expanded, overlaid by the environment (see
+    bot/settings_env.py); `sources` receives each key's source (default, file, env VAR)."""
+    env = os.environ if env is None else env
+    exists = path.exists()
+    raw = _read_yaml(path) if exists else {}
+    if raw is None:
+        raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(_display(path), "", "must be a mapping with site, content and feeds")
-    _expand_server_token(raw, os.environ if env is None else env, path, need_secrets)
-    try:
-        return Settings.model_validate(raw)
-    except ValidationError as e:
-        raise _first_error(e, path) from None
+    server = raw.get("server")
+    token = server.pop("token", None) if isinstance(server, dict) else None
+    raw = settings_env.expand_tree(raw, env, _display(path))
+    if token is not None:  # a command that serves nothing loads without the token's variable
+        token_tree = settings_env.expand_tree(
+            {"server": {"token": token}}, env, _display(path), lenient=not need_secrets
+        )
+        raw.setdefault("server", {}).update(token_tree.get("server", {}))
+    file_raw = {k: dict(v) if isinstance(v, dict) else v for k, v in raw.items()}
+    env_sources = settings_env.overlay(raw, Settings, env)
+    settings: Settings = settings_env.validate(Settings, raw, env_sources, _display(path), exists)
+    if sources is not None:
+        sources.update(settings_env.sources_of(settings, file_raw, env_sources))
+    return settings
 
 
 def load_channels(
@@ -504,12 +508,34 @@ def config_path(explicit: str | None, env: Mapping[str, str] | None = None) -> P
     return Path(explicit or env.get("HERALD_CONFIG") or DEFAULT_CONFIG).absolute()
 
 
-def load(path: Path, env: Mapping[str, str] | None = None, *, need_secrets: bool = True) -> Config:
-    """Load bot.yaml and its channels file; raises ConfigError naming the file and key."""
+def load(
+    path: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    need_secrets: bool = True,
+    required: bool = True,
+) -> Config:
+    """Load bot.yaml and its channels file; raises ConfigError naming the file and key.
+
+    With `required=False` a missing bot.yaml is no error: the settings then come from the
+    environment alone, and relative paths resolve against the working folder.
+    """
     env = os.environ if env is None else env
-    path = path.absolute()
-    settings = load_settings(path, env, need_secrets=need_secrets)
+    given = path.absolute()
+    path = given
+    if not given.exists():
+        if required:
+            raise ConfigError(_display(given), "", "file not found")
+        path = Path.cwd() / given.name  # no file: relative paths are the working folder's
+    sources: dict[str, str] = {}
+    settings = load_settings(given, env, need_secrets=need_secrets, sources=sources)
     cfg = Config(path=path, settings=settings, channels=(), channels_path=path)
     channels_path = cfg.resolve(settings.channels_file)
     channels = load_channels(channels_path, env, need_secrets=need_secrets)
-    return Config(path=path, settings=settings, channels=channels, channels_path=channels_path)
+    return Config(
+        path=path,
+        settings=settings,
+        channels=channels,
+        channels_path=channels_path,
+        sources=sources,
+    )
