@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import socket
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -225,7 +226,9 @@ class SingleWorkerLock:
 class Store:
     """The database: metadata cache, sent-log, channel state, worker heartbeats."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, upgrade: bool = True) -> None:
+        """Open the database; with `upgrade` (the default) create or upgrade its schema, except
+        a PostgreSQL database that other live workers use (`herald db upgrade` does that)."""
         self.url = normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         self.is_postgres = self.url.startswith("postgresql")
@@ -237,7 +240,11 @@ class Store:
                 self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.engine: Engine = self._make_engine()
-            self._upgrade()
+            if upgrade:
+                self._upgrade(implicit=True)
+            else:
+                with self.engine.connect():
+                    pass  # reachable at all?
         except sa.exc.SQLAlchemyError as e:
             raise StoreError(
                 f"cannot open the database {self.safe_url}: {e.__class__.__name__}: "
@@ -264,35 +271,82 @@ class Store:
             return engine
         return sa.create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
-    def _upgrade(self) -> None:
+    def _upgrade(self, *, implicit: bool = False) -> None:
         with self.engine.begin() as conn:
             if self.is_postgres:  # serialise concurrent first starts
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK_KEY + 1})
             metadata.create_all(conn, tables=[meta_table])
-            row = conn.execute(
-                sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
-            ).first()
-            version = int(row[0]) if row else 0
+            version = _version(conn)
             if version > SCHEMA_VERSION:
                 raise StoreError(
                     f"the database schema is version {version}, newer than this Herald "
                     f"({SCHEMA_VERSION}); upgrade Herald"
                 )
-            if version == 0:  # a new database gets the current schema at once
-                metadata.create_all(conn)
+            if implicit and self.is_postgres and 0 < version < SCHEMA_VERSION:
+                alive = _live_workers(conn, time.time())
+                if alive:
+                    raise StoreError(
+                        f"the database schema is version {version} and this Herald needs "
+                        f"{SCHEMA_VERSION}, but {len(alive)} other worker(s) use it "
+                        f"({', '.join(alive[:3])}); not upgrading it under them. Run "
+                        "`herald db upgrade` once (see README, Deployment: rolling upgrade), "
+                        "then start this version"
+                    )
+            for statement in _upgrade_steps(conn.dialect, version):
+                conn.execute(sa.text(statement) if isinstance(statement, str) else statement)
+            if version == 0:
                 log.info("database created (schema version %d)", SCHEMA_VERSION)
             for v in range(version + 1, SCHEMA_VERSION + 1) if version else ():
-                MIGRATIONS[v](conn)
                 log.info("database schema upgraded to version %d", v)
-            if version < SCHEMA_VERSION:
-                values = {"key": "schema_version", "value": str(SCHEMA_VERSION)}
-                if row:
-                    conn.execute(
-                        meta_table.update().where(meta_table.c.key == "schema_version"),
-                        {"value": values["value"]},
-                    )
-                else:
-                    conn.execute(meta_table.insert(), values)
+
+    # ------------------------------------------------------------------ schema lifecycle
+    def schema_version(self) -> int:
+        """The database's schema version; 0 for a database Herald never opened."""
+        with self.engine.connect() as conn:
+            if not sa.inspect(conn).has_table(meta_table.name):
+                return 0
+            return _version(conn)
+
+    def upgrade_statements(self) -> list[str]:
+        """The SQL that `upgrade` would run, as text, without running any."""
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            return []
+        out = [] if version else [str(sa.schema.CreateTable(meta_table).compile(self.engine))]
+        for step in _upgrade_steps(self.engine.dialect, version):
+            if isinstance(step, str):
+                out.append(step)
+            else:
+                out.append(str(step.compile(self.engine, compile_kwargs={"literal_binds": True})))
+        return [" ".join(x.split()) for x in out]
+
+    def upgrade(self) -> None:
+        """Create or upgrade the schema now (`herald db upgrade`), live workers or not."""
+        try:
+            self._upgrade()
+        except sa.exc.SQLAlchemyError as e:
+            raise StoreError(f"cannot upgrade {self.safe_url}: {_first_line(e)}") from e
+
+    def live_workers(self, now: float) -> list[str]:
+        """`host:pid` of every worker whose heartbeat is recent."""
+        with self.engine.connect() as conn:
+            if not sa.inspect(conn).has_table(workers.name):
+                return []
+            return _live_workers(conn, now)
+
+    def check_writable(self) -> None:
+        """A write that changes nothing: a read-only database fails here, at start."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    meta_table.update()
+                    .where(meta_table.c.key == "schema_version")
+                    .values(value=meta_table.c.value)
+                )
+        except sa.exc.SQLAlchemyError as e:
+            raise StoreError(
+                f"cannot write to the database {self.safe_url}: {_first_line(e)}"
+            ) from e
 
     def close(self) -> None:
         self.engine.dispose()
@@ -518,18 +572,77 @@ def cache_row(
     }
 
 
-def _migrate_2(conn: Connection) -> None:
-    """Version 2: the articles cache keeps the body as rendered for the feeds."""
-    conn.execute(sa.text("ALTER TABLE articles ADD COLUMN rendered TEXT"))
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: what it is for, and its statements (plain, portable SQL)."""
 
-
-def _migrate_3(conn: Connection) -> None:
-    """Version 3: a delivery being sent carries a lease that its process's heartbeat extends."""
-    conn.execute(sa.text("ALTER TABLE deliveries ADD COLUMN lease_until FLOAT"))
+    doc: str
+    statements: tuple[str, ...]
 
 
 # version -> the step that upgrades a database from the version before it
-MIGRATIONS = {2: _migrate_2, 3: _migrate_3}
+MIGRATIONS = {
+    2: Migration(
+        "the articles cache keeps the body as rendered for the feeds",
+        ("ALTER TABLE articles ADD COLUMN rendered TEXT",),
+    ),
+    3: Migration(
+        "a delivery being sent carries a lease that its process's heartbeat extends",
+        ("ALTER TABLE deliveries ADD COLUMN lease_until FLOAT",),
+    ),
+}
+LIVE_WORKER = 120.0  # seconds: a worker whose heartbeat is younger is alive
+
+
+def pending_migrations(version: int) -> list[tuple[int, str]]:
+    """(version, what it does) of each step a database at `version` still needs."""
+    if version == 0:
+        return [(SCHEMA_VERSION, "create every table")]
+    return [(v, MIGRATIONS[v].doc) for v in range(version + 1, SCHEMA_VERSION + 1)]
+
+
+def _version(conn: Connection) -> int:
+    row = conn.execute(
+        sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+    ).first()
+    return int(row[0]) if row else 0
+
+
+def _upgrade_steps(dialect: sa.engine.Dialect, version: int) -> list[Any]:
+    """Statements (text or DDL/DML elements) taking a database at `version` to SCHEMA_VERSION;
+    the herald_meta table itself exists already."""
+    if version >= SCHEMA_VERSION:
+        return []
+    steps: list[Any] = []
+    if version == 0:  # a new database gets the current schema at once
+        for table in metadata.sorted_tables:
+            if table is meta_table:
+                continue
+            steps.append(sa.schema.CreateTable(table))
+            steps.extend(sa.schema.CreateIndex(ix) for ix in table.indexes)
+        steps.append(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+        return steps
+    for v in range(version + 1, SCHEMA_VERSION + 1):
+        steps.extend(MIGRATIONS[v].statements)
+    steps.append(
+        meta_table.update()
+        .where(meta_table.c.key == "schema_version")
+        .values(value=str(SCHEMA_VERSION))
+    )
+    return steps
+
+
+def _live_workers(conn: Connection, now: float) -> list[str]:
+    rows = conn.execute(
+        sa.select(workers.c.host, workers.c.pid)
+        .where(workers.c.heartbeat_at > now - LIVE_WORKER)
+        .order_by(workers.c.heartbeat_at.desc())
+    )
+    return [f"{host}:{pid}" for host, pid in rows]
+
+
+def _first_line(e: BaseException) -> str:
+    return f"{e.__class__.__name__}: {str(e).splitlines()[0] if str(e) else ''}"
 
 
 def text_hash(text: str) -> str:
