@@ -141,6 +141,7 @@ class Publisher:
         self.lease = self.settings.lease.total_seconds()
         self.deadline = self.settings.deadline.total_seconds()
         self._held: set[int] = set()  # deliveries this process is sending (its leases)
+        self._began: dict[int, float] = {}  # delivery id -> when this process began it
         self._unwritten: list[tuple[int, Callable[[float], object]]] = []  # outcomes to record
         self._beat: asyncio.Task[None] | None = None
 
@@ -436,6 +437,7 @@ class Publisher:
         """Send one claimed delivery and record how it ended: `sent`, `retrying`, `failed` or
         `unknown`, whatever the channel raised or answered, within `publishing.deadline`."""
         self._held.add(d.id)
+        self._began[d.id] = time.monotonic()
         result = PassResult()
         entry = self.channels.get(d.channel)
         if entry is None:
@@ -504,6 +506,11 @@ class Publisher:
             return await self._in_doubt(d, cc, ch, post, article, reason, attempts)
         return await self._sent(d, receipt, post, note)
 
+    def _duration_ms(self, d: Delivery) -> int | None:
+        """Milliseconds since this process began sending the delivery (None: not here)."""
+        began = self._began.pop(d.id, None)
+        return None if began is None else round((time.monotonic() - began) * 1000)
+
     async def _sent(
         self, d: Delivery, receipt: Receipt, post: Post, note: str | None
     ) -> PassResult:
@@ -530,6 +537,7 @@ class Publisher:
                 "article": d.article_id,
                 "channel": d.channel,
                 "outcome": "sent",
+                "duration_ms": self._duration_ms(d),
                 "attempt": d.attempts,
                 "post_url": receipt.url,
             },
@@ -544,7 +552,19 @@ class Publisher:
         untouched."""
         reason = foreign_text(reason)
         await self._write(d, lambda now: self.log.mark_failed(d, now, reason))
-        log.error("failed %s on %s: %s", d.article_id, d.channel, reason)
+        log.error(
+            "failed %s on %s: %s",
+            d.article_id,
+            d.channel,
+            reason,
+            extra={
+                "article": d.article_id,
+                "channel": d.channel,
+                "outcome": "failed",
+                "attempt": d.attempts,
+                "duration_ms": self._duration_ms(d),
+            },
+        )
         result = PassResult(failed=1)
         result.outcomes.append((d.article_id, d.channel, "failed"))
         self._observe(d.channel, "failed")
@@ -586,7 +606,12 @@ class Publisher:
             d.article_id,
             d.channel,
             reason,
-            extra={"article": d.article_id, "channel": d.channel, "outcome": "unknown"},
+            extra={
+                "article": d.article_id,
+                "channel": d.channel,
+                "outcome": "unknown",
+                "duration_ms": self._duration_ms(d),
+            },
         )
         result = PassResult(unknown=1)
         result.outcomes.append((d.article_id, d.channel, "unknown"))
@@ -672,6 +697,7 @@ class Publisher:
                     "article": d.article_id,
                     "channel": d.channel,
                     "outcome": "retrying",
+                    "duration_ms": self._duration_ms(d),
                     "attempt": d.attempts,
                 },
             )
@@ -691,6 +717,7 @@ class Publisher:
                     "article": d.article_id,
                     "channel": d.channel,
                     "outcome": "failed",
+                    "duration_ms": self._duration_ms(d),
                     "attempt": d.attempts,
                 },
             )

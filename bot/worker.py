@@ -26,7 +26,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from watchfiles import Change, awatch
 
 from bot.config import Config
-from bot.errors import StoreError
+from bot.errors import StartupError, StoreError
+from bot.library import ScanResult
+from bot.models import Problem
 from bot.passes import one_pass
 from bot.publish import Publisher
 from bot.sentlog import SentLog
@@ -65,6 +67,7 @@ class Worker:
         # what the next pass must look at: the files named by file events, or everything
         self._changed: set[Path] = set()
         self._full_scan = True
+        self._folder_problems: set[Problem] = set()  # logged already, see _log_problems
 
     # ------------------------------------------------------------------ passes
     def request_pass(self, reason: str, paths: set[Path] | None = None) -> None:
@@ -106,9 +109,7 @@ class Worker:
                 self.metrics.last_scan.set(now)
                 if not out.build.skipped:
                     self.metrics.build_seconds.observe(out.build_seconds)
-            if out.scan.changed or "start" in reasons or "due" in reasons:
-                for p in out.scan.problems:
-                    (log.error if p.severity == "error" else log.warning)("%s", p.format())
+            self._log_problems(out.scan, first="start" in reasons)
             self.stats.last_pass_at = now
             self.stats.passes += 1
             if out.errors:
@@ -119,6 +120,29 @@ class Worker:
                 self.stats.last_error = None
             self.stats.ready = True
             self._schedule_next_due()
+
+    def _log_problems(self, scan: ScanResult, *, first: bool) -> None:
+        """Each article problem once per change of its file: at start all of them, then those
+        of the files this pass read again, and folder problems (shared slugs, unreadable
+        entries) when they appear. A pass for a due time or another file logs nothing old."""
+        if first:
+            shown = scan.problems
+        else:
+            shown = scan.fresh + [p for p in scan.folder if p not in self._folder_problems]
+            shown.sort(key=lambda p: (p.path, p.line))
+        self._folder_problems = set(scan.folder)
+        for p in shown:
+            (log.error if p.severity == "error" else log.warning)(
+                "%s",
+                p.format(),
+                extra={
+                    "path": p.path,
+                    "line": p.line,
+                    "field": p.field,
+                    "severity": p.severity,
+                    "problem": p.message,
+                },
+            )
 
     def _schedule_next_due(self) -> None:
         if self.publisher is None or self.scheduler is None or self._stopping.is_set():
@@ -210,9 +234,8 @@ class Worker:
         )
 
     async def _start_server(self) -> Any:
-        port = os.environ.get("PORT")
-        cfg_port = self.cfg.settings.server.port
-        if not port and cfg_port is None:
+        port = self.cfg.settings.server.port  # `PORT` is read with the settings
+        if port is None:
             return None
         from bot.metrics import Metrics
         from bot.server import Server
@@ -225,7 +248,7 @@ class Worker:
         )
         server = Server(
             host=self.cfg.settings.server.host,
-            port=int(port) if port else int(cfg_port or 0),
+            port=port,
             feeds_dir=self.cfg.feeds_dir,
             health=self.health,
             metrics=self.metrics,
@@ -233,7 +256,13 @@ class Worker:
             site_title=self.cfg.settings.site.title,
             settings=self.cfg.settings.server,
         )
-        await server.start()
+        try:
+            await server.start()
+        except OSError as e:
+            raise StartupError(
+                f"cannot listen on {self.cfg.settings.server.host}:{port} "
+                f"(server.port / PORT): {e.strerror or e}"
+            ) from None
         log.info(
             "HTTP endpoint on %s:%s (/healthz /readyz /metrics /status /feeds/)",
             self.cfg.settings.server.host,
@@ -314,6 +343,7 @@ def run_worker(cfg: Config) -> int:
     store = Store(cfg.database_url)
     lock = SingleWorkerLock(store.sqlite_path) if store.sqlite_path else None
     try:
+        store.check_writable()
         if lock:
             lock.acquire()
         worker = Worker(cfg, store)
