@@ -259,9 +259,11 @@ class Worker:
         try:
             await server.start()
         except OSError as e:
+            source = self.cfg.sources.get("server.port", "file")
+            source = f"variable {source[4:]}" if source.startswith("env ") else "bot.yaml"
             raise StartupError(
-                f"cannot listen on {self.cfg.settings.server.host}:{port} "
-                f"(server.port / PORT): {e.strerror or e}"
+                f"cannot listen on {self.cfg.settings.server.host}:{port} (server.port from "
+                f"{source}): {os.strerror(e.errno) if e.errno else e}"
             ) from None
         log.info(
             "HTTP endpoint on %s:%s (/healthz /readyz /metrics /status /feeds/)",
