@@ -105,3 +105,18 @@ def test_invalid_log_format(project: Project) -> None:
     assert line == (
         "error: environment variable HERALD_LOG_FORMAT: 'xml' is not a log format; use text or json"
     )
+
+
+@pytest.mark.parametrize("marker", ["DYNO", "FLY_APP_NAME", "KUBERNETES_SERVICE_HOST"])
+def test_sqlite_on_an_ephemeral_platform_warns_at_start(project: Project, marker: str) -> None:
+    r = project.cli("run", "--once", env={marker: "x"})
+    assert r.returncode == 0, r.stderr
+    warning = [line for line in r.stderr.splitlines() if "looks ephemeral" in line]
+    assert len(warning) == 1 and f"${marker} is set" in warning[0]
+    assert "lost on every restart" in warning[0] and "PostgreSQL" in warning[0]
+
+
+def test_no_ephemeral_warning_off_those_platforms(project: Project) -> None:
+    env = {m: "" for m in ("DYNO", "FLY_APP_NAME", "KUBERNETES_SERVICE_HOST")}
+    r = project.cli("run", "--once", env=env)
+    assert r.returncode == 0 and "ephemeral" not in r.stderr
