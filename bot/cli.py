@@ -315,77 +315,24 @@ def cmd_preview(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_config(cfg: Config, args: argparse.Namespace) -> int:
-    from bot.settings_env import effective
+    from bot.startup import config_report
 
-    rows = [(k, v, cfg.sources.get(k, "default")) for k, v in effective(cfg.settings)]
-    if cfg.channels_path.exists():
-        channels_source = f"file {cfg.channels_path}"
-    else:
-        channels_source = f"built-in default (no file at {cfg.channels_path})"
-    file = str(cfg.path) if cfg.path.exists() else "none (environment and defaults only)"
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "config_file": file,
-                    "settings": {k: {"value": v, "source": src} for k, v, src in rows},
-                    "channels": {
-                        "source": channels_source,
-                        "channels": [
-                            {"name": c.name, "type": c.type, "enabled": c.enabled}
-                            for c in cfg.channels
-                        ],
-                    },
-                },
-                indent=2,
-            )
-        )
-        return EXIT_OK
-    print(f"# config file: {file}")
-    print("# precedence: environment > file > default; secrets are masked")
-    width = max(len(k) for k, _v, _s in rows)
-    for key, value, source in rows:
-        print(f"{key.ljust(width)} = {value}  ({source})")
-    print(f"# channels: {channels_source}")
-    for c in cfg.channels:
-        print(f"channel {c.name} ({c.type}){'' if c.enabled else ' disabled'}")
+    print(config_report(cfg, as_json=args.json))
     return EXIT_OK
 
 
 def cmd_db(cfg: Config, args: argparse.Namespace) -> int:
     from bot import dbadmin
-    from bot.store import Store
 
-    store = Store(cfg.database_url, upgrade=False)
-    try:
-        if args.db_command == "status":
-            st = dbadmin.status(store)
-            print(json.dumps(st.to_dict(), indent=2) if args.json else "\n".join(st.lines()))
-            return EXIT_ARTICLE_ERRORS if st.newer else EXIT_OK
-        if args.db_command == "upgrade":
-            before = store.schema_version()
-            statements = dbadmin.upgrade(store, dry_run=args.dry_run)
-            if not statements:
-                print(f"the database is up to date (schema version {before})")
-                return EXIT_OK
-            if args.dry_run:
-                print(
-                    f"-- dry run: {store.safe_url} would go from {before} to "
-                    f"{dbadmin.SCHEMA_VERSION}; nothing was changed"
-                )
-                for statement in statements:
-                    print(f"{statement};")
-                return EXIT_OK
-            print(
-                f"upgraded {store.safe_url} from schema version {before} to "
-                f"{dbadmin.SCHEMA_VERSION} ({len(statements)} statements)"
-            )
-            return EXIT_OK
-        size = dbadmin.backup(store, args.path)
-        print(f"backed up {store.safe_url} to {args.path} ({size} bytes)")
-        return EXIT_OK
-    finally:
-        store.close()
+    code, text = dbadmin.command(
+        cfg.database_url,
+        args.db_command,
+        dry_run=getattr(args, "dry_run", False),
+        path=getattr(args, "path", None),
+        as_json=getattr(args, "json", False),
+    )
+    print(text)
+    return code
 
 
 def cmd_healthcheck(cfg: Config, args: argparse.Namespace) -> int:

@@ -372,25 +372,12 @@ def load_settings(
     """bot.yaml (when it exists) with `${VAR}` expanded, overlaid by the environment (see
     bot/settings_env.py); `sources` receives each key's source (default, file, env VAR)."""
     env = os.environ if env is None else env
-    exists = path.exists()
-    raw = _read_yaml(path) if exists else {}
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise ConfigError(_display(path), "", "must be a mapping with site, content and feeds")
-    server = raw.get("server")
-    token = server.pop("token", None) if isinstance(server, dict) else None
-    raw = settings_env.expand_tree(raw, env, _display(path))
-    if token is not None:  # a command that serves nothing loads without the token's variable
-        token_tree = settings_env.expand_tree(
-            {"server": {"token": token}}, env, _display(path), lenient=not need_secrets
-        )
-        raw.setdefault("server", {}).update(token_tree.get("server", {}))
-    file_raw = {k: dict(v) if isinstance(v, dict) else v for k, v in raw.items()}
-    env_sources = settings_env.overlay(raw, Settings, env)
-    settings: Settings = settings_env.validate(Settings, raw, env_sources, _display(path), exists)
+    raw = _read_yaml(path) if path.exists() else {}
+    settings, found = settings_env.settings_from(
+        Settings, raw, env, _display(path), path.exists(), need_secrets=need_secrets
+    )
     if sources is not None:
-        sources.update(settings_env.sources_of(settings, file_raw, env_sources))
+        sources.update(found)
     return settings
 
 

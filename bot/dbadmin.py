@@ -6,6 +6,7 @@ nothing (the command line shows what it returns).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any
 from bot.errors import StoreError
 from bot.store import SCHEMA_VERSION, Store, pending_migrations
 
-__all__ = ["SCHEMA_VERSION", "DbStatus", "backup", "status", "upgrade"]
+__all__ = ["SCHEMA_VERSION", "DbStatus", "backup", "command", "status", "upgrade"]
 
 
 @dataclass(frozen=True)
@@ -111,3 +112,36 @@ def backup(store: Store, dest: Path) -> int:
     finally:
         source.close()
     return dest.stat().st_size
+
+
+def command(
+    url: str, action: str, *, dry_run: bool = False, path: Path | None = None, as_json: bool = False
+) -> tuple[int, str]:
+    """`herald db ACTION`: (exit status, what to print). Opens the database without upgrading
+    it; a StoreError (exit 2) says why it cannot be used."""
+    store = Store(url, upgrade=False)
+    try:
+        if action == "status":
+            st = status(store)
+            text = json.dumps(st.to_dict(), indent=2) if as_json else "\n".join(st.lines())
+            return (1 if st.newer else 0), text
+        if action == "upgrade":
+            before = store.schema_version()
+            statements = upgrade(store, dry_run=dry_run)
+            if not statements:
+                return 0, f"the database is up to date (schema version {before})"
+            if dry_run:
+                head = (
+                    f"-- dry run: {store.safe_url} would go from schema version {before} to "
+                    f"{SCHEMA_VERSION}; nothing was changed"
+                )
+                return 0, "\n".join([head, *(f"{s};" for s in statements)])
+            return 0, (
+                f"upgraded {store.safe_url} from schema version {before} to {SCHEMA_VERSION} "
+                f"({len(statements)} statements)"
+            )
+        assert path is not None
+        size = backup(store, path)
+        return 0, f"backed up {store.safe_url} to {path} ({size} bytes)"
+    finally:
+        store.close()

@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -33,6 +33,7 @@ ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 # keys whose value is given in full by a secret: shown masked by `herald config`
 SECRET_KEYS = frozenset({"server.token"})
 _PATH_KEYS = frozenset({"content.dir", "feeds.dir", "channels_file"})
+_M = TypeVar("_M", bound=BaseModel)
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
 
@@ -165,6 +166,33 @@ def overlay(
         block[key] = _env_value(dotted, _fields(sections[section])[key], value)
         sources[dotted] = var
     return sources
+
+
+def settings_from(
+    model: type[_M],
+    raw: Any,
+    env: Mapping[str, str],
+    file: str,
+    file_exists: bool,
+    *,
+    need_secrets: bool = True,
+) -> tuple[_M, dict[str, str]]:
+    """bot.yaml's tree (or {} without a file) with `${VAR}` expanded and the environment on
+    top, validated; and each key's source (default, file, env VAR)."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(file, "", "must be a mapping with site, content and feeds")
+    server = raw.get("server")
+    token = server.pop("token", None) if isinstance(server, dict) else None
+    raw = expand_tree(raw, env, file)
+    if token is not None:  # a command that serves nothing loads without the token's variable
+        tree = expand_tree({"server": {"token": token}}, env, file, lenient=not need_secrets)
+        raw.setdefault("server", {}).update(tree.get("server", {}))
+    file_raw = {k: dict(v) if isinstance(v, dict) else v for k, v in raw.items()}
+    env_sources = overlay(raw, model, env)
+    settings: _M = validate(model, raw, env_sources, file, file_exists)
+    return settings, sources_of(settings, file_raw, env_sources)
 
 
 def validate(

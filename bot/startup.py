@@ -5,6 +5,7 @@ Every failure here is a ConfigError or StoreError naming what and where (one lin
 
 from __future__ import annotations
 
+import json
 import logging
 import urllib.error
 import urllib.request
@@ -63,3 +64,37 @@ def healthcheck(cfg: Config, timeout: float = 5.0) -> tuple[bool, str]:
     if status == 200:
         return True, f"healthy: {url} answered 200"
     return False, f"unhealthy: {url} answered {status}"
+
+
+def config_report(cfg: Config, *, as_json: bool = False) -> str:
+    """`herald config`: every setting with its source, secrets masked, and the channels."""
+    from bot.settings_env import effective
+
+    rows = [(k, v, cfg.sources.get(k, "default")) for k, v in effective(cfg.settings)]
+    if cfg.channels_path.exists():
+        channels_source = f"file {cfg.channels_path}"
+    else:
+        channels_source = f"built-in default (no file at {cfg.channels_path})"
+    file = str(cfg.path) if cfg.path.exists() else "none (environment and defaults only)"
+    channels = [{"name": c.name, "type": c.type, "enabled": c.enabled} for c in cfg.channels]
+    if as_json:
+        return json.dumps(
+            {
+                "config_file": file,
+                "settings": {k: {"value": v, "source": src} for k, v, src in rows},
+                "channels": {"source": channels_source, "channels": channels},
+            },
+            indent=2,
+        )
+    width = max(len(k) for k, _v, _s in rows)
+    lines = [
+        f"# config file: {file}",
+        "# precedence: environment > file > default; secrets are masked",
+        *(f"{key.ljust(width)} = {value}  ({source})" for key, value, source in rows),
+        f"# channels: {channels_source}",
+        *(
+            f"channel {c['name']} ({c['type']}){'' if c['enabled'] else ' disabled'}"
+            for c in channels
+        ),
+    ]
+    return "\n".join(lines)
