@@ -178,3 +178,14 @@ def test_dry_run_on_a_new_postgresql_database_shows_the_whole_schema(
     assert project.cli("db", "upgrade").returncode == 0
     st = project.cli("db", "status")
     assert "up to date" in st.stdout
+
+
+def test_a_database_newer_than_this_herald(project: Project) -> None:
+    Store(f"sqlite:///{project.root / 'herald.sqlite3'}").close()
+    with sqlite3.connect(project.root / "herald.sqlite3") as conn:
+        conn.execute("UPDATE herald_meta SET value = '99' WHERE key = 'schema_version'")
+    st = project.cli("db", "status")
+    assert st.returncode == 1 and "newer than this Herald: upgrade Herald" in st.stdout
+    up = project.cli("db", "upgrade", "--dry-run")
+    assert up.returncode == 2 and "newer than this Herald" in up.stderr
+    assert "Traceback" not in up.stderr
