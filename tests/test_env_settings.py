@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import config
+from bot import app, config
 from bot.errors import ConfigError
 from tests.helpers import Project
 
@@ -20,7 +20,7 @@ BASE = {"HERALD_SITE__TITLE": "T", "HERALD_SITE__URL": "https://t.example"}
 
 
 def load(project: Project, **env: str) -> config.Config:
-    return config.load(project.config, env)
+    return app.load_config(project.config, env)
 
 
 def test_environment_over_file_over_default(project: Project) -> None:
@@ -135,13 +135,13 @@ def test_no_config_file_everything_from_the_environment(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     env = {**BASE, "HERALD_CONTENT__DIR": "content", "HERALD_FEEDS__DIR": "out"}
-    cfg = config.load(Path("config/bot.yaml"), env, required=False)
+    cfg = app.load_config(Path("config/bot.yaml"), env, required=False)
     assert cfg.content_dir == tmp_path / "content" and cfg.feeds_dir == tmp_path / "out"
     assert cfg.channels_path == tmp_path / "channels.yaml"
     with pytest.raises(ConfigError, match=r"no config file at config/bot\.yaml.*HERALD_SITE__URL"):
-        config.load(Path("config/bot.yaml"), {"HERALD_SITE__TITLE": "x"}, required=False)
+        app.load_config(Path("config/bot.yaml"), {"HERALD_SITE__TITLE": "x"}, required=False)
     with pytest.raises(ConfigError, match="file not found"):
-        config.load(Path("config/bot.yaml"), env, required=True)
+        app.load_config(Path("config/bot.yaml"), env, required=True)
 
 
 def test_herald_config_shows_sources_and_masks_secrets(project: Project) -> None:

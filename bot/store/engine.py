@@ -1,0 +1,226 @@
+"""The database engine over SQLite (default) or PostgreSQL: open, upgrade, transactions.
+
+One code path for both engines (SQLAlchemy Core). The schema is versioned in `herald_meta` and
+upgraded on open (steps in bot/store/migrations.py);
+small key/value facts (the feeds' fingerprint) live there too.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from bot.errors import StoreError
+from bot.store.locks import FEED_LOCK_KEY
+from bot.store.migrations import live_workers, read_version, upgrade_steps
+from bot.store.schema import SCHEMA_VERSION, meta_table, metadata
+
+log = logging.getLogger("herald.store")
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://` and `postgres://` use psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Database:
+    """An open database at the current schema version."""
+
+    def __init__(self, url: str, *, upgrade: bool = True) -> None:
+        """Open the database; with `upgrade` (the default) create or upgrade its schema, except
+        a PostgreSQL database that other live workers use (`herald db upgrade` does that)."""
+        self.url = normalise_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        self.is_postgres = self.url.startswith("postgresql")
+        self.sqlite_path: Path | None = None
+        if self.is_sqlite:
+            db = sa.engine.make_url(self.url).database
+            if db and db != ":memory:":
+                self.sqlite_path = Path(db)
+                self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine: Engine = self._make_engine()
+            if upgrade:
+                self._upgrade(implicit=True)
+            else:
+                with self.engine.connect():
+                    pass  # reachable at all?
+        except sa.exc.SQLAlchemyError as e:
+            raise StoreError(
+                f"cannot open the database {self.safe_url}: {e.__class__.__name__}: "
+                f"{str(e).splitlines()[0]}"
+            ) from e
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with any password hidden."""
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    def _make_engine(self) -> Engine:
+        if self.is_sqlite:
+            engine = sa.create_engine(self.url, connect_args={"timeout": 30})
+
+            @sa.event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA busy_timeout=30000")
+                cur.close()
+
+            return engine
+        return sa.create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+    def _upgrade(self, *, implicit: bool = False) -> None:
+        with self.engine.begin() as conn:
+            if self.is_postgres:  # serialise concurrent first starts
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK_KEY + 1})
+            metadata.create_all(conn, tables=[meta_table])
+            version = read_version(conn)
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the database schema is version {version}, newer than this Herald "
+                    f"({SCHEMA_VERSION}); upgrade Herald"
+                )
+            if implicit and self.is_postgres and 0 < version < SCHEMA_VERSION:
+                alive = live_workers(conn, time.time())
+                if alive:
+                    raise StoreError(
+                        f"the database schema is version {version} and this Herald needs "
+                        f"{SCHEMA_VERSION}, but {len(alive)} other worker(s) use it "
+                        f"({', '.join(alive[:3])}); not upgrading it under them. Run "
+                        "`herald db upgrade` once (see README, Deployment: rolling upgrade), "
+                        "then start this version"
+                    )
+            for step in upgrade_steps(version):
+                conn.execute(sa.text(step) if isinstance(step, str) else step)
+            if version == 0:
+                log.info("database created (schema version %d)", SCHEMA_VERSION)
+            for v in range(version + 1, SCHEMA_VERSION + 1) if version else ():
+                log.info("database schema upgraded to version %d", v)
+
+    # ------------------------------------------------------------------ schema lifecycle
+    def schema_version(self) -> int:
+        """The database's schema version; 0 for a database Herald never opened."""
+        with self.engine.connect() as conn:
+            if not sa.inspect(conn).has_table(meta_table.name):
+                return 0
+            return read_version(conn)
+
+    def upgrade_statements(self) -> list[str]:
+        """The SQL that `upgrade` would run, as text, without running any."""
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            return []
+        out = [] if version else [str(sa.schema.CreateTable(meta_table).compile(self.engine))]
+        for step in upgrade_steps(version):
+            if isinstance(step, str):
+                out.append(step)
+            else:
+                out.append(str(step.compile(self.engine, compile_kwargs={"literal_binds": True})))
+        return [" ".join(x.split()) for x in out]
+
+    def upgrade(self) -> None:
+        """Create or upgrade the schema now (`herald db upgrade`), live workers or not."""
+        try:
+            self._upgrade()
+        except sa.exc.SQLAlchemyError as e:
+            raise StoreError(f"cannot upgrade {self.safe_url}: {first_line(e)}") from e
+
+    def live_workers(self, now: float) -> list[str]:
+        """`host:pid` of every worker whose heartbeat is recent."""
+        with self.engine.connect() as conn:
+            return live_workers(conn, now)
+
+    def check_writable(self) -> None:
+        """A write that changes nothing: a read-only database fails here, at start."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    meta_table.update()
+                    .where(meta_table.c.key == "schema_version")
+                    .values(value=meta_table.c.value)
+                )
+        except sa.exc.SQLAlchemyError as e:
+            raise StoreError(
+                f"cannot write to the database {self.safe_url}: {first_line(e)}"
+            ) from e
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    def insert_ignore(self, table: sa.Table) -> Any:
+        if self.is_postgres:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            return pg_insert(table)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+
+    def meta_value(self, key: str) -> str | None:
+        """A value kept in `herald_meta`, None when absent."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                sa.select(meta_table.c.value).where(meta_table.c.key == key)
+            ).scalar()
+        return None if value is None else str(value)
+
+    def set_meta_value(self, key: str, value: str) -> None:
+        ins = self.insert_ignore(meta_table)
+        ins = ins.on_conflict_do_update(index_elements=[meta_table.c.key], set_={"value": value})
+        with self.engine.begin() as conn:
+            conn.execute(ins, {"key": key, "value": value})
+
+    # ------------------------------------------------------------------ feed builder lock
+    @contextmanager
+    def feed_lock(self) -> Iterator[bool]:
+        """True when this process may build the feeds now (PostgreSQL: an advisory lock)."""
+        if not self.is_postgres:
+            yield True
+            return
+        with self.engine.connect() as conn:
+            got = bool(
+                conn.execute(
+                    sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": FEED_LOCK_KEY}
+                ).scalar()
+            )
+            conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": FEED_LOCK_KEY})
+                    conn.commit()
+
+
+def execute_many(conn: Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """executemany with the statement compiled once and the rows handed to the driver as they
+    are: SQLAlchemy's per-row parameter processing costs ~60 us a row, the driver ~3 us."""
+    compiled = stmt.compile(dialect=conn.dialect)
+    if compiled.positional:
+        order = compiled.positiontup or []
+        params: list[Any] = [tuple(row[k] for k in order) for row in rows]
+    else:
+        params = list(rows)
+    conn.exec_driver_sql(str(compiled), params)
+
+
+def first_line(e: BaseException) -> str:
+    """`Type: the first line of the message` of a database error."""
+    return f"{e.__class__.__name__}: {str(e).splitlines()[0] if str(e) else ''}"
