@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import __version__, logs
-from bot.errors import ConfigError, HeraldError, StoreError
+from bot.errors import ConfigError, HeraldError, StartupError, StoreError
 
 # heavy modules (pydantic, SQLAlchemy, the content reader) load when a command needs them
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ log = logging.getLogger("herald")
 
 EXIT_OK, EXIT_ARTICLE_ERRORS, EXIT_CONFIG = 0, 1, 2
 POSTING_COMMANDS = frozenset({"run", "send"})  # the others read the config without secrets
+LOG_FORMATS = ("text", "json")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--log-format",
-        choices=("text", "json"),
+        choices=LOG_FORMATS,
         default=os.environ.get("HERALD_LOG_FORMAT", "text"),
         help="log line format (default: text; also $HERALD_LOG_FORMAT)",
     )
@@ -85,30 +86,60 @@ def _parser() -> argparse.ArgumentParser:
     pv.add_argument("--channel", metavar="C")
     pv.add_argument("--json", action="store_true", help="print a JSON array")
     pv.add_argument("--html", metavar="PATH", type=Path, help="write an HTML page of cards")
+
+    cf = sub.add_parser(
+        "config", help="the effective configuration, each value's source, secrets masked"
+    )
+    cf.add_argument("--json", action="store_true", help="print JSON")
+
+    db = sub.add_parser("db", help="the database schema: status, upgrade, backup")
+    dbs = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    dbst = dbs.add_parser("status", help="schema version of the code and of the database")
+    dbst.add_argument("--json", action="store_true", help="print JSON")
+    dbu = dbs.add_parser("upgrade", help="upgrade the schema now")
+    dbu.add_argument(
+        "--dry-run", action="store_true", help="print the SQL statements, change nothing"
+    )
+    dbb = dbs.add_parser("backup", help="copy a SQLite database (online backup)")
+    dbb.add_argument("path", metavar="PATH", type=Path, help="the new backup file")
+
+    sub.add_parser("healthcheck", help="GET /healthz of the worker here: exit 0 when healthy")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.log_format not in LOG_FORMATS:  # argparse does not check a default ($HERALD_...)
+        print(
+            f"error: environment variable HERALD_LOG_FORMAT: {args.log_format!r} is not a "
+            f"log format; use {' or '.join(LOG_FORMATS)}",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
     logs.setup(sys.stderr, args.log_format, logging.WARNING if args.quiet else logging.INFO)
     # Herald uses no pydantic plugins; looking for them scans every installed package (~0.1 s)
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from bot import app, config
 
+    # with no --config and no $HERALD_CONFIG, config/bot.yaml is optional: the environment
+    # alone can configure Herald (a container)
+    required = bool(args.config or os.environ.get("HERALD_CONFIG"))
     try:
         cfg = app.load_config(
-            config.config_path(args.config), need_secrets=args.command in POSTING_COMMANDS
+            config.config_path(args.config),
+            need_secrets=args.command in POSTING_COMMANDS,
+            required=required,
         )
     except ConfigError as e:
+        if args.command == "healthcheck":
+            print(f"unhealthy: {e}")
+            return 1
         print(f"error: {e}", file=sys.stderr)
         return EXIT_CONFIG
     handler = COMMANDS[args.command]
     try:
         return handler(cfg, args)
-    except ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_CONFIG
-    except StoreError as e:
+    except (ConfigError, StoreError, StartupError) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_CONFIG
     except HeraldError as e:
@@ -175,6 +206,9 @@ def cmd_build(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
+    from bot.app.startup import preflight
+
+    preflight(cfg, os.environ)
     if not args.once:
         from bot.worker import run_worker
 
@@ -289,6 +323,35 @@ def cmd_preview(cfg: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_config(cfg: Config, args: argparse.Namespace) -> int:
+    from bot.app.startup import config_report
+
+    print(config_report(cfg, as_json=args.json))
+    return EXIT_OK
+
+
+def cmd_db(cfg: Config, args: argparse.Namespace) -> int:
+    from bot.store import admin as dbadmin
+
+    code, text = dbadmin.command(
+        cfg.database_url,
+        args.db_command,
+        dry_run=getattr(args, "dry_run", False),
+        path=getattr(args, "path", None),
+        as_json=getattr(args, "json", False),
+    )
+    print(text)
+    return code
+
+
+def cmd_healthcheck(cfg: Config, args: argparse.Namespace) -> int:
+    from bot.app.startup import healthcheck
+
+    ok, line = healthcheck(cfg)
+    print(line)
+    return EXIT_OK if ok else 1
+
+
 COMMANDS = {
     "check": cmd_check,
     "build": cmd_build,
@@ -297,4 +360,7 @@ COMMANDS = {
     "retry": cmd_retry,
     "send": cmd_send,
     "preview": cmd_preview,
+    "config": cmd_config,
+    "db": cmd_db,
+    "healthcheck": cmd_healthcheck,
 }
