@@ -27,6 +27,7 @@ from bot.dates import parse_datetime, shown
 from bot.markup import XML_FORBIDDEN, render_markdown
 from bot.models import Article, Problem, Severity
 from bot.slugs import slugify
+from bot.urls import to_uri
 from bot.walk import (
     ARTICLE_SUFFIXES,
     ContentRules,
@@ -353,7 +354,15 @@ class _Builder:
             )
             if text is not None:
                 tag = XML_FORBIDDEN.sub("", text).strip()
-                if tag and tag not in tags:
+                if "<" in tag and _HTML_TAG.search(tag):
+                    tag = _plain_text(tag)
+                    self.add(
+                        self.line_of(name),
+                        "warning",
+                        name,
+                        "HTML tags removed from a tag: tags are plain text",
+                    )
+                if tag and tag.casefold() not in {t.casefold() for t in tags}:
                     tags.append(tag)
             else:
                 what = "a number too large" if isinstance(item, int) else _kind(item)
@@ -382,7 +391,9 @@ class _Builder:
         )
         return True
 
-    def image(self, data: dict[str, Any]) -> str | None:
+    def image(self, data: dict[str, Any], base: str | None = None) -> str | None:
+        """The hero image as an absolute ASCII URL: a relative one resolved against `base`
+        (the article's URL), non-ASCII characters percent-encoded."""
         value = self.text(data, "heroImage")
         if value is None:
             return None
@@ -393,7 +404,7 @@ class _Builder:
             resolved = (
                 value
                 if value.startswith(("https://", "http://"))
-                else urljoin(self.rules.site_url + "/", value)
+                else urljoin(base or self.rules.site_url.rstrip("/") + "/", value)
             )
             parts = urlsplit(resolved)
             scheme = parts.scheme.lower() if ":" in resolved else ""
@@ -408,7 +419,7 @@ class _Builder:
             )
             return None
         if scheme in ("http", "https") and value.startswith(("https://", "http://")):
-            return value
+            return to_uri(value)
         if scheme not in ("http", "https"):
             self.add(
                 self.line_of("heroImage"),
@@ -417,7 +428,7 @@ class _Builder:
                 "only http(s) image URLs are used; this one is dropped",
             )
             return None
-        return resolved
+        return to_uri(resolved)
 
     def slug(self, data: dict[str, Any], title: str | None, article_id: str) -> str:
         given = self.text(data, "slug")
@@ -439,7 +450,6 @@ class _Builder:
         return slug
 
     def article(self, data: dict[str, Any]) -> Article | None:
-        rules = self.rules
         title = self.text(data, "title", required=True)
         published = self.date(data, "publish_date")
         if published is None and not data.get("publish_date"):
@@ -451,7 +461,8 @@ class _Builder:
         texts = {name: self.text(data, name) for name in _TEXT_FIELDS}
         article_id = self.text(data, "id") or self.src.relpath.rsplit(".", 1)[0]
         slug = self.slug(data, title, article_id)
-        image = self.image(data)
+        url = self.url(published, slug, article_id)
+        image = self.image(data, url)
         tags = self.tags(data.get("tags"))
         draft = self.draft(data)
         extra = self.extra(data)
@@ -465,23 +476,7 @@ class _Builder:
                 "publish_date",
                 f"{published.date()} is before created_date {created.date()}; is the year right?",
             )
-        local = published.astimezone(rules.timezone)
-        try:
-            url = rules.permalink.format(
-                site_url=rules.site_url,
-                slug=slug,
-                id=quote(article_id, safe="/") if "{id}" in rules.permalink else "",
-                year=f"{local.year:04d}",
-                month=f"{local.month:02d}",
-                day=f"{local.day:02d}",
-            )
-        except (KeyError, IndexError, ValueError, AttributeError, TypeError) as e:
-            self.add(
-                0,
-                "error",
-                "permalink",
-                f"cannot build the article URL from content.permalink: {shown(str(e))}",
-            )
+        if url is None:
             return None
         return Article(
             id=article_id,
@@ -501,6 +496,32 @@ class _Builder:
             draft=draft,
             extra=extra,
         )
+
+    def url(self, published: datetime | None, slug: str, article_id: str) -> str | None:
+        """The article's permalink as an ASCII URL; None (with an error) when the pattern
+        cannot be filled, or without a publish date."""
+        if published is None:
+            return None
+        rules = self.rules
+        local = published.astimezone(rules.timezone)
+        try:
+            url = rules.permalink.format(
+                site_url=rules.site_url.rstrip("/"),
+                slug=slug,
+                id=quote(article_id, safe="/") if "{id}" in rules.permalink else "",
+                year=f"{local.year:04d}",
+                month=f"{local.month:02d}",
+                day=f"{local.day:02d}",
+            )
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError) as e:
+            self.add(
+                0,
+                "error",
+                "permalink",
+                f"cannot build the article URL from content.permalink: {shown(str(e))}",
+            )
+            return None
+        return to_uri(url)
 
     def extra(self, data: dict[Any, Any]) -> dict[str, str]:
         """Other scalar fields as text (read_time, ...); lists, mappings and sets are left out.

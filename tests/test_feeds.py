@@ -256,19 +256,24 @@ def test_feed_links_itself_the_site_and_the_websub_hub() -> None:
     files = render_feeds(newest_first([article(1)]), meta(websub_hub=hub))
     channel = parse(files["rss.xml"]).find("channel")
     rss_links = {link.get("rel"): link.get("href") for link in channel.findall(f"{ATOM}link")}
-    assert rss_links == {"self": "https://blog.example.org/feeds/rss.xml", "hub": hub}
+    assert rss_links == {
+        "self": "https://blog.example.org/feeds/rss.xml",
+        "hub": hub,
+        "related": "https://blog.example.org/feeds/index.html",  # the page for people
+    }
     assert channel.findtext("link") == "https://blog.example.org"
     assert channel.findtext("language") == "en"
     assert channel.findtext("generator") == "Herald 0.1.0"
     assert channel.findtext("description") == "Notes on <syndication> & the open web"
 
     feed = parse(files["atom.xml"])
-    atom_links = {link.get("rel"): link.get("href") for link in feed.findall(f"{ATOM}link")}
-    assert atom_links == {
-        "self": "https://blog.example.org/feeds/atom.xml",
-        "hub": hub,
-        "alternate": "https://blog.example.org",
-    }
+    atom_links = [(link.get("rel"), link.get("href")) for link in feed.findall(f"{ATOM}link")]
+    assert atom_links == [  # the site first: simple parsers take the first link for the site
+        ("alternate", "https://blog.example.org"),
+        ("related", "https://blog.example.org/feeds/index.html"),
+        ("self", "https://blog.example.org/feeds/atom.xml"),
+        ("hub", hub),
+    ]
     assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
     assert feed.findtext(f"{ATOM}generator") == "Herald 0.1.0"
     assert feed.findtext(f"{ATOM}subtitle") == "Notes on <syndication> & the open web"
