@@ -36,6 +36,10 @@ class PreviewRow:
     title: str
     image: str | None
     fields: dict[str, Any] = field(default_factory=dict)  # Post.fields, for the card
+    # the body the adapter's send() posts (Channel.request_body): the card is drawn from it
+    request: dict[str, Any] = field(default_factory=dict)
+    identity: dict[str, str] = field(default_factory=dict)  # Channel.preview_identity()
+    media: str | None = None  # the image send() uploads and attaches (Channel.attached_image)
 
     @property
     def over(self) -> bool:
@@ -63,6 +67,9 @@ def preview_rows(
                     title=article.title,
                     image=image if isinstance(image, str) and image else article.image,
                     fields=dict(post.fields),
+                    request=channel.request_body(post, article),
+                    identity=channel.preview_identity(),
+                    media=channel.attached_image(post, article),
                 )
             )
     return rows
@@ -274,6 +281,13 @@ def _link_card(row: PreviewRow) -> str:
 
 
 def _card(row: PreviewRow, site_title: str) -> str:
+    """The row's card drawn as its network shows the post (bot.preview_cards)."""
+    from bot import preview_cards  # it draws with this module's helpers
+
+    return preview_cards.card_html(row, site_title)
+
+
+def _generic_card(row: PreviewRow, site_title: str) -> str:
     shown, colour, link = NETWORKS.get(row.type, _OTHER)
     shown = shown or row.type
     return (
@@ -289,6 +303,12 @@ def _card(row: PreviewRow, site_title: str) -> str:
         f"{_meter(row)}"
         "</article>"
     )
+
+
+def _card_css() -> str:
+    from bot import preview_cards
+
+    return preview_cards.CARD_CSS
 
 
 def preview_html(rows: Sequence[PreviewRow], site_title: str) -> str:
@@ -315,7 +335,7 @@ def preview_html(rows: Sequence[PreviewRow], site_title: str) -> str:
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{html.escape(site_title)} · post preview</title>"
-        f"<style>{_CSS}</style></head><body>"
+        f"<style>{_CSS}{_card_css()}</style></head><body>"
         f"<h1>{html.escape(site_title)} · post preview</h1>"
         f'<p class="sub">{html.escape(summary)}</p>' + "".join(sections) + "</body></html>\n"
     )

@@ -147,6 +147,11 @@ class Channel(ABC, Generic[OptionsT]):
         what the preview shows is what is sent."""
         return {"text": post.text}
 
+    def attached_image(self, post: Post, article: Article) -> str | None:
+        """The image URL `send` would fetch, upload and attach (media or card thumbnail);
+        None when it attaches none or the network fetches the image itself from the body."""
+        return None
+
     def preview_identity(self) -> dict[str, str]:
         """Who the post appears from, as far as the options say (no secret, no request):
         `name`, `handle`, `avatar` (URL); empty when the network decides (webhooks)."""

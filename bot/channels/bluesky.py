@@ -387,6 +387,10 @@ class BlueskyChannel(Channel[BlueskyOptions]):
         record["embed"] = {"$type": "app.bsky.embed.external", "external": external}
         return record
 
+    def attached_image(self, post: Post, article: Article) -> str | None:
+        image = post.fields.get("image", article.image)
+        return str(image) if self.opts.image and image else None
+
     def preview_identity(self) -> dict[str, str]:
         return {"handle": f"@{self.opts.handle}"}
 

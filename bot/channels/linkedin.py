@@ -181,6 +181,10 @@ class LinkedInChannel(Channel[LinkedInOptions]):
             "isReshareDisabledByAuthor": False,
         }
 
+    def attached_image(self, post: Post, article: Article) -> str | None:
+        image = post.fields.get("image", article.image)
+        return str(image) if self.opts.image and image else None
+
     def preview_identity(self) -> dict[str, str]:
         kind = "Page" if ":organization:" in self.opts.author else "Member"
         return {"handle": f"{kind} · {self.opts.author}"}

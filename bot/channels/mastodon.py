@@ -366,6 +366,10 @@ class MastodonChannel(Channel[MastodonOptions]):
             body["spoiler_text"] = self.opts.content_warning
         return body
 
+    def attached_image(self, post: Post, article: Article) -> str | None:
+        image = post.fields.get("image", article.image)
+        return str(image) if self.opts.image and image else None
+
     def preview_identity(self) -> dict[str, str]:
         host = urlsplit(self.opts.base_url).netloc
         return {"handle": f"@{(self.opts.account or '…').lstrip('@')}@{host}"}

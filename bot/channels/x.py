@@ -172,6 +172,10 @@ class XChannel(Channel[XOptions]):
         """POST /2/tweets: the text; `send` adds the uploaded image's media id."""
         return {"text": post.text}
 
+    def attached_image(self, post: Post, article: Article) -> str | None:
+        image = post.fields.get("image", article.image)
+        return str(image) if self.opts.image and image else None
+
     async def send(self, post: Post, article: Article, key: str) -> Receipt:
         body = self.request_body(post, article)
         image_url = post.fields.get("image", article.image)
