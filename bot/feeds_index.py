@@ -69,7 +69,8 @@ li h3 a:hover{color:var(--accent);text-decoration:underline}
 time{color:var(--muted);font-size:.85rem}
 li p{margin:.35rem 0 0;color:var(--muted);font-size:.95rem}
 li img{flex:none;width:8.5rem;height:5.5rem;object-fit:cover;border-radius:6px;
- background:var(--line)}
+ background:var(--line);position:relative;color:transparent;overflow:hidden}
+li img::before{content:"";position:absolute;inset:0;background:var(--line)}
 .tags{margin-top:.45rem}
 .tags span{display:inline-block;font-size:.75rem;color:var(--muted);border:1px solid var(--line);
  border-radius:999px;padding:0 .55rem;margin:0 .3rem .2rem 0}

@@ -39,6 +39,12 @@ CARD_CSS = """
 .media .ph{position:absolute;inset:0}
 .media img{position:relative;display:block;width:100%;height:190px;object-fit:cover;
  color:transparent}
+/* an image that cannot load: its ::before/::after (drawn only then) cover the broken icon */
+.media img::before{content:"";position:absolute;inset:0;
+ background:repeating-linear-gradient(45deg,#eef0f3,#eef0f3 8px,#e5e8ec 8px,#e5e8ec 16px)}
+.media img::after{content:attr(data-ph);position:absolute;inset:0;display:flex;
+ align-items:center;justify-content:center;text-align:center;padding:10px;color:#5b6573;
+ font-size:12px;white-space:pre-line}
 .small{color:#536471;font-size:13px}
 .acts{display:flex;gap:22px;color:#8a96a3;font-size:13px;margin:2px 0 8px}
 /* Mastodon */
@@ -130,10 +136,13 @@ def _image(url: str | None, missing: str, what: str = "image") -> str:
     src = _safe_href(url) if url else None
     if src is None:
         return f'<div class="media">{_placeholder(missing)}</div>'
-    behind = (
-        f'<div class="ph"><div><b>{_E(what)}</b>{_E(_domain(src))}: shown when it loads</div></div>'
+    note = f"{_domain(src)}: shown when it loads"
+    behind = f'<div class="ph"><div><b>{_E(what)}</b>{_E(note)}</div></div>'
+    failed = f"{what}\n{_domain(src)}: could not be loaded for this preview"
+    return (
+        f'<div class="media">{behind}'
+        f'<img src="{_E(src)}" alt="" loading="lazy" data-ph="{_E(failed)}"></div>'
     )
-    return f'<div class="media">{behind}<img src="{_E(src)}" alt="" loading="lazy"></div>'
 
 
 def _missing_reason(row: PreviewRow) -> str:
@@ -240,9 +249,9 @@ def _bluesky(row: PreviewRow, site: str) -> str:
             f'<a class="bcard" href="{_E(href)}" rel="nofollow noopener">{thumb}'
             f'<div class="cap"><b>{_E(str(external.get("title", "")))}</b>'
             + (f"<span>{_E(desc)}</span>" if desc else "")
-            + f'<span class="dom">🌐 {_E(_domain(uri))}</span></div></a>'
+            + f'<span class="dom">↗ {_E(_domain(uri))}</span></div></a>'
         )
-    parts.append('<div class="acts"><span>💬 0</span><span>🔁 0</span><span>♡ 0</span></div>')
+    parts.append('<div class="acts"><span>↩ 0</span><span>⇄ 0</span><span>♡ 0</span></div>')
     return "".join(parts)
 
 
@@ -259,9 +268,7 @@ def _x(row: PreviewRow, site: str) -> str:
             f"{_image(row.image, _missing_reason(row), 'card image')}"
             f'<span class="dom">{_E(_domain(row.url))}</span></a>'
         )
-    parts.append(
-        '<div class="acts"><span>💬</span><span>🔁</span><span>♡</span><span>📊</span></div>'
-    )
+    parts.append('<div class="acts"><span>↩</span><span>⇄</span><span>♡</span><span>▥</span></div>')
     return "".join(parts)
 
 
@@ -272,7 +279,7 @@ _LITTLE_HASHTAG = re.compile(r"\{hashtag\|\\#\|([^}]*)\}")
 def _linkedin(row: PreviewRow, site: str) -> str:
     body = row.request or {"commentary": row.text}
     handle = row.identity.get("handle") or "Member"
-    parts = [_head(row, site, f"{handle} · Now · 🌐 {body.get('visibility', 'PUBLIC').lower()}")]
+    parts = [_head(row, site, f"{handle} · Now · {body.get('visibility', 'PUBLIC').lower()}")]
     commentary = str(body.get("commentary", row.text))
     commentary = _LITTLE_HASHTAG.sub(lambda m: "#" + m.group(1), commentary)
     parts.append(_text(text_html(_LITTLE_ESCAPE.sub(r"\1", commentary))))
@@ -286,9 +293,8 @@ def _linkedin(row: PreviewRow, site: str) -> str:
             f'<div class="cap"><b>{_E(str(card.get("title", "")))}</b>'
             f'<span class="small">{_E(_domain(source))}</span></div></a>'
         )
-    parts.append(
-        '<div class="acts"><span>👍 Like</span><span>💬 Comment</span><span>↻ Repost</span></div>'
-    )
+    actions = "".join(f"<span>{a}</span>" for a in ("Like", "Comment", "Repost", "Send"))
+    parts.append(f'<div class="acts">{actions}</div>')
     return "".join(parts)
 
 
@@ -323,7 +329,8 @@ def _discord(row: PreviewRow, site: str) -> str:
         stamp = embed.get("timestamp")
         if stamp:
             try:
-                shown = f"{datetime.fromisoformat(str(stamp)):%d/%m/%Y %H:%M %Z}".strip()
+                # Discord shows the embed's time in the reader's zone; here the article's own
+                shown = f"{datetime.fromisoformat(str(stamp)):%d/%m/%Y %H:%M}"
             except ValueError:
                 shown = str(stamp)
             inner.append(f'<div class="foot">{_E(shown)}</div>')

@@ -165,7 +165,7 @@ NETWORKS: dict[str, Network] = {
             b["embeds"][0]["description"],
             b["embeds"][0]["author"]["name"],
             b["embeds"][0]["image"]["url"],
-            "04/05/2026 09:30 UTC",
+            "04/05/2026 09:30",
         ],
     ),
     "slack": Network(
