@@ -17,18 +17,21 @@ __all__ = ["is_absolute_http_uri", "split_author", "to_uri"]
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 _QUERY_SAFE = _PATH_SAFE + "?"
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_NEEDS_WORK = re.compile(r"[^\x21-\x7e]")  # anything but printable ASCII
+_CONTROLS = re.compile(r"[\x00-\x20\x7f]")
 _AUTHOR = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<(?P<email>[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+)>\s*$")
 
 
 def _quote(part: str, safe: str) -> str:
-    part = _BAD_ESCAPE.sub("%25", part)  # a lone "%" is a character, not an escape
     return quote(part, safe=safe, encoding="utf-8", errors="surrogatepass")
 
 
 def to_uri(url: str) -> str:
     """`url` as an ASCII URI: non-ASCII and spaces percent-encoded, an IDN host in punycode."""
-    if url.isascii() and " " not in url and not _BAD_ESCAPE.search(url):
+    if not _NEEDS_WORK.search(url) and not _BAD_ESCAPE.search(url):
         return url
+    # controls and spaces first: urlsplit would drop tabs and line breaks silently
+    url = _CONTROLS.sub(lambda m: f"%{ord(m.group()):02X}", _BAD_ESCAPE.sub("%25", url))
     parts = urlsplit(url)
     netloc = parts.netloc
     if not netloc.isascii():
@@ -37,7 +40,7 @@ def to_uri(url: str) -> str:
         try:
             host = host.encode("idna").decode("ascii")
         except UnicodeError:
-            host = _quote(host, "")
+            host = _quote(host, "%")
         netloc = (_quote(userinfo, ":") + at if at else "") + host + colon + port
     return urlunsplit(
         (
@@ -57,10 +60,7 @@ def is_absolute_http_uri(url: str) -> bool:
     except ValueError:
         return False
     return (
-        url.isascii()
-        and " " not in url
-        and parts.scheme in ("http", "https")
-        and bool(parts.hostname)
+        not _NEEDS_WORK.search(url) and parts.scheme in ("http", "https") and bool(parts.hostname)
     )
 
 
