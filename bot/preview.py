@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import nh3
-
 from bot.channels.base import Channel
 from bot.models import Article
 
@@ -115,7 +113,6 @@ NETWORKS: dict[str, tuple[str, str, str]] = {
     "webhook": ("Webhook", "#475569", "#2563EB"),
     "outbox": ("Outbox", "#64748B", "#2563EB"),
 }
-_OTHER = ("", "#64748B", "#2563EB")
 
 # Links as the networks write them: Slack <url|label>, Markdown [label](url), bare URLs;
 # and hashtags.
@@ -126,8 +123,6 @@ _TOKEN = re.compile(
     r"|(?<![\w&#])(?P<tag>#\w+)"
     r"|\*\*(?P<bold>[^*\n]+)\*\*"
 )
-# networks whose text is Markdown, where **bold** is shown bold
-_MARKDOWN_TYPES = frozenset({"discord"})
 
 _CSS = """
 *{box-sizing:border-box}
@@ -155,13 +150,6 @@ section.article>.meta{color:#536471;font-size:13px;margin:0 0 14px;word-break:br
 .text a{color:var(--l);text-decoration:none}
 .text a:hover{text-decoration:underline}
 .tag{color:var(--l)}
-.linkcard{display:block;border:1px solid #dfe3e8;border-radius:10px;overflow:hidden;
- color:inherit;text-decoration:none;margin:0 0 10px}
-.linkcard .img{height:150px;background:#cfd6de center/cover no-repeat}
-.linkcard img{width:100%;height:150px;object-fit:cover;display:block;color:transparent}
-.linkcard .cap{padding:8px 10px;font-size:13px}
-.linkcard .cap b{display:block}
-.linkcard .cap span{color:#536471}
 .meter{display:flex;align-items:center;gap:8px;font-size:12px;color:#536471}
 .bar{flex:1;height:6px;background:#e6e9ee;border-radius:3px;overflow:hidden}
 .bar i{display:block;height:100%;background:#16a34a}
@@ -187,37 +175,6 @@ def _link(url: str, label: str) -> str:
     if href is None:
         return html.escape(label)
     return f'<a href="{html.escape(href)}" rel="nofollow noopener">{html.escape(label)}</a>'
-
-
-_TELEGRAM_TAGS = {
-    "b",
-    "strong",
-    "i",
-    "em",
-    "u",
-    "ins",
-    "s",
-    "strike",
-    "del",
-    "a",
-    "code",
-    "pre",
-    "blockquote",
-}
-
-
-def _post_html(row: PreviewRow) -> str:
-    """The post as the network shows it: Telegram's HTML parse mode rendered (only its own
-    tags, sanitised), Discord and Slack bold rendered, the rest as plain text."""
-    if row.type == "telegram":
-        return nh3.clean(
-            row.text,
-            tags=_TELEGRAM_TAGS,
-            attributes={"a": {"href"}},
-            url_schemes={"http", "https"},
-            link_rel="nofollow noopener",
-        )
-    return text_html(row.text, row.type in _MARKDOWN_TYPES)
 
 
 def text_html(text: str, markdown: bool = False) -> str:
@@ -261,48 +218,11 @@ def _meter(row: PreviewRow) -> str:
     )
 
 
-def _link_card(row: PreviewRow) -> str:
-    if not row.image:
-        return ""
-    href = _safe_href(row.url)
-    src = _safe_href(row.image)
-    domain = urlsplit(row.url).netloc if href else ""
-    img = (
-        f'<div class="img"><img src="{html.escape(src)}" alt=""></div>'
-        if src
-        else '<div class="img"></div>'
-    )
-    cap = (
-        f'<div class="cap"><b>{html.escape(row.title)}</b><span>{html.escape(domain)}</span></div>'
-    )
-    if href is None:
-        return f'<div class="linkcard">{img}{cap}</div>'
-    return f'<a class="linkcard" href="{html.escape(href)}" rel="nofollow noopener">{img}{cap}</a>'
-
-
 def _card(row: PreviewRow, site_title: str) -> str:
     """The row's card drawn as its network shows the post (bot.preview_cards)."""
     from bot import preview_cards  # it draws with this module's helpers
 
     return preview_cards.card_html(row, site_title)
-
-
-def _generic_card(row: PreviewRow, site_title: str) -> str:
-    shown, colour, link = NETWORKS.get(row.type, _OTHER)
-    shown = shown or row.type
-    return (
-        f'<article class="card net-{html.escape(row.type)}" style="--c:{colour};--l:{link}">'
-        '<div class="head">'
-        f'<div class="avatar" aria-hidden="true">{html.escape(_initials(site_title))}</div>'
-        f'<div class="who"><b>{html.escape(site_title)}</b>'
-        f"<span>{html.escape(row.channel)}</span></div>"
-        f'<span class="net">{html.escape(shown)}</span>'
-        "</div>"
-        f'<div class="text">{_post_html(row)}</div>'
-        f"{_link_card(row)}"
-        f"{_meter(row)}"
-        "</article>"
-    )
 
 
 def _card_css() -> str:
