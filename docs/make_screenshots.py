@@ -5,8 +5,8 @@
 It builds the samples (tests/data/articles/samples) in a temporary project with one channel per
 network (stand-in credentials: a preview makes no call), writes `herald preview --html` for
 each channel and `feeds/index.html`, and screenshots them with headless Chromium into
-docs/cards/<network>.png and docs/feed-index.png. Offline, the articles' hero images cannot
-load: the cards then show the placeholder a reader sees while an image loads.
+docs/cards/<network>.png, docs/preview.png (every card) and docs/feed-index.png. Offline,
+the articles' hero images cannot load: the cards then show the neutral placeholder.
 """
 
 from __future__ import annotations
@@ -115,6 +115,9 @@ def main() -> None:
             page = root / f"{channel['name']}.html"
             run([*herald, "preview", ARTICLE, "--channel", channel["name"], "--html", str(page)])
             chromium(page.as_uri(), cards / f"{channel['name']}.png", "520,900")
+        everything = root / "preview.html"  # every channel's card side by side
+        run([*herald, "preview", ARTICLE, "--html", str(everything)])
+        chromium(everything.as_uri(), ROOT / "docs" / "preview.png", "1500,1900")
         chromium(
             (root / "feeds" / "index.html").as_uri(), ROOT / "docs" / "feed-index.png", "1000,1500"
         )
