@@ -97,11 +97,12 @@ def in_process_add(project: Project, start: int, repeat: int) -> float:
     """Median time of the worker's own work for one new article: the scan of the file the
     event names + the build, in a process that has Herald loaded (what `run` does on a file
     event; no start-up, no walk of the folder)."""
-    from bot import config, library
-    from bot.build import build
+    from bot import app
+    from bot.content import library
+    from bot.feeds.build import build
     from bot.store import Store
 
-    cfg = config.load(project.config, {})
+    cfg = app.load_config(project.config, {})
     store = Store(cfg.database_url)
     times = []
     try:
@@ -112,7 +113,7 @@ def in_process_add(project: Project, start: int, repeat: int) -> float:
             new = project.content / f"article-{start + k:06d}.md"  # as write_articles names it
             t0 = time.perf_counter()
             now = time.time()
-            scanned = library.scan(cfg, store, now, progress=False, changed={new})
+            scanned = library.scan(cfg, store, now, changed={new})
             built = build(cfg, store, now, shadowed=scanned.shadowed)
             times.append(time.perf_counter() - t0)
             if scanned.parsed != 1 or not built.written:

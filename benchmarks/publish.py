@@ -22,12 +22,13 @@ from typing import Any
 
 from _common import Project, check, machine, run_timed, table, temp_project, verdict, write_articles
 
-from bot import config, library
+from bot import app
 from bot.channels.base import Channel, ChannelOptions, Recovery
+from bot.content import library
 from bot.models import Article, Post, Receipt
 from bot.publish import Publisher
-from bot.sentlog import SentLog
 from bot.store import Store
+from bot.store.sentlog import SentLog
 from tests.fakes.webhook import WebhookReceiver
 
 TARGET_ENGINE_MS = 2.0
@@ -130,10 +131,10 @@ def engine_in_process(articles: int, n_channels: int, concurrency: int) -> tuple
     project, tmp = make_project(
         "herald-engine-", articles, ["http://127.0.0.1:9/"] * n_channels, concurrency
     )
-    cfg = config.load(project.config)
+    cfg = app.load_config(project.config)
     store = Store(cfg.database_url)
     try:
-        library.scan(cfg, store, time.time(), progress=False)
+        library.scan(cfg, store, time.time())
 
         async def deliver() -> tuple[int, float]:
             async with Publisher(cfg, store, "bench-engine") as pub:

@@ -17,8 +17,8 @@ from bot.errors import ConfigError, HeraldError, StoreError
 
 # heavy modules (pydantic, SQLAlchemy, the content reader) load when a command needs them
 if TYPE_CHECKING:
-    from bot import library
     from bot.config import Config
+    from bot.content import library
     from bot.store import Store
 
 log = logging.getLogger("herald")
@@ -90,13 +90,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logs.setup(args.log_format, logging.WARNING if args.quiet else logging.INFO)
+    logs.setup(sys.stderr, args.log_format, logging.WARNING if args.quiet else logging.INFO)
     # Herald uses no pydantic plugins; looking for them scans every installed package (~0.1 s)
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    from bot import config
+    from bot import app, config
 
     try:
-        cfg = config.load(
+        cfg = app.load_config(
             config.config_path(args.config), need_secrets=args.command in POSTING_COMMANDS
         )
     except ConfigError as e:
@@ -119,9 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def open_store(cfg: Config) -> Store:
-    from bot.store import Store
+    from bot.app import open_store
 
-    return Store(cfg.database_url)
+    return open_store(cfg)
 
 
 def _print_problems(result: library.ScanResult) -> None:
@@ -138,11 +138,11 @@ def _summary(result: library.ScanResult) -> str:
 
 
 def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
-    from bot import library
+    from bot.content import library
 
     store = open_store(cfg)
     try:
-        result = library.scan(cfg, store, time.time())
+        result = library.scan(cfg, store, time.time(), progress=sys.stderr)
     finally:
         store.close()
     _print_problems(result)
@@ -151,13 +151,13 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_build(cfg: Config, args: argparse.Namespace) -> int:
-    from bot import library
-    from bot.build import build
+    from bot.content import library
+    from bot.feeds.build import build
 
     store = open_store(cfg)
     try:
         now = time.time()
-        result = library.scan(cfg, store, now)
+        result = library.scan(cfg, store, now, progress=sys.stderr)
         _print_problems(result)
         built = build(cfg, store, now, shadowed=result.shadowed, force=args.force)
     finally:
@@ -181,19 +181,12 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
         return run_worker(cfg)
     import asyncio
 
-    from bot.passes import run_pass
-    from bot.store import SingleWorkerLock, worker_identity
+    from bot.app import locked_store
+    from bot.app.passes import run_pass
+    from bot.store import worker_identity
 
-    store = open_store(cfg)
-    lock = SingleWorkerLock(store.sqlite_path) if store.sqlite_path else None
-    try:
-        if lock:
-            lock.acquire()
-        result = asyncio.run(run_pass(cfg, store, worker_identity()))
-    finally:
-        if lock:
-            lock.release()
-        store.close()
+    with locked_store(cfg) as store:
+        result = asyncio.run(run_pass(cfg, store, worker_identity(), progress=sys.stderr))
     _print_problems(result.scan)
     p = result.publish
     b = result.build
@@ -215,7 +208,7 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
-    from bot.status import collect, format_text
+    from bot.web.report import collect, format_text
 
     store = open_store(cfg)
     try:
@@ -227,7 +220,7 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_retry(cfg: Config, args: argparse.Namespace) -> int:
-    from bot.sentlog import SentLog
+    from bot.store.sentlog import SentLog
 
     if args.channel and args.channel not in {c.name for c in cfg.channels}:
         print(f"error: no channel named {args.channel!r} in {cfg.channels_path}", file=sys.stderr)
@@ -249,7 +242,7 @@ def cmd_retry(cfg: Config, args: argparse.Namespace) -> int:
 def cmd_send(cfg: Config, args: argparse.Namespace) -> int:
     import asyncio
 
-    from bot import library
+    from bot.content import library
     from bot.publish import Publisher
     from bot.store import worker_identity
 
@@ -267,16 +260,33 @@ def cmd_send(cfg: Config, args: argparse.Namespace) -> int:
             return 1 if res.failed else 0
 
     try:
-        library.scan(cfg, store, time.time())
+        library.scan(cfg, store, time.time(), progress=sys.stderr)
         return asyncio.run(go())
     finally:
         store.close()
 
 
 def cmd_preview(cfg: Config, args: argparse.Namespace) -> int:
-    from bot.previewing import run_preview
+    from bot.app.preview import preview_rows
+    from bot.channels.preview import limits_line, rows_to_json
 
-    return run_preview(cfg, args.article, args.channel, args.json, args.html)
+    rows = preview_rows(cfg, args.article, args.channel)
+    if args.html:
+        from bot.web.preview_page import preview_html
+
+        args.html.parent.mkdir(parents=True, exist_ok=True)
+        args.html.write_text(preview_html(rows, cfg.settings.site.title), encoding="utf-8")
+        print(f"wrote {args.html} ({len(rows)} posts)", file=sys.stderr)
+    if args.json:
+        print(rows_to_json(rows))
+    elif not args.html:
+        for r in rows:
+            over = "  OVER THE LIMIT" if r.length > r.limit else ""
+            print(f"== {r.article} on {r.channel} ({r.type}): {r.length}/{r.limit}{over}")
+            print(f"   {limits_line(r)}")
+            print(r.text)
+            print()
+    return EXIT_OK
 
 
 COMMANDS = {

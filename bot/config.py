@@ -1,4 +1,6 @@
-"""Load and validate `bot.yaml` and `channels.yaml` once into frozen settings.
+"""Load and validate `bot.yaml` into frozen settings; the shapes of a config and of a channel entry.
+
+`channels.yaml` is read by `bot.channels.loading` (it needs the adapters' option models).
 
 Relative paths in `bot.yaml` resolve against the folder that holds `bot.yaml`; absolute paths
 are used as they are. `${VAR}` references are replaced by environment variables; a missing
@@ -13,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -29,11 +31,7 @@ from pydantic import (
 
 from bot.errors import ConfigError
 
-if TYPE_CHECKING:
-    from bot.channels.base import ChannelOptions
-
 DEFAULT_CONFIG = "config/bot.yaml"
-_O = TypeVar("_O", bound=BaseModel)
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
@@ -214,18 +212,10 @@ class Settings(_Strict):
     channels_file: Path = Path("channels.yaml")
 
 
-class ChannelEntry(_Strict):
-    """The keys every channel has; the rest of the entry are its type's options."""
+class ChannelOptions(BaseModel):
+    """Base for each adapter's options (the keys of its channels.yaml entry)."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-    type: str
-    enabled: bool = True
-    template: str | None = None
-    include_tags: tuple[str, ...] = ()
-    exclude_tags: tuple[str, ...] = ()
-
-
-COMMON_CHANNEL_KEYS = frozenset(ChannelEntry.model_fields)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
 @dataclass(frozen=True)
@@ -289,7 +279,7 @@ class Config:
         return url
 
 
-def _display(path: Path) -> str:
+def shown_path(path: Path) -> str:
     """A path as the user should read it: relative to the working folder when inside it."""
     try:
         rel = os.path.relpath(path)
@@ -298,22 +288,22 @@ def _display(path: Path) -> str:
     return str(path) if rel.startswith("..") else rel
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ConfigError(_display(path), "", "file not found") from None
+        raise ConfigError(shown_path(path), "", "file not found") from None
     except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(_display(path), "", f"cannot read: {e}") from e
+        raise ConfigError(shown_path(path), "", f"cannot read: {e}") from e
     try:
         return yaml.safe_load(text)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         line = mark.line + 1 if mark else None
         col = f", column {mark.column + 1}" if mark else ""
-        raise ConfigError(_display(path), "", f"invalid YAML{col}: {e.problem}", line) from e
+        raise ConfigError(shown_path(path), "", f"invalid YAML{col}: {e.problem}", line) from e
     except yaml.YAMLError as e:
-        raise ConfigError(_display(path), "", f"invalid YAML: {e}") from e
+        raise ConfigError(shown_path(path), "", f"invalid YAML: {e}") from e
 
 
 def _key_path(loc: Sequence[int | str], prefix: str = "") -> str:
@@ -326,7 +316,7 @@ def _key_path(loc: Sequence[int | str], prefix: str = "") -> str:
     return "".join(parts)
 
 
-def _first_error(e: ValidationError, file: Path, prefix: str = "") -> ConfigError:
+def first_error(e: ValidationError, file: Path, prefix: str = "") -> ConfigError:
     err = e.errors(include_url=False)[0]
     loc = [x for x in err["loc"] if not (isinstance(x, str) and x.startswith("function-"))]
     msg = err["msg"]
@@ -339,7 +329,7 @@ def _first_error(e: ValidationError, file: Path, prefix: str = "") -> ConfigErro
     more = len(e.errors()) - 1
     if more:
         msg += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return ConfigError(_display(file), _key_path(loc, prefix), msg)
+    return ConfigError(shown_path(file), _key_path(loc, prefix), msg)
 
 
 def expand_env(value: Any, env: Mapping[str, str], where: str, file: Path) -> Any:
@@ -349,7 +339,9 @@ def expand_env(value: Any, env: Mapping[str, str], where: str, file: Path) -> An
         def sub(m: re.Match[str]) -> str:
             name = m.group(1)
             if name not in env:
-                raise ConfigError(_display(file), where, f"environment variable {name} is not set")
+                raise ConfigError(
+                    shown_path(file), where, f"environment variable {name} is not set"
+                )
             return env[name]
 
         return ENV_REF.sub(sub, value)
@@ -381,136 +373,16 @@ def _expand_server_token(
 def load_settings(
     path: Path, env: Mapping[str, str] | None = None, *, need_secrets: bool = True
 ) -> Settings:
-    raw = _read_yaml(path)
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
-        raise ConfigError(_display(path), "", "must be a mapping with site, content and feeds")
+        raise ConfigError(shown_path(path), "", "must be a mapping with site, content and feeds")
     _expand_server_token(raw, os.environ if env is None else env, path, need_secrets)
     try:
         return Settings.model_validate(raw)
     except ValidationError as e:
-        raise _first_error(e, path) from None
-
-
-def load_channels(
-    path: Path, env: Mapping[str, str], *, need_secrets: bool = True
-) -> tuple[ChannelConfig, ...]:
-    """Read channels.yaml; each entry's options are validated by its type's Options model.
-
-    With `need_secrets=False` (commands that post nothing: check, status, preview, retry) an
-    unset variable does not stop the load; that channel's options are then left unvalidated.
-    """
-    from bot.channels import registry  # channels import config types; keep this edge lazy
-
-    if not path.exists():  # the embedded default: a local outbox, no credentials
-        return (
-            ChannelConfig(
-                "outbox",
-                "outbox",
-                True,
-                None,
-                (),
-                (),
-                _resolve_paths(registry_outbox_options(), path.parent),
-            ),
-        )
-    raw = _read_yaml(path)
-    if raw is None:
-        return ()
-    if not isinstance(raw, dict) or set(raw) - {"channels"}:
-        raise ConfigError(_display(path), "", "must be a mapping with one key, channels")
-    entries = raw.get("channels") or []
-    if not isinstance(entries, list):
-        raise ConfigError(_display(path), "channels", "must be a list of channel entries")
-    seen: set[str] = set()
-    out: list[ChannelConfig] = []
-    for i, entry in enumerate(entries):
-        where = f"channels[{i}]"
-        if not isinstance(entry, dict):
-            raise ConfigError(_display(path), where, "must be a mapping with name and type")
-        name = entry.get("name")
-        if isinstance(name, str):
-            where = f"channels[{i}] ({name})"
-        common = {k: v for k, v in entry.items() if k in COMMON_CHANNEL_KEYS}
-        try:
-            base = ChannelEntry.model_validate(common)
-        except ValidationError as e:
-            raise _first_error(e, path, f"channels[{i}]") from None
-        if base.name in seen:
-            raise ConfigError(_display(path), f"{where}.name", f"duplicate channel name {name!r}")
-        seen.add(base.name)
-        kind = registry.get(base.type)
-        if kind is None:
-            raise ConfigError(
-                _display(path),
-                f"{where}.type",
-                f"unknown type {base.type!r}; use one of {', '.join(sorted(registry.TYPES))}",
-            )
-        if base.template is not None:
-            from bot.compose import FIELD_NAMES, check_template
-
-            try:
-                check_template(base.template, (*FIELD_NAMES, *getattr(kind, "extra_fields", ())))
-            except ValueError as e:
-                raise ConfigError(_display(path), f"{where}.template", str(e)) from None
-        opts_raw = {k: v for k, v in entry.items() if k not in COMMON_CHANNEL_KEYS}
-        lenient = not base.enabled
-        try:
-            opts_raw = expand_env(opts_raw, env, where, path)
-        except ConfigError:
-            if base.enabled and need_secrets:
-                raise
-            lenient = True  # a disabled channel may reference variables that are not set
-            opts_raw = {k: v for k, v in opts_raw.items() if not ENV_REF.search(str(v))}
-        try:
-            options = kind.Options.model_validate(opts_raw)
-        except ValidationError as e:
-            if not lenient:
-                raise _first_error(e, path, where) from None
-            options = kind.Options.model_construct(**opts_raw)
-        options = _resolve_paths(options, path.parent)
-        out.append(
-            ChannelConfig(
-                name=base.name,
-                type=base.type,
-                enabled=base.enabled,
-                template=base.template,
-                include_tags=base.include_tags,
-                exclude_tags=base.exclude_tags,
-                options=options,
-            )
-        )
-    return tuple(out)
-
-
-def registry_outbox_options() -> ChannelOptions:
-    from bot.channels import registry
-
-    kind = registry.get("outbox")
-    assert kind is not None
-    return kind.Options.model_validate({"path": "outbox.jsonl"})
-
-
-def _resolve_paths(options: _O, base: Path) -> _O:
-    """Relative paths in a channel's options resolve against the channels file's folder."""
-    update = {
-        name: (base / value).resolve()
-        for name in type(options).model_fields
-        if isinstance(value := getattr(options, name, None), Path) and not value.is_absolute()
-    }
-    return options.model_copy(update=update) if update else options
+        raise first_error(e, path) from None
 
 
 def config_path(explicit: str | None, env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     return Path(explicit or env.get("HERALD_CONFIG") or DEFAULT_CONFIG).absolute()
-
-
-def load(path: Path, env: Mapping[str, str] | None = None, *, need_secrets: bool = True) -> Config:
-    """Load bot.yaml and its channels file; raises ConfigError naming the file and key."""
-    env = os.environ if env is None else env
-    path = path.absolute()
-    settings = load_settings(path, env, need_secrets=need_secrets)
-    cfg = Config(path=path, settings=settings, channels=(), channels_path=path)
-    channels_path = cfg.resolve(settings.channels_file)
-    channels = load_channels(channels_path, env, need_secrets=need_secrets)
-    return Config(path=path, settings=settings, channels=channels, channels_path=channels_path)

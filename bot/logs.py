@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 from bot.redact import REDACTOR
 
@@ -86,8 +85,9 @@ class JsonFormatter(logging.Formatter):
         return REDACTOR.scrub(json.dumps(data, ensure_ascii=False, default=_text))
 
 
-def setup(fmt: str = "text", level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def setup(stream: TextIO, fmt: str = "text", level: int = logging.INFO) -> None:
+    """Log to `stream` (the CLI hands in its stderr: only the CLI chooses the terminal)."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
@@ -145,3 +145,9 @@ class Receipt:
 
     post_id: str
     url: str | None = None
+
+
+def iso_utc(ts: float | None) -> str | None:
+    """Epoch seconds as ISO 8601 UTC to the second (as logs, status and /status show times);
+    None (or 0: never) stays None."""
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None

@@ -25,16 +25,17 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from watchfiles import Change, awatch
 
+from bot.app import locked_store
+from bot.app.passes import one_pass
 from bot.config import Config
+from bot.content.walk import is_article_file
 from bot.errors import StoreError
-from bot.passes import one_pass
 from bot.publish import Publisher
-from bot.sentlog import SentLog
-from bot.store import SingleWorkerLock, Store, worker_identity
+from bot.store import Store, worker_identity
+from bot.store.sentlog import SentLog
 
 log = logging.getLogger("herald.worker")
 FAILING_PASSES = 3  # passes in a row with a failed stage after which /healthz says unhealthy
-SUFFIXES = (".md", ".markdown", ".txt")
 
 
 @dataclass
@@ -149,7 +150,7 @@ class Worker:
 
         def wanted(change: Change, path: str) -> bool:
             name = os.path.basename(path)
-            return not name.startswith((".", "#")) and name.endswith(SUFFIXES)
+            return is_article_file(name)
 
         async for changes in awatch(
             root,
@@ -187,7 +188,7 @@ class Worker:
 
     # ------------------------------------------------------------------ health
     def health(self) -> Any:
-        from bot.server import Health
+        from bot.web.server import Health
 
         now = time.time()
         interval = self.cfg.settings.worker.scan_interval.total_seconds()
@@ -214,9 +215,9 @@ class Worker:
         cfg_port = self.cfg.settings.server.port
         if not port and cfg_port is None:
             return None
-        from bot.metrics import Metrics
-        from bot.server import Server
-        from bot.status import collect
+        from bot.web.metrics import Metrics
+        from bot.web.report import collect
+        from bot.web.server import Server
 
         self.metrics = Metrics(
             self.sentlog.counts,
@@ -311,14 +312,5 @@ class Worker:
 
 
 def run_worker(cfg: Config) -> int:
-    store = Store(cfg.database_url)
-    lock = SingleWorkerLock(store.sqlite_path) if store.sqlite_path else None
-    try:
-        if lock:
-            lock.acquire()
-        worker = Worker(cfg, store)
-        return asyncio.run(worker.run())
-    finally:
-        if lock:
-            lock.release()
-        store.close()
+    with locked_store(cfg) as store:
+        return asyncio.run(Worker(cfg, store).run())

@@ -11,6 +11,15 @@ import pytest
 
 from tests.helpers import Project
 
+HOSTILE = Path(__file__).parent / "hostile"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The hostile-server suite (~3 minutes) is slow: `pytest -m slow` and CI run it."""
+    for item in items:
+        if HOSTILE in item.path.parents:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def project(tmp_path: Path) -> Project:

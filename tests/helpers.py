@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,8 +19,55 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
 # the first user's real articles, copied from the shared folder into the repository
-SAMPLES = ROOT / "tests" / "data" / "articles" / "samples"
+SAMPLES = DATA / "articles" / "samples"
+# loggers whose levels `bot.logs.setup` changes (restored after an in-process command)
+_NOISY = ("httpx", "httpcore", "apscheduler", "watchfiles")
+
+
+@contextmanager
+def kept_logging() -> Iterator[None]:
+    """Put the root logger (handlers, level) and the noisy loggers' levels back afterwards:
+    `bot.cli.main` sets logging up for a process, a test is not one."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    levels = {n: logging.getLogger(n).level for n in _NOISY}
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name, noisy_level in levels.items():
+            logging.getLogger(name).setLevel(noisy_level)
+
+
+def run_cli(
+    argv: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`herald ARGV` in this process through `bot.cli.main`, as a user would see it: exit code,
+    stdout and stderr (log lines included). The environment, working folder and logging set-up
+    are put back afterwards. Use `Project.cli_process` where a real process is the point."""
+    from bot.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_env = dict(os.environ)
+    saved_cwd = os.getcwd()
+    try:
+        os.environ.update(env or {})
+        os.environ.pop("HERALD_CONFIG", None)
+        if cwd is not None:
+            os.chdir(cwd)
+        with kept_logging(), redirect_stdout(out), redirect_stderr(err):
+            try:
+                code = main(argv)
+            except SystemExit as e:  # argparse: usage errors and --help
+                code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return subprocess.CompletedProcess(["herald", *argv], code, out.getvalue(), err.getvalue())
 
 
 def iso(dt: datetime) -> str:
@@ -92,8 +143,15 @@ class Project:
         return path
 
     def cli(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """A command on this project, in this process (`bot.cli.main`)."""
+        return run_cli(["--config", str(self.config), *args], env=env, cwd=self.root)
+
+    def cli_process(
         self, *args: str, env: dict[str, str] | None = None, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
+        """A command on this project as a real `python -m bot` process."""
         full_env = {**os.environ, **(env or {})}
         full_env.pop("HERALD_CONFIG", None)
         return subprocess.run(

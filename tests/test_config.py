@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from bot import config
+from bot import app, config
 from bot.errors import ConfigError
 from tests.helpers import Project
 
 
 def load(project: Project, env: dict[str, str] | None = None) -> config.Config:
-    return config.load(project.config, env or {})
+    return app.load_config(project.config, env or {})
 
 
 def test_unknown_key_and_wrong_type_name_the_file_and_key(project: Project) -> None:
@@ -43,7 +43,7 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> Non
         "site: {title: T, url: 'https://x.org'}\ncontent: {dir: ../posts}\nfeeds: {dir: out}\n"
         "database: {url: 'sqlite:///../var/db.sqlite3'}\n"
     )
-    cfg = config.load(tmp_path / "cfg" / "bot.yaml", {})
+    cfg = app.load_config(tmp_path / "cfg" / "bot.yaml", {})
     assert cfg.content_dir == (tmp_path / "posts").resolve()
     assert cfg.feeds_dir == (tmp_path / "cfg" / "out").resolve()
     assert cfg.database_url == f"sqlite:///{(tmp_path / 'var' / 'db.sqlite3').resolve()}"

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr
+from pydantic import AfterValidator, BaseModel, SecretStr
 
+from bot.config import ChannelOptions as ChannelOptions  # the adapters subclass it
 from bot.models import Article, Post, Receipt
 
 if TYPE_CHECKING:  # the client is the engine's; loading a config needs no HTTP stack
@@ -89,10 +90,17 @@ def _secret_parts(secret: str) -> list[str]:
     return [p for p in parts if len(p) >= 8]
 
 
-class ChannelOptions(BaseModel):
-    """Base for each adapter's options (the keys of its channels.yaml entry)."""
+@dataclass(frozen=True)
+class CardStyle:
+    """How the preview page draws this network's post: the network's shown name, its brand and
+    link colours, and how its text is marked up: "plain", "markdown" (`**bold**` shown bold) or
+    "html" (only `html_tags` kept, sanitised)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    name: str = ""
+    colour: str = "#64748B"
+    link: str = "#2563EB"
+    markup: str = "plain"
+    html_tags: frozenset[str] = frozenset()
 
 
 ImageFetcher = Callable[[str], Awaitable["Image | None"]]
@@ -125,6 +133,7 @@ class Channel(ABC, Generic[OptionsT]):
     type_name: ClassVar[str]
     Options: ClassVar[type[ChannelOptions]]
     recovery: ClassVar[Recovery] = Recovery.NONE
+    card: ClassVar[CardStyle] = CardStyle()  # the preview page's look of this network
     default_template: ClassVar[str] = "{title}\n\n{description}\n\n{cta}\n\n{url}"
 
     def __init__(

@@ -16,8 +16,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 from pydantic import Field, SecretStr, field_validator
 
-from bot import compose
-from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
+from bot.channels import compose
+from bot.channels.base import CardStyle, Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
 from bot.channels.escaping import Escaper
 from bot.errors import (
     AuthError,
@@ -102,6 +102,7 @@ class DiscordChannel(Channel[DiscordOptions]):
     """Posts `content` (the filled template) and one embed with title, description and image."""
 
     type_name = "discord"
+    card = CardStyle("Discord", "#5865F2", "#006CE7", markup="markdown")
     Options = DiscordOptions
     recovery = Recovery.NONE
     default_template = "**{title}**\n{cta}\n{url}"
@@ -280,3 +281,6 @@ class DiscordChannel(Channel[DiscordOptions]):
             raise AuthError(text + "; check the webhook URL's token", status=status)
         raise_for_status(response, text)
         raise PermanentError(text, status=status)  # a 1xx/3xx answer: not a posted message
+
+
+CHANNEL = DiscordChannel  # this module is the `discord` type (see channels/registry.py)

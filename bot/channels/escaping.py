@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from bot import compose
+from bot.channels import compose
 
 _FIRST = 0xE000  # start of the Unicode private-use area
 

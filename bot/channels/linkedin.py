@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import SecretStr, field_validator
 
-from bot import compose
-from bot.channels.base import Channel, ChannelOptions, HttpUrl, Recovery
+from bot.channels import compose
+from bot.channels.base import CardStyle, Channel, ChannelOptions, HttpUrl, Recovery
 from bot.errors import (
     AlreadyDone,
     DeliveryError,
@@ -102,6 +102,7 @@ class LinkedInChannel(Channel[LinkedInOptions]):
     """Posts an article card (title, description, thumbnail, link) with a short commentary."""
 
     type_name = "linkedin"
+    card = CardStyle("LinkedIn", "#0A66C2", "#0A66C2")
     Options = LinkedInOptions
     recovery = Recovery.NONE
     default_template = "{title}\n\n{description}\n\n{cta}\n\n{tags}"
@@ -325,3 +326,6 @@ def describe_error(status: int, data: dict[str, Any] | None, text: str) -> str:
     if code:
         out += f" ({code})"
     return out
+
+
+CHANNEL = LinkedInChannel  # this module is the `linkedin` type (see channels/registry.py)

@@ -19,8 +19,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bot.channels.base import Channel, ChannelOptions, Recovery, announcement
-from bot.compose import count_chars, fit, template_fields
+from bot.channels.base import CardStyle, Channel, ChannelOptions, Recovery, announcement
+from bot.channels.compose import count_chars, fit, template_fields
 from bot.errors import DeliveryError, PermanentError, TransientError
 from bot.models import Article, Post, Receipt
 
@@ -37,6 +37,7 @@ class OutboxOptions(ChannelOptions):
 
 class OutboxChannel(Channel[OutboxOptions]):
     type_name = "outbox"
+    card = CardStyle("Outbox", "#64748B", "#2563EB")
     Options = OutboxOptions
     recovery = Recovery.LOOKUP
     default_template = "{title}\n\n{description}\n\n{cta}\n\n{url}\n\n{tags}"
@@ -135,3 +136,6 @@ def _write_all(fd: int, data: bytes) -> None:
         if n <= 0:
             raise OSError(errno.EIO, "the write wrote nothing")
         view = view[n:]
+
+
+CHANNEL = OutboxChannel  # this module is the `outbox` type (see channels/registry.py)

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from pydantic import SecretStr, field_validator
 
-from bot import compose
-from bot.channels.base import Channel, ChannelOptions, HttpUrl, Recovery
+from bot.channels import compose
+from bot.channels.base import CardStyle, Channel, ChannelOptions, HttpUrl, Recovery
 from bot.channels.escaping import Escaper
 from bot.errors import AuthError, DeliveryError, PermanentError, TooLong, TransientError
 from bot.http import error_text, raise_for_status, request
@@ -72,6 +72,7 @@ class SlackChannel(Channel[SlackOptions]):
     """Posts one section (the filled template as mrkdwn) and an image block for the hero image."""
 
     type_name = "slack"
+    card = CardStyle("Slack", "#4A154B", "#1264A3")
     Options = SlackOptions
     recovery = Recovery.NONE
     extra_fields: ClassVar[tuple[str, ...]] = ("link",)  # template fields beyond compose's
@@ -209,3 +210,6 @@ def _error_code(response: httpx.Response) -> str:
     if re.fullmatch(r"[a-z0-9_]{2,80}", body):
         return body
     return ""
+
+
+CHANNEL = SlackChannel  # this module is the `slack` type (see channels/registry.py)

@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import SecretStr, field_validator
 
-from bot import compose
-from bot.channels.base import Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
+from bot.channels import compose
+from bot.channels.base import CardStyle, Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
 from bot.errors import (
     AuthError,
     DeliveryError,
@@ -46,6 +46,12 @@ _EXPANSIONS = {s: _ENTITIES[c] for c, s in _SENTINELS.items()}
 _SENTINEL_RANGE = re.compile(f"[{chr(0xE000)}-{chr(0xE002)}]")
 # descriptions of a 400 that mean Telegram could not use the photo URL
 _PHOTO_PROBLEMS = ("http url", "file identifier", "web page content", "image_process", "photo_")
+
+
+# the tags Telegram's HTML parse mode knows (the preview shows only these)
+TELEGRAM_TAGS = frozenset(
+    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "blockquote"}
+)
 
 
 class TelegramOptions(ChannelOptions):
@@ -120,6 +126,7 @@ class TelegramChannel(Channel[TelegramOptions]):
     """sendPhoto with a caption when there is an image and the text fits 1024, else sendMessage."""
 
     type_name = "telegram"
+    card = CardStyle("Telegram", "#229ED9", "#168ACD", markup="html", html_tags=TELEGRAM_TAGS)
     Options = TelegramOptions
     recovery = Recovery.NONE
     extra_fields: ClassVar[tuple[str, ...]] = ("link",)  # template fields beyond compose's
@@ -323,3 +330,6 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+CHANNEL = TelegramChannel  # this module is the `telegram` type (see channels/registry.py)

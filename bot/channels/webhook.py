@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import SecretStr, field_validator
 
-from bot.channels.base import Channel, ChannelOptions, Recovery, announcement
-from bot.compose import count_chars, fit, template_fields
+from bot.channels.base import CardStyle, Channel, ChannelOptions, Recovery, announcement
+from bot.channels.compose import count_chars, fit, template_fields
 from bot.errors import PermanentError
 from bot.http import raise_for_status, request
 from bot.models import Article, Post, Receipt
@@ -68,6 +68,7 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 
 class WebhookChannel(Channel[WebhookOptions]):
     type_name = "webhook"
+    card = CardStyle("Webhook", "#475569", "#2563EB")
     Options = WebhookOptions
     default_template = "{title}\n\n{description}\n\n{cta}\n\n{url}"
 
@@ -124,3 +125,6 @@ class WebhookChannel(Channel[WebhookOptions]):
             )
         raise_for_status(resp)
         return Receipt(post_id=msg_id, url=None)
+
+
+CHANNEL = WebhookChannel  # this module is the `webhook` type (see channels/registry.py)

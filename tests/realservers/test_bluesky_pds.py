@@ -31,8 +31,8 @@ from PIL import Image as PILImage
 
 from bot.channels.base import ChannelContext
 from bot.channels.bluesky import BlueskyChannel, BlueskyOptions
+from bot.channels.images import image_fetcher
 from bot.errors import TooLong
-from bot.images import image_fetcher
 from bot.models import Article, Post
 from tests.fakes.server import FakeService, Reply, Request
 from tests.helpers import Project, ago

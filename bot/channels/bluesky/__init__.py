@@ -1,0 +1,9 @@
+"""Bluesky: one app.bsky.feed.post per article (adapter), its XRPC answers (xrpc), its text and
+facets (text)."""
+
+from bot.channels.bluesky.adapter import BlueskyChannel, BlueskyOptions
+from bot.channels.bluesky.text import display_url
+
+CHANNEL = BlueskyChannel  # this package is the `bluesky` type (see channels/registry.py)
+
+__all__ = ["CHANNEL", "BlueskyChannel", "BlueskyOptions", "display_url"]

@@ -1,0 +1,147 @@
+"""Load `channels.yaml`: each entry's common keys, then its options checked by its adapter's model.
+
+With `need_secrets=False` (commands that post nothing) an unset `${VAR}` does not stop the load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.channels import registry
+from bot.channels.compose import FIELD_NAMES, check_template
+from bot.config import (
+    ENV_REF,
+    ChannelConfig,
+    ChannelOptions,
+    expand_env,
+    first_error,
+    read_yaml,
+    shown_path,
+)
+from bot.errors import ConfigError
+
+_O = TypeVar("_O", bound=BaseModel)
+
+
+class ChannelEntry(BaseModel):
+    """The keys every channel has; the rest of the entry are its type's options."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    type: str
+    enabled: bool = True
+    template: str | None = None
+    include_tags: tuple[str, ...] = ()
+    exclude_tags: tuple[str, ...] = ()
+
+
+COMMON_CHANNEL_KEYS = frozenset(ChannelEntry.model_fields)
+
+
+def load_channels(
+    path: Path, env: Mapping[str, str], *, need_secrets: bool = True
+) -> tuple[ChannelConfig, ...]:
+    """Read channels.yaml; each entry's options are validated by its type's Options model.
+
+    With `need_secrets=False` (commands that post nothing: check, status, preview, retry) an
+    unset variable does not stop the load; that channel's options are then left unvalidated.
+    """
+    if not path.exists():  # the embedded default: a local outbox, no credentials
+        return (
+            ChannelConfig(
+                "outbox",
+                "outbox",
+                True,
+                None,
+                (),
+                (),
+                _resolve_paths(registry_outbox_options(), path.parent),
+            ),
+        )
+    raw = read_yaml(path)
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or set(raw) - {"channels"}:
+        raise ConfigError(shown_path(path), "", "must be a mapping with one key, channels")
+    entries = raw.get("channels") or []
+    if not isinstance(entries, list):
+        raise ConfigError(shown_path(path), "channels", "must be a list of channel entries")
+    seen: set[str] = set()
+    out: list[ChannelConfig] = []
+    for i, entry in enumerate(entries):
+        where = f"channels[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(shown_path(path), where, "must be a mapping with name and type")
+        name = entry.get("name")
+        if isinstance(name, str):
+            where = f"channels[{i}] ({name})"
+        common = {k: v for k, v in entry.items() if k in COMMON_CHANNEL_KEYS}
+        try:
+            base = ChannelEntry.model_validate(common)
+        except ValidationError as e:
+            raise first_error(e, path, f"channels[{i}]") from None
+        if base.name in seen:
+            raise ConfigError(shown_path(path), f"{where}.name", f"duplicate channel name {name!r}")
+        seen.add(base.name)
+        kind = registry.get(base.type)
+        if kind is None:
+            known = registry.network_types()
+            raise ConfigError(
+                shown_path(path),
+                f"{where}.type",
+                f"unknown type {base.type!r}; use one of {', '.join(sorted(known))}",
+            )
+        if base.template is not None:
+            try:
+                check_template(base.template, (*FIELD_NAMES, *getattr(kind, "extra_fields", ())))
+            except ValueError as e:
+                raise ConfigError(shown_path(path), f"{where}.template", str(e)) from None
+        opts_raw = {k: v for k, v in entry.items() if k not in COMMON_CHANNEL_KEYS}
+        lenient = not base.enabled
+        try:
+            opts_raw = expand_env(opts_raw, env, where, path)
+        except ConfigError:
+            if base.enabled and need_secrets:
+                raise
+            lenient = True  # a disabled channel may reference variables that are not set
+            opts_raw = {k: v for k, v in opts_raw.items() if not ENV_REF.search(str(v))}
+        try:
+            options = kind.Options.model_validate(opts_raw)
+        except ValidationError as e:
+            if not lenient:
+                raise first_error(e, path, where) from None
+            options = kind.Options.model_construct(**opts_raw)
+        options = _resolve_paths(options, path.parent)
+        out.append(
+            ChannelConfig(
+                name=base.name,
+                type=base.type,
+                enabled=base.enabled,
+                template=base.template,
+                include_tags=base.include_tags,
+                exclude_tags=base.exclude_tags,
+                options=options,
+            )
+        )
+    return tuple(out)
+
+
+def registry_outbox_options() -> ChannelOptions:
+    kind = registry.get("outbox")
+    assert kind is not None
+    return kind.Options.model_validate({"path": "outbox.jsonl"})
+
+
+def _resolve_paths(options: _O, base: Path) -> _O:
+    """Relative paths in a channel's options resolve against the channels file's folder."""
+    update = {
+        name: (base / value).resolve()
+        for name in type(options).model_fields
+        if isinstance(value := getattr(options, name, None), Path) and not value.is_absolute()
+    }
+    return options.model_copy(update=update) if update else options

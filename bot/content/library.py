@@ -1,0 +1,212 @@
+"""The article library: scan the content folder through the metadata cache.
+
+Only new or changed files (by path, size and modification time) are parsed; everything else
+comes from the database, so a scan of unchanged content reads no article file.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import threading
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+from bot.config import Config
+from bot.content import walk
+from bot.content.article import parse_source
+from bot.content.progress import Progress
+from bot.models import Article, Problem
+
+log = logging.getLogger("herald.scan")
+BATCH = 1000
+PARALLEL_FROM = 3000  # files to parse before it pays to start worker processes
+
+
+def rules_for(cfg: Config, display_base: Path | None = None) -> walk.ContentRules:
+    s = cfg.settings
+    return walk.ContentRules(
+        root=cfg.content_dir,
+        site_url=s.site.url,
+        timezone=s.site.tz,
+        permalink=s.content.permalink,
+        max_file_size=s.content.max_file_size,
+        field_map=dict(s.content.field_map),
+        display_base=display_base,
+    )
+
+
+@dataclass
+class ScanResult:
+    files: int = 0
+    parsed: int = 0
+    removed: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    # files left out of the feeds because an earlier file has their slug or id
+    shadowed: set[str] = field(default_factory=set)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.parsed or self.removed)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for p in self.problems if p.severity == "warning")
+
+
+Row = dict[str, Any]
+RowMaker = Callable[[str, int, int, Article | None, Sequence[Problem], float], Row]
+
+
+class MetadataCache(Protocol):
+    """What the scan needs of the database (`bot.store.Store` is one): the content layer sits
+    below the store, so it names the cache by what it does."""
+
+    @property
+    def cache_row(self) -> RowMaker:
+        """A parsed file as a cache row: a plain function, so forked parse workers run it."""
+
+    def cached_files(self) -> dict[str, tuple[int, int]]: ...
+    def forget_files(self, paths: Iterable[str]) -> None: ...
+    def save_parsed(self, rows: Sequence[Row]) -> None: ...
+    def stored_problems(self) -> list[Problem]: ...
+    def duplicate_keys(self) -> list[tuple[str, str, list[str]]]: ...
+
+
+def _parse_chunk(
+    sources: list[walk.SourceFile], rules: walk.ContentRules, now: float, cache_row: RowMaker
+) -> list[Row]:
+    """Parse files into cache rows, serialised here so parallel workers share that cost."""
+    out: list[Row] = []
+    for src in sources:
+        try:
+            parsed = parse_source(src, rules)
+            row = cache_row(
+                src.relpath, src.size, src.mtime_ns, parsed.article, parsed.problems, now
+            )
+        except Exception as e:  # one file's surprise is that file's error, never the scan's
+            problem = walk.problem_at(
+                rules,
+                src.relpath,
+                0,
+                "error",
+                "file",
+                f"cannot be read ({type(e).__name__}: {walk.visible(str(e))[:200]}); "
+                "check its front matter values and report this message",
+            )
+            row = cache_row(src.relpath, src.size, src.mtime_ns, None, (problem,), now)
+        out.append(row)
+    return out
+
+
+def _parse_batches(
+    stale: list[walk.SourceFile], rules: walk.ContentRules, now: float, cache_row: RowMaker
+) -> Iterator[list[Row]]:
+    """Parsed rows in batches; a large cold scan uses every core (forked processes)."""
+    cores = min(os.cpu_count() or 1, 8)
+    chunks = [stale[i : i + BATCH] for i in range(0, len(stale), BATCH)]
+    # forking is safe only while this process has one thread (the CLI's build, check, run --once)
+    single = threading.active_count() == 1
+    if (
+        cores < 2
+        or len(stale) < PARALLEL_FROM
+        or not single
+        or "fork" not in mp.get_all_start_methods()
+    ):
+        for chunk in chunks:
+            yield _parse_chunk(chunk, rules, now, cache_row)
+        return
+    with ProcessPoolExecutor(cores, mp_context=mp.get_context("fork")) as pool:
+        n = len(chunks)
+        yield from pool.map(_parse_chunk, chunks, [rules] * n, [now] * n, [cache_row] * n)
+
+
+def _look_up(
+    rules: walk.ContentRules, changed: Collection[Path], cache: dict[str, tuple[int, int]]
+) -> tuple[list[walk.SourceFile], list[str]] | None:
+    """(present sources, gone relpaths) for the changed files; None when a full walk is
+    needed (a path outside the folder, a folder, or a symbolic link)."""
+    root = os.path.realpath(rules.root)
+    sources: list[walk.SourceFile] = []
+    gone: list[str] = []
+    for path in changed:
+        absolute = os.path.abspath(path)
+        if not absolute.startswith(root + os.sep):
+            return None
+        if os.path.isdir(absolute):
+            return None  # a folder appeared, moved or went: walk it all
+        relpath = os.path.relpath(absolute, root).replace(os.sep, "/")
+        found = walk.source_at(rules, relpath)
+        if found is True:
+            return None
+        if found is None:
+            if any(p.startswith(relpath + "/") for p in cache):
+                return None  # a folder of articles went away
+            gone.append(relpath)
+        elif isinstance(found, walk.SourceFile):
+            sources.append(found)
+    return sources, gone
+
+
+def scan(
+    cfg: Config,
+    store: MetadataCache,
+    now: float,
+    *,
+    progress: TextIO | None = None,
+    changed: Collection[Path] | None = None,
+) -> ScanResult:
+    """Bring the metadata cache up to date with the content folder; report every problem.
+
+    `progress`: a terminal to draw a progress bar on (the CLI's stderr); otherwise long scans
+    log a line every few seconds. `changed`: only these paths (a file event), when possible."""
+    rules = rules_for(cfg)
+    result = ScanResult()
+    walk_problems: list[Problem] = []
+    if not rules.root.is_dir():
+        result.problems.append(
+            Problem(str(rules.root), 0, "error", "content.dir", "content folder does not exist")
+        )
+        return result
+    cache = store.cached_files()
+    looked_up = _look_up(rules, changed, cache) if changed is not None else None
+    if looked_up is not None:  # a file event: only the files it names
+        sources, removed = looked_up
+        result.files = len(cache) + sum(1 for src in sources if src.relpath not in cache)
+        result.files -= sum(1 for p in removed if p in cache)
+        removed = [p for p in removed if p in cache]
+    else:
+        sources = list(walk.iter_sources(rules, walk_problems))
+        result.files = len(sources)
+        present = {s.relpath for s in sources}
+        removed = [p for p in cache if p not in present]
+    stale = [s for s in sources if cache.get(s.relpath) != (s.size, s.mtime_ns)]
+    if removed:
+        store.forget_files(removed)
+        result.removed = len(removed)
+    with Progress("reading articles", len(stale), stream=progress) as bar:
+        for batch in _parse_batches(stale, rules, now, store.cache_row):
+            store.save_parsed(batch)
+            bar.advance(len(batch))
+    result.parsed = len(stale)
+    if result.changed:
+        log.info("scan: %d files, %d read, %d removed", result.files, result.parsed, result.removed)
+    result.problems = walk_problems + store.stored_problems()
+    for what, value, paths in store.duplicate_keys():
+        result.shadowed.update(paths[1:])
+        shown = [walk.display_path(rules, p) for p in paths]
+        for i, path in enumerate(shown):
+            others = ", ".join(shown[:i] + shown[i + 1 :])
+            result.problems.append(
+                Problem(path, 0, "error", what, f"{what} {value!r} is also used by {others}")
+            )
+    result.problems.sort(key=lambda p: (p.path, p.line))
+    return result

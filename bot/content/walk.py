@@ -1,0 +1,208 @@
+"""Find the article files in the content folder: the safe walk and single-file look-ups.
+
+Hidden files and folders, editor backups and lock files are ignored; a symbolic link is
+followed only when it leads to a place inside the folder.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.models import Problem, Severity
+
+ARTICLE_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
+_BACKUP_SUFFIXES = (".bak", ".swp", ".swo", ".swx", ".tmp", ".orig", ".lock")
+
+
+@dataclass(frozen=True, slots=True)
+class ContentRules:
+    """How to read the content folder; built once by the caller from the config."""
+
+    root: Path
+    site_url: str
+    timezone: ZoneInfo
+    permalink: str
+    max_file_size: int = 5 * 1024 * 1024
+    field_map: Mapping[str, str] = field(default_factory=dict)
+    display_base: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """One candidate article file found by the walk."""
+
+    relpath: str
+    path: str  # absolute; a str because building 100,000 Path objects costs a scan dearly
+    size: int
+    mtime_ns: int
+
+
+def display_path(rules: ContentRules, relpath: str) -> str:
+    """How a problem names a file: relative to display_base (default: the working folder when
+    the content folder is under it), else absolute."""
+    base = None if rules.display_base is None else str(rules.display_base)
+    shown = _display_prefix(str(rules.root), base, os.getcwd()) + relpath
+    return shown if shown.isprintable() else visible(shown)
+
+
+def visible(text: str) -> str:
+    """`text` with every character that is not printable (line breaks, escapes, bidirectional
+    controls) written as \\uXXXX, so a file name cannot forge or reorder an output line."""
+    return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)
+
+
+@lru_cache(maxsize=64)
+def _display_prefix(root: str, base: str | None, cwd: str) -> str:
+    if base is None:
+        if os.path.commonpath([cwd, root]) != cwd:
+            return Path(root).as_posix().rstrip("/") + "/"
+        base = cwd
+    shown = Path(os.path.relpath(root, base)).as_posix()
+    return "" if shown == "." else shown + "/"
+
+
+# --- the walk -------------------------------------------------------------------------------
+
+
+def _ignored(name: str) -> bool:
+    """Hidden files/folders, editor backups and lock files."""
+    return (
+        name.startswith((".", "~$"))
+        or name.endswith(("~", *_BACKUP_SUFFIXES))
+        or (name.startswith("#") and name.endswith("#"))
+    )
+
+
+def is_inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def iter_sources(rules: ContentRules, problems: list[Problem]) -> Iterator[SourceFile]:
+    """Every article file under the root, sorted by relpath; problems are appended as found.
+
+    Symbolic links are followed only when they lead to a place inside the folder.
+    """
+    root_real = os.path.realpath(rules.root)
+    if not os.path.isdir(root_real):
+        problems.append(
+            Problem(str(rules.root), 0, "error", "file", "content folder does not exist")
+        )
+        return
+    found: list[SourceFile] = []
+    visited = {root_real}
+    stack: list[tuple[str, str]] = [(str(rules.root), "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                items = list(entries)
+        except OSError as e:
+            where = prefix.rstrip("/") or "."
+            problems.append(problem_at(rules, where, 0, "error", "file", os_reason(e)))
+            continue
+        for entry in items:
+            name = entry.name
+            if _ignored(name):
+                continue
+            relpath = prefix + name
+            if entry.is_symlink():
+                _follow_link(rules, entry, relpath, root_real, visited, stack, found, problems)
+            elif entry.is_dir(follow_symlinks=False):
+                stack.append((entry.path, relpath + "/"))
+            elif _is_article_name(name) and entry.is_file(follow_symlinks=False):
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError as e:
+                    problems.append(problem_at(rules, relpath, 0, "error", "file", os_reason(e)))
+                    continue
+                found.append(SourceFile(relpath, entry.path, st.st_size, st.st_mtime_ns))
+    found.sort(key=lambda s: s.relpath)
+    yield from found
+
+
+def source_at(rules: ContentRules, relpath: str) -> SourceFile | bool | None:
+    """One file the walk would find, looked up alone (after a file event).
+
+    Returns the SourceFile; None when the walk would not list it (gone, ignored, not an
+    article); True when only a full walk can tell (a symbolic link somewhere on the way).
+    """
+    parts = relpath.split("/")
+    if any(_ignored(p) for p in parts) or not _is_article_name(parts[-1]):
+        return None
+    path = os.path.join(rules.root, *parts)
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if stat.S_ISLNK(st.st_mode) or os.path.realpath(path) != os.path.abspath(path):
+        return True
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return SourceFile(relpath, path, st.st_size, st.st_mtime_ns)
+
+
+def _is_article_name(name: str) -> bool:
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:].lower() in ARTICLE_SUFFIXES
+
+
+def is_article_file(name: str) -> bool:
+    """True when a file of this name is an article the walk reads (the watcher asks too)."""
+    return not _ignored(name) and _is_article_name(name)
+
+
+def _follow_link(
+    rules: ContentRules,
+    entry: os.DirEntry[str],
+    relpath: str,
+    root_real: str,
+    visited: set[str],
+    stack: list[tuple[str, str]],
+    found: list[SourceFile],
+    problems: list[Problem],
+) -> None:
+    target = os.path.realpath(entry.path)
+    if not is_inside(target, root_real):
+        problems.append(
+            problem_at(
+                rules,
+                relpath,
+                0,
+                "warning",
+                "file",
+                "symbolic link leads outside the content folder; not followed",
+            )
+        )
+        return
+    if os.path.isdir(target):
+        if target not in visited:  # a link back up would loop forever
+            visited.add(target)
+            stack.append((entry.path, relpath + "/"))
+        return
+    if not _is_article_name(entry.name):
+        return
+    try:
+        st = os.stat(target)
+    except OSError:
+        problems.append(
+            problem_at(rules, relpath, 0, "warning", "file", "broken symbolic link; skipped")
+        )
+        return
+    if stat.S_ISREG(st.st_mode):
+        found.append(SourceFile(relpath, entry.path, st.st_size, st.st_mtime_ns))
+
+
+def problem_at(
+    rules: ContentRules, relpath: str, line: int, severity: Severity, name: str, message: str
+) -> Problem:
+    return Problem(display_path(rules, relpath), line, severity, name, message)
+
+
+def os_reason(e: OSError) -> str:
+    return f"cannot read: {e.strerror or type(e).__name__}"

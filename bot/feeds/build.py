@@ -1,0 +1,170 @@
+"""Build the feed files from the library: newest published articles, rendered and written.
+
+The build is skipped when its inputs (the newest articles, their files and the feed settings)
+are the same as last time and the files are still there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot import __version__
+from bot.config import Config
+from bot.content.article import render_body
+from bot.content.library import rules_for
+from bot.feeds import index as feeds_index
+from bot.feeds import render as feeds
+from bot.feeds.files import write_if_changed
+from bot.models import Article
+from bot.store import NewestRow, Store
+
+log = logging.getLogger("herald.build")
+FEED_FILES = ("rss.xml", "atom.xml", "feed.json", feeds.INDEX_PAGE)
+
+
+@dataclass
+class BuildResult:
+    entries: int = 0
+    written: list[str] = field(default_factory=list)
+    skipped: bool = False  # inputs unchanged, nothing rendered
+    locked: bool = False  # another worker is building
+    # why the feed files could not be rendered or written (disk full, read-only, no access):
+    # the previous files are left as they were; None when the build went well
+    error: str | None = None
+
+
+def feed_meta(cfg: Config) -> feeds.FeedMeta:
+    s = cfg.settings
+    return feeds.FeedMeta(
+        title=s.site.title,
+        site_url=s.site.url,
+        description=s.site.description,
+        language=s.site.language,
+        feeds_url=cfg.feeds_url,
+        author=s.site.author,
+        websub_hub=s.feeds.websub_hub,
+        generator=f"Herald {__version__}",
+        timezone=s.site.timezone,
+    )
+
+
+def _fingerprint(cfg: Config, parts: Iterable[str]) -> str:
+    h = hashlib.sha256()
+    h.update(__version__.encode())
+    h.update(cfg.settings.model_dump_json().encode())
+    for p in parts:
+        h.update(p.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def build(
+    cfg: Config, store: Store, now: float, *, shadowed: Iterable[str] = (), force: bool = False
+) -> BuildResult:
+    """Write rss.xml, atom.xml and feed.json (atomically, only when their bytes change)."""
+    with store.feed_lock() as mine:
+        if not mine:
+            return BuildResult(locked=True)
+        limit = cfg.settings.feeds.limit
+        rows = store.newest_articles(now, limit, exclude_paths=shadowed)
+        key = _fingerprint(cfg, (json.dumps([r.article.to_dict(), r.mtime_ns]) for r in rows))
+        out_dir = cfg.feeds_dir
+        present = all((out_dir / name).exists() for name in FEED_FILES)
+        if not force and present and _last_fingerprint(store) == key:
+            return BuildResult(entries=len(rows), skipped=True)
+        entries, fresh = _bodies(cfg, rows)
+        store.save_rendered(fresh)
+        try:
+            entries, files = _render(cfg, entries)
+        except Exception as e:  # the site settings themselves: no entry can be rendered
+            error = f"cannot render the feeds: {type(e).__name__}: {e}"
+            log.error("feeds: %s; the previous feed files are kept", error)
+            return BuildResult(entries=len(entries), error=error)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            written = write_if_changed(out_dir, files)
+        except OSError as e:
+            error = _write_error(out_dir, e)
+            log.error("feeds: %s; the previous feed files are kept", error)
+            return BuildResult(entries=len(entries), error=error)
+        _save_fingerprint(store, key)
+        if written:
+            log.info("feeds: wrote %s (%d articles)", ", ".join(written), len(entries))
+        return BuildResult(entries=len(entries), written=written)
+
+
+def _write_error(out_dir: Path, e: OSError) -> str:
+    reason = e.strerror or type(e).__name__
+    where = f" ({e.filename})" if e.filename and str(e.filename) != str(out_dir) else ""
+    return f"cannot write the feeds in {out_dir}: {reason}{where}"
+
+
+Entries = list[tuple[Article, str]]
+
+
+def _render(cfg: Config, entries: Entries) -> tuple[Entries, dict[str, bytes]]:
+    """The feed files and the page for people (index.html)."""
+    kept, files = _render_feeds(cfg, entries)
+    per_tag = cfg.settings.feeds.per_tag
+    files[feeds.INDEX_PAGE] = feeds_index.render_index(kept, feed_meta(cfg), per_tag=per_tag)
+    return kept, files
+
+
+def _render_feeds(cfg: Config, entries: Entries) -> tuple[Entries, dict[str, bytes]]:
+    """The feed files; an entry that cannot be rendered is left out with a logged error (the
+    reader checks every value, so this is a net for what it did not foresee)."""
+    meta = feed_meta(cfg)
+    per_tag = cfg.settings.feeds.per_tag
+    try:
+        return entries, feeds.render_feeds(entries, meta, per_tag=per_tag)
+    except Exception:
+        if not entries:
+            raise
+    kept: Entries = []
+    for entry in entries:
+        try:
+            feeds.render_feeds([entry], meta, per_tag=per_tag)
+        except Exception as e:
+            log.error(
+                "feeds: %s left out: it cannot be rendered (%s: %s)",
+                entry[0].path,
+                type(e).__name__,
+                e,
+            )
+            continue
+        kept.append(entry)
+    return kept, feeds.render_feeds(kept, meta, per_tag=per_tag)
+
+
+def _bodies(cfg: Config, rows: list[NewestRow]) -> tuple[list[tuple[Article, str]], dict[str, str]]:
+    """Each entry with its rendered body: from the cache when the file and the article's URL
+    are unchanged, else rendered now (and returned in the second value, to be cached)."""
+    rules = rules_for(cfg)
+    entries: list[tuple[Article, str]] = []
+    fresh: dict[str, str] = {}
+    for row in rows:
+        cached = json.loads(row.rendered) if row.rendered else None
+        if cached and cached.get("url") == row.article.url:
+            body = str(cached["html"])
+        else:
+            try:
+                body = render_body(row.article, rules)
+            except Exception as e:  # the entry goes out without its body, never the feed
+                log.error("feeds: the body of %s cannot be rendered (%s)", row.path, e)
+                body = ""
+            fresh[row.path] = json.dumps({"url": row.article.url, "html": body})
+        entries.append((row.article, body))
+    return entries, fresh
+
+
+def _last_fingerprint(store: Store) -> str | None:
+    return store.meta_value("feeds_fingerprint")
+
+
+def _save_fingerprint(store: Store, key: str) -> None:
+    store.set_meta_value("feeds_fingerprint", key)

@@ -1,0 +1,238 @@
+"""Delivery: claim what is due, send it through its channel, record the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    wait_exponential_jitter,
+)
+
+from bot.channels.base import Channel, Recovery
+from bot.errors import (
+    AlreadyDone,
+    Ambiguous,
+    DeliveryError,
+    RateLimited,
+    TooLong,
+    TransientError,
+    UnreadableAnswer,
+)
+from bot.models import Article, Post, Receipt
+from bot.publish.engine import INLINE_WAIT_CAP, PassResult, S, Stopping, db_reason, log
+from bot.publish.recover import Recoverer
+from bot.redact import foreign_text
+from bot.store import Delivery
+from bot.store.sentlog import SentLog
+
+
+class Publisher(Recoverer):
+    """One worker's engine. Use as `async with Publisher(cfg, store, worker_id) as p:`."""
+
+    # ------------------------------------------------------------------ sending
+    def _ready(self, name: str, now: float) -> bool:
+        """Not paused after repeated failures, not waiting out a rate limit."""
+        return self.paused.get(name, 0) <= now and self.hold.get(name, 0) <= now
+
+    async def deliver_due(self) -> PassResult:
+        """Claim and send everything due now, concurrently; return when nothing is due.
+
+        A delivery is claimed only when a slot is free to send it at once, so a crash never
+        leaves a claimed-but-unsent delivery that would then be reported `unknown`.
+        """
+        result = PassResult()
+        per_channel = max(1, self.settings.concurrency)
+        running: dict[asyncio.Task[PassResult], str] = {}
+        load: dict[str, int] = dict.fromkeys(self.channels, 0)
+        drained: set[str] = set()  # channels with nothing more due in this pass
+        self.paused = {n: st.paused_until or 0.0 for n, st in self.log.channel_states().items()}
+        while True:
+            if not self.stopping:
+                now = self.clock()
+                for name in self.channels:
+                    spare = per_channel - load[name]
+                    if spare <= 0 or name in drained or not self._ready(name, now):
+                        continue
+                    try:
+                        claimed = self.log.claim_due(now, [name], spare, self.lease)
+                    except DBAPIError as e:  # claim nothing more; what runs finishes
+                        log.warning("could not claim deliveries: %s", db_reason(e))
+                        drained.update(self.channels)
+                        break
+                    if len(claimed) < spare:
+                        drained.add(name)
+                    for d in claimed:
+                        task = asyncio.create_task(self._deliver(d))
+                        running[task] = name
+                        load[name] += 1
+            if not running:
+                break
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                name = running.pop(task)
+                load[name] -= 1
+                outcome = task.result()
+                if outcome.retrying:  # a retry may fall due within this pass
+                    drained.discard(name)
+                result.merge(outcome)
+        return result
+
+    async def send_now(self, article_id: str, channel: str | None = None) -> PassResult:
+        """`send ARTICLE`: post now, once, even if skipped, on one or every channel."""
+        result = PassResult()
+        article = self.store.article(article_id)
+        if article is None:
+            raise KeyError(article_id)
+        now = self.clock()
+        self.log.ensure_channels(list(self.channels), now)
+        names = [channel] if channel else list(self.channels)
+        for name in names:
+            if name not in self.channels:
+                raise KeyError(name)
+            self.log.record([SentLog.new_row(article, name, S.SCHEDULED, now)])
+            d = self.log.get(article_id, name)
+            assert d is not None
+            if d.status in (S.SENT, S.SENDING):
+                log.info("%s on %s is already %s; not sending again", article_id, name, d.status)
+                continue
+            allowed = [S.SCHEDULED, S.RETRYING, S.SKIPPED, S.FAILED, S.UNKNOWN]
+            claimed = self.log.claim_one(d.id, now, allowed, self.lease)
+            if claimed is not None:
+                result.merge(await self._deliver(claimed))
+        return result
+
+    async def _deliver(self, d: Delivery) -> PassResult:
+        """Send one claimed delivery and record how it ended: `sent`, `retrying`, `failed` or
+        `unknown`, whatever the channel raised or answered, within `publishing.deadline`."""
+        self.held.add(d.id)
+        result = PassResult()
+        entry = self.channels.get(d.channel)
+        if entry is None:
+            await self.write_outcome(d, lambda now: self.log.release(d, now))
+            return result
+        cc, ch = entry
+        article: Article | None = await self.read_log(lambda: self.store.article(d.article_id))
+        if article is None:
+            return await self.record_failed(d, "the article was deleted before it could be sent")
+        try:
+            post = ch.render(article)
+        except Exception as e:  # this article's values: nothing was sent
+            return await self.record_failed(
+                d, f"could not compose the post: {type(e).__name__}: {e}"
+            )
+        note: str | None = None
+        attempts = 0
+        try:
+            async with asyncio.timeout(self.deadline):
+                try:
+                    receipt, attempts = await self._attempt(ch, post, article, d)
+                except TooLong as e:
+                    fitted = ch.refit(post, article, foreign_text(e.message))
+                    if fitted is None or fitted.text == post.text:
+                        raise
+                    note = (
+                        f"re-fitted to {fitted.length}/{fitted.limit} after the network "
+                        f"refused the post as too long: {foreign_text(e.message, limit=300)}"
+                    )
+                    log.warning("%s on %s: %s", d.article_id, d.channel, note)
+                    post = fitted
+                    receipt, more = await self._attempt(ch, post, article, d)
+                    attempts += more
+        except Stopping:
+            await self.write_outcome(
+                d,
+                lambda now: self.log.mark_retry(
+                    d,
+                    now,
+                    now,
+                    "the worker stopped during a back-off wait; the next start resumes it",
+                ),
+            )
+            result.retrying += 1
+            result.outcomes.append((d.article_id, d.channel, "retrying"))
+            return result
+        except AlreadyDone as e:
+            receipt, note = Receipt(e.post_id or "", e.url), f"already on the channel: {e.message}"
+        except UnreadableAnswer as e:
+            return await self.in_doubt(d, cc, ch, post, article, e.message, attempts)
+        except Ambiguous as e:
+            if ch.recovery == Recovery.IDEMPOTENT:
+                return await self.record_failure(d, cc, e, max(attempts, 1))
+            return await self.in_doubt(d, cc, ch, post, article, e.message, attempts)
+        except TooLong as e:
+            e.message = (
+                f"refused as too long{' even after re-fitting' if note else ''}: {e.message}"
+            )
+            return await self.record_failure(d, cc, e, max(attempts, 1))
+        except DeliveryError as e:
+            return await self.record_failure(d, cc, e, max(attempts, 1))
+        except TimeoutError:
+            reason = f"no answer within the delivery deadline ({self.settings.deadline})"
+            return await self.in_doubt(d, cc, ch, post, article, reason, attempts)
+        except Exception as e:  # whatever a channel raises, the delivery ends truthfully
+            log.debug("%s on %s: unexpected error", d.article_id, d.channel, exc_info=True)
+            reason = f"unexpected error while sending: {type(e).__name__}: {e}"
+            return await self.in_doubt(d, cc, ch, post, article, reason, attempts)
+        return await self.record_sent(d, receipt, post, note)
+
+    async def _attempt(
+        self, ch: Channel[Any], post: Post, article: Article, d: Delivery
+    ) -> tuple[Receipt, int]:
+        """Up to `publishing.attempts` tries in this process, waiting as the server asks."""
+        attempts = 0
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, RateLimited) and exc.retry_at is not None:
+                return max(0.0, exc.retry_at.timestamp() - self.clock()) + random.uniform(0, 0.2)
+            return float(wait_exponential_jitter(initial=1, max=10, jitter=1)(state))
+
+        def stop(state: RetryCallState) -> bool:
+            if self.stopping or state.attempt_number >= self.settings.attempts:
+                return True
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, RateLimited) and exc.retry_at is not None:
+                return exc.retry_at.timestamp() - self.clock() > INLINE_WAIT_CAP
+            return False
+
+        def retryable(e: BaseException) -> bool:
+            # a request that may have been acted on is repeated only where the network
+            # de-duplicates it
+            if isinstance(e, Ambiguous):
+                return ch.recovery == Recovery.IDEMPOTENT
+            return isinstance(e, TransientError)
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(retryable),
+            wait=wait,
+            stop=stop,
+            reraise=True,
+            sleep=self.wait_or_stop,
+        )
+        async for attempt in retrying:
+            with attempt:
+                attempts += 1
+                if attempts > 1:
+                    self.observe(d.channel, "retry")
+                    log.info(
+                        "retrying %s on %s (attempt %d)",
+                        d.article_id,
+                        d.channel,
+                        d.attempts + attempts - 1,
+                    )
+                async with self.semaphore:
+                    if ch.recovery == Recovery.LOOKUP and (attempts > 1 or d.attempts > 1):
+                        # tried before: the server may have made the post and still said no
+                        # (a 5xx after storing it), so look before sending again
+                        found = await ch.find_existing(post, article, d.key)
+                        if found is not None:
+                            return found, attempts
+                    receipt = await ch.send(post, article, d.key)
+                return receipt, attempts
+        raise AssertionError("unreachable")  # pragma: no cover

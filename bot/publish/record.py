@@ -1,0 +1,217 @@
+"""Recording outcomes: sent (with its URL), failed because, retry at (back-off), unknown after
+a doubt; a channel paused after repeated failures."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+
+from bot.channels.base import Channel, Recovery
+from bot.config import ChannelConfig
+from bot.errors import (
+    AuthError,
+    DeliveryError,
+    RateLimited,
+    TransientError,
+)
+from bot.models import Article, Post, Receipt, iso_utc
+from bot.publish.engine import BACKOFF, LOOKUP_DEADLINE, PassResult, db_reason, log
+from bot.publish.plan import Planner
+from bot.redact import foreign_text
+from bot.store import Delivery, text_hash
+
+
+class Recorder(Planner):
+    """The engine's bookkeeping of outcomes, shared by recovery and delivery."""
+
+    async def record_sent(
+        self, d: Delivery, receipt: Receipt, post: Post, note: str | None
+    ) -> PassResult:
+        result = PassResult()
+        # one transaction: the delivery is sent and the channel counts as healthy
+        await self.write_outcome(
+            d,
+            lambda now: self.log.mark_sent(
+                d,
+                now,
+                receipt.post_id or None,
+                receipt.url,
+                text_hash(post.text),
+                foreign_text(note) if note else None,
+            ),
+        )
+        log.info(
+            "sent %s to %s (attempt %d)%s",
+            d.article_id,
+            d.channel,
+            d.attempts,
+            f": {receipt.url}" if receipt.url else "",
+            extra={
+                "article": d.article_id,
+                "channel": d.channel,
+                "outcome": "sent",
+                "attempt": d.attempts,
+                "post_url": receipt.url,
+            },
+        )
+        result.sent += 1
+        result.outcomes.append((d.article_id, d.channel, "sent"))
+        self.observe(d.channel, "sent")
+        return result
+
+    async def record_failed(self, d: Delivery, reason: str) -> PassResult:
+        """This post cannot be sent (nothing went out): `failed`, the channel's health
+        untouched."""
+        reason = foreign_text(reason)
+        await self.write_outcome(d, lambda now: self.log.mark_failed(d, now, reason))
+        log.error("failed %s on %s: %s", d.article_id, d.channel, reason)
+        result = PassResult(failed=1)
+        result.outcomes.append((d.article_id, d.channel, "failed"))
+        self.observe(d.channel, "failed")
+        return result
+
+    async def in_doubt(
+        self,
+        d: Delivery,
+        cc: ChannelConfig,
+        ch: Channel[Any],
+        post: Post,
+        article: Article,
+        reason: str,
+        attempts: int,
+    ) -> PassResult:
+        """The request went out and the answer cannot tell whether the post exists: settle
+        as after a crash. An idempotent channel re-sends with the same key; a channel that can
+        look, looks; any other is `unknown` until an operator checks."""
+        reason = foreign_text(reason)
+        if ch.recovery == Recovery.IDEMPOTENT:
+            return await self.record_failure(d, cc, TransientError(reason), max(attempts, 1))
+        if ch.recovery == Recovery.LOOKUP:
+            found, doubt = await self.look_for_post(ch, article, d)
+            if found is not None:
+                return await self.record_sent(
+                    d, found, post, f"found on the channel after: {reason}"
+                )
+            if doubt is None:
+                return await self.record_failure(
+                    d, cc, TransientError(f"{reason}; not found on the channel"), max(attempts, 1)
+                )
+            reason = f"{reason}; could not check the channel: {doubt}"
+        reason = (
+            f"{reason}. The post may or may not exist: check the channel, then run "
+            f"`herald retry --force --channel {d.channel} --article {d.article_id}` if it "
+            "is missing"
+        )
+        await self.write_outcome(d, lambda now: self.log.mark_unknown(d, now, reason))
+        log.warning(
+            "unknown %s on %s: %s",
+            d.article_id,
+            d.channel,
+            reason,
+            extra={"article": d.article_id, "channel": d.channel, "outcome": "unknown"},
+        )
+        result = PassResult(unknown=1)
+        result.outcomes.append((d.article_id, d.channel, "unknown"))
+        self.observe(d.channel, "unknown")
+        return result
+
+    async def record_failure(
+        self, d: Delivery, cc: ChannelConfig, e: DeliveryError, attempts: int
+    ) -> PassResult:
+        result = PassResult()
+        now = self.clock()
+        first = d.first_attempt_at or now
+        give_up = self.settings.give_up_after.total_seconds()
+        reason = foreign_text(e.message)
+        if e.retryable and now - first < give_up:
+            at = min(self.next_attempt(d, e, now), first + give_up)
+            await self.write_outcome(d, lambda t: self.log.mark_retry(d, t, at, reason))
+            if isinstance(e, RateLimited) and e.retry_at is not None:
+                self.hold[d.channel] = e.retry_at.timestamp()
+            log.warning(
+                "retry %s on %s at %s: %s",
+                d.article_id,
+                d.channel,
+                iso_utc(at),
+                reason,
+                extra={
+                    "article": d.article_id,
+                    "channel": d.channel,
+                    "outcome": "retrying",
+                    "attempt": d.attempts,
+                },
+            )
+            result.retrying += 1
+            result.outcomes.append((d.article_id, d.channel, "retrying"))
+            self.observe(d.channel, "retrying")
+        else:
+            if e.retryable:
+                reason = f"gave up after {self.settings.give_up_after}: {reason}"
+            await self.write_outcome(d, lambda t: self.log.mark_failed(d, t, reason))
+            log.error(
+                "failed %s on %s: %s",
+                d.article_id,
+                d.channel,
+                reason,
+                extra={
+                    "article": d.article_id,
+                    "channel": d.channel,
+                    "outcome": "failed",
+                    "attempt": d.attempts,
+                },
+            )
+            result.failed += 1
+            result.outcomes.append((d.article_id, d.channel, "failed"))
+            self.observe(d.channel, "failed")
+        # a refusal of one post says nothing about the channel: only rejected credentials and
+        # repeated transient failures count towards a pause
+        if (isinstance(e, AuthError) or e.retryable) and self.count_failure(d.channel, reason):
+            log.warning(
+                "channel %s paused for %s after %d failures in a row: %s",
+                d.channel,
+                self.settings.pause_for,
+                self.settings.pause_after,
+                reason,
+            )
+        return result
+
+    def count_failure(self, channel: str, reason: str) -> bool:
+        now = self.clock()
+        try:
+            paused = self.log.channel_failure(
+                channel,
+                now,
+                self.settings.pause_after,
+                self.settings.pause_for.total_seconds(),
+                reason,
+            )
+        except DBAPIError as e:
+            log.warning("could not count a failure of %s: %s", channel, db_reason(e))
+            return False
+        if paused:
+            self.paused[channel] = now + self.settings.pause_for.total_seconds()
+        return paused
+
+    def next_attempt(self, d: Delivery, e: DeliveryError, now: float) -> float:
+        if isinstance(e, RateLimited) and e.retry_at is not None:
+            return max(now + 1.0, e.retry_at.timestamp())
+        step = BACKOFF[min(max(d.attempts - 1, 0), len(BACKOFF) - 1)]
+        return now + step * random.uniform(0.8, 1.2)
+
+    async def look_for_post(
+        self, ch: Channel[Any], article: Article, d: Delivery
+    ) -> tuple[Receipt | None, str | None]:
+        """Ask the channel whether it has this delivery's post: (receipt or None, None), or
+        (None, why it could not tell)."""
+        try:
+            async with asyncio.timeout(LOOKUP_DEADLINE):
+                return await ch.find_existing(ch.render(article), article, d.key), None
+        except DeliveryError as e:
+            return None, foreign_text(e.message)
+        except TimeoutError:
+            return None, f"no answer within {LOOKUP_DEADLINE:g} s"
+        except Exception as e:  # a hostile answer must not stop recovery of the others
+            return None, foreign_text(f"{type(e).__name__}: {e}")

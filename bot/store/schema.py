@@ -1,0 +1,195 @@
+"""The database schema (version 3): the tables, the sent-log row, and a parsed file's cache row.
+
+Times are stored as float epoch seconds (UTC). Changing a table means a new migration in
+`bot.store.engine.MIGRATIONS` and a new `SCHEMA_VERSION`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.models import Article, DeliveryStatus, Problem
+
+SCHEMA_VERSION = 3
+metadata = sa.MetaData()
+
+meta_table = sa.Table(
+    "herald_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+articles = sa.Table(
+    "articles",
+    metadata,
+    sa.Column("path", sa.String(1024), primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("mtime_ns", sa.BigInteger, nullable=False),
+    sa.Column("article_id", sa.String(1024)),
+    sa.Column("slug", sa.String(512)),
+    sa.Column("published", sa.Float),
+    sa.Column("draft", sa.Boolean, nullable=False, default=False),
+    sa.Column("first_seen", sa.Float, nullable=False),
+    sa.Column("data", sa.Text),  # Article JSON, NULL when the file has errors
+    sa.Column("problems", sa.Text),  # JSON list of problems, NULL when none
+    # the body rendered for the feeds, as JSON {"url": ..., "html": ...}; NULL until needed
+    sa.Column("rendered", sa.Text),
+    sa.Index("ix_articles_published", "published"),
+    sa.Index("ix_articles_article_id", "article_id"),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("article_id", sa.String(1024), nullable=False),
+    sa.Column("channel", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("key", sa.String(32), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", sa.Float),
+    sa.Column("last_error", sa.Text),
+    sa.Column("reason", sa.String(64)),
+    sa.Column("post_id", sa.String(512)),
+    sa.Column("post_url", sa.String(1024)),
+    sa.Column("text_hash", sa.String(64)),
+    sa.Column("article_url", sa.String(1024)),
+    sa.Column("title", sa.Text),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("first_attempt_at", sa.Float),
+    sa.Column("sent_at", sa.Float),
+    sa.Column("claimed_by", sa.String(128)),
+    sa.Column("claimed_at", sa.Float),
+    # a delivery being sent belongs to a live process until this time; its heartbeat extends it
+    sa.Column("lease_until", sa.Float),
+    sa.UniqueConstraint("article_id", "channel", name="uq_deliveries_article_channel"),
+    sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
+    sa.Index("ix_deliveries_channel_status", "channel", "status"),
+)
+
+channels = sa.Table(
+    "channels",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("first_seen", sa.Float, nullable=False),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False, default=0),
+    sa.Column("paused_until", sa.Float),
+    sa.Column("pause_reason", sa.Text),
+    sa.Column("last_success_at", sa.Float),
+)
+
+workers = sa.Table(
+    "workers",
+    metadata,
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("heartbeat_at", sa.Float, nullable=False),
+)
+
+# status values that mean "this (article, channel) pair is settled or in progress"
+ACTIVE = (DeliveryStatus.SCHEDULED, DeliveryStatus.RETRYING)
+
+
+@dataclass(frozen=True, slots=True)
+class NewestRow:
+    article: Article
+    path: str
+    mtime_ns: int
+    rendered: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One row of the sent-log."""
+
+    id: int
+    article_id: str
+    channel: str
+    status: DeliveryStatus
+    key: str
+    attempts: int
+    next_attempt_at: float | None
+    last_error: str | None
+    reason: str | None
+    post_id: str | None
+    post_url: str | None
+    article_url: str | None
+    title: str | None
+    created_at: float
+    updated_at: float
+    first_attempt_at: float | None
+    sent_at: float | None
+    claimed_by: str | None
+    claimed_at: float | None
+    lease_until: float | None = None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Delivery:
+        m = row._mapping
+        return cls(
+            id=m["id"],
+            article_id=m["article_id"],
+            channel=m["channel"],
+            status=DeliveryStatus(m["status"]),
+            key=m["key"],
+            attempts=m["attempts"],
+            next_attempt_at=m["next_attempt_at"],
+            last_error=m["last_error"],
+            reason=m["reason"],
+            post_id=m["post_id"],
+            post_url=m["post_url"],
+            article_url=m["article_url"],
+            title=m["title"],
+            created_at=m["created_at"],
+            updated_at=m["updated_at"],
+            first_attempt_at=m["first_attempt_at"],
+            sent_at=m["sent_at"],
+            claimed_by=m["claimed_by"],
+            claimed_at=m["claimed_at"],
+            lease_until=m.get("lease_until"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: getattr(self, k) for k in self.__slots__}
+        d["status"] = str(self.status)
+        return d
+
+
+def cache_row(
+    path: str,
+    size: int,
+    mtime_ns: int,
+    article: Article | None,
+    problems: Sequence[Problem],
+    now: float,
+) -> dict[str, Any]:
+    """A file's parse result as a row of the metadata cache (pure: runs in parse workers)."""
+    return {
+        "path": path,
+        "size": size,
+        "mtime_ns": mtime_ns,
+        "article_id": article.id if article else None,
+        "slug": article.slug if article else None,
+        "published": article.published.timestamp() if article else None,
+        "draft": bool(article.draft) if article else False,
+        "first_seen": now,
+        "data": json.dumps(article.to_dict(), ensure_ascii=False) if article else None,
+        "problems": json.dumps([p.to_dict() for p in problems], ensure_ascii=False)
+        if problems
+        else None,
+        "rendered": None,
+    }
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
