@@ -89,7 +89,7 @@ class SiteSettings(_Strict):
     def _url(cls, v: str) -> str:
         if not re.match(r"^https?://[^/\s]+", v):
             raise ValueError("must be an absolute http(s) URL such as https://example.com")
-        return v.rstrip("/")
+        return v  # kept exactly: a site at https://example.com/blog/ keeps its slash in feeds
 
     @field_validator("timezone")
     @classmethod
@@ -267,7 +267,8 @@ class Config:
 
     @property
     def feeds_url(self) -> str:
-        return (self.settings.feeds.url or f"{self.settings.site.url}/feeds").rstrip("/")
+        site = self.settings.site.url.rstrip("/")
+        return (self.settings.feeds.url or f"{site}/feeds").rstrip("/")
 
     @property
     def database_url(self) -> str:
