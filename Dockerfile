@@ -19,6 +19,9 @@ RUN pip install --no-deps . \
     && chown herald /feeds /data
 
 USER herald
+# the working folder is the data volume: with no channels file, the default outbox channel
+# writes outbox.jsonl here
+WORKDIR /data
 ENV HERALD_CONTENT__DIR=/content \
     HERALD_FEEDS__DIR=/feeds \
     DATABASE_URL=sqlite:////data/herald.sqlite3 \

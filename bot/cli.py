@@ -9,16 +9,16 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot import __version__, logs
+from bot import logs
+from bot.cli_parser import LOG_FORMATS, build_parser
 from bot.completion import completion_script
 from bot.content import progress
 from bot.content.progress import Reporter, Tick
-from bot.errors import ConfigError, HeraldError, StoreError, UsageError
+from bot.errors import ConfigError, HeraldError, StartupError, StoreError, UsageError
 from bot.terminal import Style, draw_bar, isatty
-from bot.web.check_report import FORMATS, Finding, render, summary
+from bot.web.check_report import Finding, render, summary
 
 # heavy modules (pydantic, SQLAlchemy, the content reader) load when a command needs them
 if TYPE_CHECKING:
@@ -31,94 +31,6 @@ log = logging.getLogger("herald")
 EXIT_OK, EXIT_ARTICLE_ERRORS, EXIT_CONFIG = 0, 1, 2
 POSTING_COMMANDS = frozenset({"run", "send"})  # the others read the config without secrets
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as Unix tools exit when their reader goes away
-
-
-def _global_options(p: argparse.ArgumentParser, *, after_command: bool) -> None:
-    """--config, --log-format, -q, -v: before the command, or after it (then a value given
-    there wins; SUPPRESS keeps the subparser from resetting one given before)."""
-
-    def default(value: object) -> object:
-        return argparse.SUPPRESS if after_command else value
-
-    p.add_argument(
-        "--config",
-        metavar="PATH",
-        default=default(None),
-        help="bot.yaml to use (default: $HERALD_CONFIG or config/bot.yaml)",
-    )
-    p.add_argument(
-        "--log-format",
-        choices=("text", "json"),
-        default=default(os.environ.get("HERALD_LOG_FORMAT", "text")),
-        help="log line format (default: text; also $HERALD_LOG_FORMAT)",
-    )
-    quiet, verbose = "log warnings and errors only", "log debug messages too"
-    p.add_argument("-q", "--quiet", action="store_true", default=default(False), help=quiet)
-    p.add_argument("-v", "--verbose", action="store_true", default=default(False), help=verbose)
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="herald",
-        description="Herald: Markdown articles to RSS/Atom/JSON feeds and social posts.",
-    )
-    _global_options(p, after_command=False)
-    p.add_argument("--version", action="version", version=f"herald {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
-    _global_options(common, after_command=True)
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def command(name: str, help: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help, description=help, parents=[common])
-
-    c = command("check", "read the config and every article; report problems (no database)")
-    c.add_argument(
-        "--format",
-        choices=FORMATS,
-        default="text",
-        help="text (default), json, or github (GitHub Actions annotations)",
-    )
-    b = command("build", "write the feeds (broken articles are left out)")
-    b.add_argument("--force", action="store_true", help="render even if nothing changed")
-
-    r = command("run", "run the worker (or one pass with --once)")
-    r.add_argument(
-        "--once",
-        action="store_true",
-        help="one pass: scan, build feeds, send what is due, then exit",
-    )
-
-    s = command("status", "what was sent where, failures, retries, schedule")
-    s.add_argument("--json", action="store_true", help="print JSON")
-    s.add_argument("--limit", type=int, default=20, help="rows per section (default 20)")
-
-    rt = command("retry", "queue failed deliveries again")
-    rt.add_argument("--channel", metavar="C")
-    rt.add_argument("--article", metavar="A")
-    rt.add_argument(
-        "--force",
-        action="store_true",
-        help="also unknown and skipped deliveries (may post twice if the post exists)",
-    )
-
-    sd = command("send", "post one article now, once, even if it was skipped")
-    sd.add_argument("article", metavar="ARTICLE", help="article id")
-    sd.add_argument("--channel", metavar="C")
-
-    pv = command("preview", "each channel's post for an article and whether it will be sent")
-    pv.add_argument(
-        "article",
-        metavar="ARTICLE",
-        nargs="?",
-        help="article id or file path (default: every published and scheduled article)",
-    )
-    pv.add_argument("--channel", metavar="C")
-    pv.add_argument("--json", action="store_true", help="print a JSON array")
-    pv.add_argument("--html", metavar="PATH", type=Path, help="write an HTML page of cards")
-
-    cp = command("completion", "print a shell completion script (bash or zsh)")
-    cp.add_argument("shell", choices=("bash", "zsh"))
-    return p
 
 
 def _error(message: str) -> None:
@@ -151,10 +63,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     if args.command == "completion":
-        print(completion_script(_parser(), args.shell))
+        print(completion_script(build_parser(), args.shell))
         return EXIT_OK
+    if args.log_format not in LOG_FORMATS:  # argparse does not check a default ($HERALD_...)
+        _error(
+            f"environment variable HERALD_LOG_FORMAT: {args.log_format!r} is not a "
+            f"log format; use {' or '.join(LOG_FORMATS)}"
+        )
+        return EXIT_CONFIG
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logs.setup(sys.stderr, args.log_format, level)
     progress.set_reporter(_progress())
@@ -163,8 +81,11 @@ def _main(argv: Sequence[str] | None = None) -> int:
     from bot import app, config
 
     path = config.config_path(args.config)
+    # with no --config and no $HERALD_CONFIG, config/bot.yaml is optional: the environment
+    # alone can configure Herald (a container)
+    required = bool(args.config or os.environ.get("HERALD_CONFIG"))
     fmt = getattr(args, "format", "text")
-    problems = app.check_config(path)
+    problems = app.check_config(path, required=required)
     if problems:
         findings = [Finding.of(p) for p in problems]
         if fmt == "text":
@@ -180,14 +101,19 @@ def _main(argv: Sequence[str] | None = None) -> int:
             print(render(fmt, findings, len({f.path for f in findings})))
         return EXIT_CONFIG
     try:
-        cfg = app.load_config(path, need_secrets=args.command in POSTING_COMMANDS)
+        cfg = app.load_config(
+            path, need_secrets=args.command in POSTING_COMMANDS, required=required
+        )
     except ConfigError as e:
+        if args.command == "healthcheck":
+            print(f"unhealthy: {e}")
+            return 1
         _error(str(e))
         return EXIT_CONFIG
     handler = COMMANDS[args.command]
     try:
         return handler(cfg, args)
-    except (ConfigError, StoreError, UsageError) as e:
+    except (ConfigError, StoreError, StartupError, UsageError) as e:
         _error(str(e))
         return EXIT_CONFIG
     except HeraldError as e:
@@ -272,6 +198,9 @@ def cmd_build(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
+    from bot.app.startup import preflight
+
+    preflight(cfg, os.environ)
     if not args.once:
         from bot.worker import run_worker
 
@@ -387,6 +316,35 @@ def cmd_preview(cfg: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_config(cfg: Config, args: argparse.Namespace) -> int:
+    from bot.app.startup import config_report
+
+    print(config_report(cfg, as_json=args.json))
+    return EXIT_OK
+
+
+def cmd_db(cfg: Config, args: argparse.Namespace) -> int:
+    from bot.store import admin as dbadmin
+
+    code, text = dbadmin.command(
+        cfg.database_url,
+        args.db_command,
+        dry_run=getattr(args, "dry_run", False),
+        path=getattr(args, "path", None),
+        as_json=getattr(args, "json", False),
+    )
+    print(text)
+    return code
+
+
+def cmd_healthcheck(cfg: Config, args: argparse.Namespace) -> int:
+    from bot.app.startup import healthcheck
+
+    ok, line = healthcheck(cfg)
+    print(line)
+    return EXIT_OK if ok else 1
+
+
 COMMANDS = {
     "check": cmd_check,
     "build": cmd_build,
@@ -395,4 +353,7 @@ COMMANDS = {
     "retry": cmd_retry,
     "send": cmd_send,
     "preview": cmd_preview,
+    "config": cmd_config,
+    "db": cmd_db,
+    "healthcheck": cmd_healthcheck,
 }

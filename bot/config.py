@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -29,10 +29,11 @@ from pydantic import (
     field_validator,
 )
 
+from bot import settings_env
 from bot.errors import ConfigError
 
 DEFAULT_CONFIG = "config/bot.yaml"
-ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+ENV_REF = settings_env.ENV_REF  # `${VAR}` and `${VAR:-default}`
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
@@ -88,7 +89,7 @@ class SiteSettings(_Strict):
     def _url(cls, v: str) -> str:
         if not re.match(r"^https?://[^/\s]+", v):
             raise ValueError("must be an absolute http(s) URL such as https://example.com")
-        return v.rstrip("/")
+        return v  # kept exactly: a site at https://example.com/blog/ keeps its slash in feeds
 
     @field_validator("timezone")
     @classmethod
@@ -246,6 +247,8 @@ class Config:
     settings: Settings
     channels: tuple[ChannelConfig, ...]
     channels_path: Path
+    # each key's source: "default", "file" or "env VAR" (see bot/settings_env.py)
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def base_dir(self) -> Path:
@@ -264,7 +267,8 @@ class Config:
 
     @property
     def feeds_url(self) -> str:
-        return (self.settings.feeds.url or f"{self.settings.site.url}/feeds").rstrip("/")
+        site = self.settings.site.url.rstrip("/")
+        return (self.settings.feeds.url or f"{site}/feeds").rstrip("/")
 
     @property
     def database_url(self) -> str:
@@ -332,18 +336,16 @@ def first_error(e: ValidationError, file: Path, prefix: str = "") -> ConfigError
 
 
 def expand_env(value: Any, env: Mapping[str, str], where: str, file: Path) -> Any:
-    """Replace `${VAR}` in every string of a YAML tree; a missing variable is a ConfigError."""
+    """Replace `${VAR}` and `${VAR:-default}` in every string of a YAML tree; a missing
+    variable is a ConfigError naming the key and the variable."""
     if isinstance(value, str):
-
-        def sub(m: re.Match[str]) -> str:
-            name = m.group(1)
-            if name not in env:
-                raise ConfigError(
-                    shown_path(file), where, f"environment variable {name} is not set"
-                )
-            return env[name]
-
-        return ENV_REF.sub(sub, value)
+        missing: list[str] = []
+        text = settings_env.expand(value, env, missing)
+        if missing:
+            raise ConfigError(
+                shown_path(file), where, f"environment variable {missing[0]} is not set"
+            )
+        return text
     if isinstance(value, list):
         return [expand_env(v, env, where, file) for v in value]
     if isinstance(value, dict):
@@ -351,35 +353,23 @@ def expand_env(value: Any, env: Mapping[str, str], where: str, file: Path) -> An
     return value
 
 
-def _expand_server_token(
-    raw: dict[str, Any], env: Mapping[str, str], path: Path, need_secrets: bool
-) -> None:
-    """`server.token: ${VAR}` is read from the environment (the only `${VAR}` in bot.yaml).
-
-    A command that serves nothing (need_secrets=False) loads without the variable.
-    """
-    server = raw.get("server")
-    if not isinstance(server, dict) or not isinstance(server.get("token"), str):
-        return
-    try:
-        server["token"] = expand_env(server["token"], env, "server.token", path)
-    except ConfigError:
-        if need_secrets:
-            raise
-        server.pop("token")
-
-
 def load_settings(
-    path: Path, env: Mapping[str, str] | None = None, *, need_secrets: bool = True
+    path: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    need_secrets: bool = True,
+    sources: dict[str, str] | None = None,
 ) -> Settings:
-    raw = read_yaml(path)
-    if not isinstance(raw, dict):
-        raise ConfigError(shown_path(path), "", "must be a mapping with site, content and feeds")
-    _expand_server_token(raw, os.environ if env is None else env, path, need_secrets)
-    try:
-        return Settings.model_validate(raw)
-    except ValidationError as e:
-        raise first_error(e, path) from None
+    """bot.yaml (when it exists) with `${VAR}` expanded, overlaid by the environment (see
+    bot/settings_env.py); `sources` receives each key's source (default, file, env VAR)."""
+    env = os.environ if env is None else env
+    raw = read_yaml(path) if path.exists() else {}
+    settings, found = settings_env.settings_from(
+        Settings, raw, env, shown_path(path), path.exists(), need_secrets=need_secrets
+    )
+    if sources is not None:
+        sources.update(found)
+    return settings
 
 
 def config_path(explicit: str | None, env: Mapping[str, str] | None = None) -> Path:

@@ -21,8 +21,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot.errors import ConfigError
+from bot.settings_env import ENV_REF  # ${VAR} and ${VAR:-default}
+
 Loc = tuple[int | str, ...]
-ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
@@ -301,8 +303,12 @@ def stand_in(value: Any, env: Mapping[str, str], unset: set[Loc], loc: Loc = ())
     if isinstance(value, str):
 
         def sub(m: re.Match[str]) -> str:
-            if m.group(1) in env:
+            if env.get(m.group(1)):
                 return env[m.group(1)]
+            if m.group(2) is not None:  # ${VAR:-default}
+                return m.group(2)
+            if m.group(1) in env:
+                return ""
             unset.add(loc)
             return m.group(0)
 
@@ -361,11 +367,21 @@ class Collector:
 # --- the two files -----------------------------------------------------------------------------
 
 
-def validate_settings(path: Path, env: Mapping[str, str]) -> tuple[Any, list[ConfigProblem]]:
-    """(raw data, problems) of bot.yaml."""
+def validate_settings(
+    path: Path, env: Mapping[str, str], *, required: bool = True
+) -> tuple[Any, list[ConfigProblem]]:
+    """(raw data, problems) of bot.yaml with the environment applied over it (as `run` reads
+    it); with `required=False` a missing bot.yaml is the empty file (settings from the
+    environment alone)."""
     from bot.config import Settings
+    from bot.settings_env import overlay
 
-    data, pos, problems = read_yaml(path)
+    data: Any
+    problems: list[ConfigProblem]
+    if not required and not path.exists():
+        data, pos, problems = {}, Positions({}, {}), []
+    else:
+        data, pos, problems = read_yaml(path)
     if problems:
         return None, problems
     found = Collector(path, pos)
@@ -375,7 +391,17 @@ def validate_settings(path: Path, env: Mapping[str, str]) -> tuple[Any, list[Con
     unset: set[Loc] = set()
     data = stand_in(data, env, unset)
     try:
+        from_env = overlay(data, Settings, env)
+    except ConfigError as e:
+        return None, [ConfigProblem(e.file, 0, 0, e.key, e.message)]
+    try:
         Settings.model_validate(data)
     except ValidationError as e:
         found.from_validation(e, data, (), lambda loc: model_fields_at(Settings, loc), unset)
+    for i, problem in enumerate(found.problems):  # a key the environment set: name the variable
+        var = from_env.get(problem.key) or from_env.get(problem.key.partition(".")[0])
+        if var:
+            found.problems[i] = ConfigProblem(
+                f"environment variable {var}", 0, 0, problem.key, problem.message
+            )
     return data, sorted(found.problems, key=lambda p: (p.line, p.column))

@@ -4,6 +4,7 @@
     ├── ConfigError            fix the configuration (names file and key path); exit 2
     ├── UsageError             no such article or channel; exit 2
     ├── StoreError             the sent-log cannot be used (e.g. another worker holds it)
+    ├── StartupError           the worker cannot start here (its port is busy); exit 2
     └── DeliveryError          a channel could not deliver a post
         ├── RateLimited        wait until `retry_at` (server-given), then retry the same request
         ├── TransientError     retry with capped exponential back-off and jitter
@@ -110,3 +111,7 @@ class AlreadyDone(DeliveryError):
         super().__init__(message, status=status)
         self.post_id = post_id
         self.url = url
+
+
+class StartupError(HeraldError):
+    """The worker cannot start here (its port is busy, ...): one line, exit 2."""

@@ -19,6 +19,8 @@ from bot.redact import REDACTOR
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# structured fields of a JSON line that a text line already shows in its message
+TEXT_HIDDEN = frozenset({"path", "line", "field", "severity", "problem"})
 
 
 def visible(text: str) -> str:
@@ -45,7 +47,9 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         message = visible(record.getMessage())
         extras = "".join(
-            f" {visible(str(k))}={visible(_text(v))}" for k, v in _extras(record).items()
+            f" {visible(str(k))}={visible(_text(v))}"
+            for k, v in _extras(record).items()
+            if k not in TEXT_HIDDEN
         )
         line = (
             f"{self.formatTime(record, self.datefmt)} {visible(record.levelname)} "

@@ -28,8 +28,10 @@ from watchfiles import Change, awatch
 from bot.app import locked_store
 from bot.app.passes import one_pass
 from bot.config import Config
+from bot.content.library import ScanResult
 from bot.content.walk import is_article_file
-from bot.errors import StoreError
+from bot.errors import StartupError, StoreError
+from bot.models import Problem
 from bot.publish import Publisher
 from bot.store import Store, worker_identity
 from bot.store.sentlog import SentLog
@@ -66,6 +68,7 @@ class Worker:
         # what the next pass must look at: the files named by file events, or everything
         self._changed: set[Path] = set()
         self._full_scan = True
+        self._folder_problems: set[Problem] = set()  # logged already, see _log_problems
 
     # ------------------------------------------------------------------ passes
     def request_pass(self, reason: str, paths: set[Path] | None = None) -> None:
@@ -107,9 +110,7 @@ class Worker:
                 self.metrics.last_scan.set(now)
                 if not out.build.skipped:
                     self.metrics.build_seconds.observe(out.build_seconds)
-            if out.scan.changed or "start" in reasons or "due" in reasons:
-                for p in out.scan.problems:
-                    (log.error if p.severity == "error" else log.warning)("%s", p.format())
+            self._log_problems(out.scan, first="start" in reasons)
             self.stats.last_pass_at = now
             self.stats.passes += 1
             if out.errors:
@@ -120,6 +121,29 @@ class Worker:
                 self.stats.last_error = None
             self.stats.ready = True
             self._schedule_next_due()
+
+    def _log_problems(self, scan: ScanResult, *, first: bool) -> None:
+        """Each article problem once per change of its file: at start all of them, then those
+        of the files this pass read again, and folder problems (shared slugs, unreadable
+        entries) when they appear. A pass for a due time or another file logs nothing old."""
+        if first:
+            shown = scan.problems
+        else:
+            shown = scan.fresh + [p for p in scan.folder if p not in self._folder_problems]
+            shown.sort(key=lambda p: (p.path, p.line))
+        self._folder_problems = set(scan.folder)
+        for p in shown:
+            (log.error if p.severity == "error" else log.warning)(
+                "%s",
+                p.format(),
+                extra={
+                    "path": p.path,
+                    "line": p.line,
+                    "field": p.field,
+                    "severity": p.severity,
+                    "problem": p.message,
+                },
+            )
 
     def _schedule_next_due(self) -> None:
         if self.publisher is None or self.scheduler is None or self._stopping.is_set():
@@ -211,9 +235,8 @@ class Worker:
         )
 
     async def _start_server(self) -> Any:
-        port = os.environ.get("PORT")
-        cfg_port = self.cfg.settings.server.port
-        if not port and cfg_port is None:
+        port = self.cfg.settings.server.port  # `PORT` is read with the settings
+        if port is None:
             return None
         from bot.web.metrics import Metrics
         from bot.web.report import collect
@@ -226,7 +249,7 @@ class Worker:
         )
         server = Server(
             host=self.cfg.settings.server.host,
-            port=int(port) if port else int(cfg_port or 0),
+            port=port,
             feeds_dir=self.cfg.feeds_dir,
             health=self.health,
             metrics=self.metrics,
@@ -234,7 +257,15 @@ class Worker:
             site_title=self.cfg.settings.site.title,
             settings=self.cfg.settings.server,
         )
-        await server.start()
+        try:
+            await server.start()
+        except OSError as e:
+            source = self.cfg.sources.get("server.port", "file")
+            source = f"variable {source[4:]}" if source.startswith("env ") else "bot.yaml"
+            raise StartupError(
+                f"cannot listen on {self.cfg.settings.server.host}:{port} (server.port from "
+                f"{source}): {os.strerror(e.errno) if e.errno else e}"
+            ) from None
         log.info(
             "HTTP endpoint on %s:%s (/healthz /readyz /metrics /status /feeds/)",
             self.cfg.settings.server.host,

@@ -16,7 +16,7 @@ MAX_LINES = 400
 # Lowest first. A module may import its own layer and the layers below it, never one above.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot", "bot.models", "bot.errors", "bot.redact", "bot.logs"),
-    ("bot.config", "bot.config_errors"),
+    ("bot.config", "bot.config_errors", "bot.settings_env"),
     ("bot.http",),
     ("bot.content",),
     ("bot.store",),
@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.app",),
     ("bot.web",),
     ("bot.worker",),
-    ("bot.cli", "bot.__main__", "bot.terminal", "bot.completion"),
+    ("bot.cli", "bot.__main__", "bot.terminal", "bot.completion", "bot.cli_parser"),
 )
 PRINTS_ALLOWED = {"bot.cli"}
 

@@ -16,21 +16,40 @@ from bot import config
 from bot.channels.loading import load_channels, validate_channels
 from bot.config import Config
 from bot.config_errors import ConfigProblem, validate_settings
+from bot.errors import ConfigError
 from bot.store import SingleWorkerLock, Store
 
 
 def load_config(
-    path: Path, env: Mapping[str, str] | None = None, *, need_secrets: bool = True
+    path: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    need_secrets: bool = True,
+    required: bool = True,
 ) -> Config:
-    """Load bot.yaml and its channels file; raises ConfigError naming the file and key."""
+    """Load bot.yaml and its channels file; raises ConfigError naming the file and key.
+
+    With `required=False` a missing bot.yaml is no error: the settings then come from the
+    environment alone, and relative paths resolve against the working folder.
+    """
     env = os.environ if env is None else env
-    path = path.absolute()
-    settings = config.load_settings(path, env, need_secrets=need_secrets)
+    given = path.absolute()
+    path = given
+    if not given.exists():
+        if required:
+            raise ConfigError(config.shown_path(given), "", "file not found")
+        path = Path.cwd() / given.name  # no file: relative paths are the working folder's
+    sources: dict[str, str] = {}
+    settings = config.load_settings(given, env, need_secrets=need_secrets, sources=sources)
     cfg = config.Config(path=path, settings=settings, channels=(), channels_path=path)
     channels_path = cfg.resolve(settings.channels_file)
     channels = load_channels(channels_path, env, need_secrets=need_secrets)
     return config.Config(
-        path=path, settings=settings, channels=channels, channels_path=channels_path
+        path=path,
+        settings=settings,
+        channels=channels,
+        channels_path=channels_path,
+        sources=sources,
     )
 
 
@@ -40,10 +59,12 @@ def open_store(cfg: Config) -> Store:
 
 @contextmanager
 def locked_store(cfg: Config) -> Iterator[Store]:
-    """The store for a process that sends: on SQLite, one such process per database file."""
+    """The store for a process that sends: on SQLite, one such process per database file; a
+    read-only database fails here, at start."""
     store = open_store(cfg)
     lock = SingleWorkerLock(store.sqlite_path) if store.sqlite_path else None
     try:
+        store.check_writable()
         if lock:
             lock.acquire()
         yield store
@@ -53,16 +74,21 @@ def locked_store(cfg: Config) -> Iterator[Store]:
         store.close()
 
 
-def check_config(path: Path, env: Mapping[str, str] | None = None) -> list[ConfigProblem]:
-    """Every problem in bot.yaml (`path`) and the channels file it names, in file order, each
-    with its line and column; an unset `${VAR}` is a stand-in, so secrets are not needed."""
+def check_config(
+    path: Path, env: Mapping[str, str] | None = None, *, required: bool = True
+) -> list[ConfigProblem]:
+    """Every problem in bot.yaml (`path`), the environment over it, and the channels file it
+    names, in file order, each with its line and column; an unset `${VAR}` is a stand-in, so
+    secrets are not needed. A channels file that does not exist is the embedded default."""
     env = os.environ if env is None else env
     path = path.absolute()
-    data, problems = validate_settings(path, env)
+    data, problems = validate_settings(path, env, required=required)
     if data is not None:
         channels_file = data.get("channels_file", "channels.yaml")
         if isinstance(channels_file, str):
+            base = path.parent if path.exists() else Path.cwd()
             p = Path(channels_file)
-            channels_path = p if p.is_absolute() else (path.parent / p).resolve()
-            problems += validate_channels(channels_path, env)
+            channels_path = p if p.is_absolute() else (base / p).resolve()
+            if channels_path.exists():
+                problems += validate_channels(channels_path, env)
     return problems

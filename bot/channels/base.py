@@ -16,7 +16,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, ClassVar, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, SecretStr
@@ -148,6 +148,23 @@ class Channel(ABC, Generic[OptionsT]):
     @abstractmethod
     def render(self, article: Article) -> Post:
         """The post for this article as this network will show it; no network call."""
+
+    def request_body(self, post: Post, article: Article) -> dict[str, Any]:
+        """The JSON body `send` posts for `post`, built without a network call. `send` uses
+        it as it is and only adds what needs a request first (uploaded media ids, an image
+        blob, a session's account id, the creation time); the preview card is drawn from it, so
+        what the preview shows is what is sent."""
+        return {"text": post.text}
+
+    def attached_image(self, post: Post, article: Article) -> str | None:
+        """The image URL `send` would fetch, upload and attach (media or card thumbnail);
+        None when it attaches none or the network fetches the image itself from the body."""
+        return None
+
+    def preview_identity(self) -> dict[str, str]:
+        """Who the post appears from, as far as the options say (no secret, no request):
+        `name`, `handle`, `avatar` (URL); empty when the network decides (webhooks)."""
+        return {}
 
     @abstractmethod
     async def send(self, post: Post, article: Article, key: str) -> Receipt:

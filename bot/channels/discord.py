@@ -202,7 +202,8 @@ class DiscordChannel(Channel[DiscordOptions]):
             e.args = (e.message,)
             raise
 
-    async def send(self, post: Post, article: Article, key: str) -> Receipt:
+    def request_body(self, post: Post, article: Article) -> dict[str, Any]:
+        """The execute-webhook payload: content, the rich embed, username and avatar."""
         payload: dict[str, Any] = {"content": post.text, "allowed_mentions": {"parse": []}}
         embed = post.fields.get("embed")
         if embed:
@@ -211,6 +212,10 @@ class DiscordChannel(Channel[DiscordOptions]):
             payload["username"] = self.opts.username
         if self.opts.avatar_url:
             payload["avatar_url"] = self.opts.avatar_url
+        return payload
+
+    async def send(self, post: Post, article: Article, key: str) -> Receipt:
+        payload = self.request_body(post, article)
         response = await self._call("POST", self._webhook_url(wait="true"), json=payload)
         if response.status_code == 204:  # posted, but the answer names no message
             return Receipt(f"discord:{key}")

@@ -158,7 +158,9 @@ class LinkedInChannel(Channel[LinkedInOptions]):
         secret = self.opts.token.get_secret_value()
         return message.replace(secret, "***") if secret else message
 
-    async def send(self, post: Post, article: Article, key: str) -> Receipt:
+    def request_body(self, post: Post, article: Article) -> dict[str, Any]:
+        """POST /rest/posts: commentary and the article card; `send` adds the thumbnail's
+        image URN once uploaded."""
         card: dict[str, Any] = {
             "source": post.fields.get("url") or article.url,
             "title": post.fields.get("title") or article.title,
@@ -166,12 +168,7 @@ class LinkedInChannel(Channel[LinkedInOptions]):
         description = post.fields.get("description", article.description or "")
         if description:
             card["description"] = description
-        image_url = post.fields.get("image", article.image)
-        if self.opts.image and image_url:
-            thumbnail = await self._upload_thumbnail(str(image_url))
-            if thumbnail:
-                card["thumbnail"] = thumbnail
-        body = {
+        return {
             "author": self.opts.author,
             "commentary": to_commentary(post.text),
             "visibility": self.opts.visibility,
@@ -184,6 +181,23 @@ class LinkedInChannel(Channel[LinkedInOptions]):
             "lifecycleState": "PUBLISHED",
             "isReshareDisabledByAuthor": False,
         }
+
+    def attached_image(self, post: Post, article: Article) -> str | None:
+        image = post.fields.get("image", article.image)
+        return str(image) if self.opts.image and image else None
+
+    def preview_identity(self) -> dict[str, str]:
+        kind = "Page" if ":organization:" in self.opts.author else "Member"
+        return {"handle": f"{kind} · {self.opts.author}"}
+
+    async def send(self, post: Post, article: Article, key: str) -> Receipt:
+        body = self.request_body(post, article)
+        card: dict[str, Any] = body["content"]["article"]
+        image_url = post.fields.get("image", article.image)
+        if self.opts.image and image_url:
+            thumbnail = await self._upload_thumbnail(str(image_url))
+            if thumbnail:
+                card["thumbnail"] = thumbnail
         response = await request(
             self.context.http,
             "POST",

@@ -17,6 +17,7 @@ import fcntl
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from bot.channels.base import CardStyle, Channel, ChannelOptions, Recovery, announcement
 from bot.channels.compose import count_chars, fit, template_fields
@@ -50,13 +51,12 @@ class OutboxChannel(Channel[OutboxOptions]):
         text = fit(self.template, fields, measure=count_chars, limit=self.opts.limit)
         return Post(text=text, length=count_chars(text), limit=self.opts.limit)
 
+    def request_body(self, post: Post, article: Article) -> dict[str, Any]:
+        """The outbox line without its delivery key."""
+        return {"channel": self.name, "article": announcement(article), "text": post.text}
+
     def _line(self, post: Post, article: Article, key: str) -> bytes:
-        record = {
-            "key": key,
-            "channel": self.name,
-            "article": announcement(article),
-            "text": post.text,
-        }
+        record = {"key": key, **self.request_body(post, article)}
         return (json.dumps(record, ensure_ascii=False) + "\n").encode()
 
     async def send(self, post: Post, article: Article, key: str) -> Receipt:

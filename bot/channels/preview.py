@@ -40,6 +40,10 @@ class PreviewRow:
     fields: dict[str, Any] = field(default_factory=dict)  # Post.fields, for the card
     would_send: bool = True  # what the next passes will do (see bot.publish.verdict)
     reason: str = ""
+    # the body the adapter's send() posts (Channel.request_body): the card is drawn from it
+    request: dict[str, Any] = field(default_factory=dict)
+    identity: dict[str, str] = field(default_factory=dict)  # Channel.preview_identity()
+    media: str | None = None  # the image send() uploads and attaches (Channel.attached_image)
 
     @property
     def over(self) -> bool:
@@ -73,6 +77,9 @@ def render_rows(
                     title=article.title,
                     image=image if isinstance(image, str) and image else article.image,
                     fields=dict(post.fields),
+                    request=channel.request_body(post, article),
+                    identity=channel.preview_identity(),
+                    media=channel.attached_image(post, article),
                 )
             )
     return rows

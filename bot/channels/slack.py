@@ -149,11 +149,17 @@ class SlackChannel(Channel[SlackOptions]):
             e.args = (e.message,)
             raise
 
-    async def send(self, post: Post, article: Article, key: str) -> Receipt:
+    def request_body(self, post: Post, article: Article) -> dict[str, Any]:
+        """The incoming-webhook payload: the text (for notifications) and the blocks."""
         blocks = list(post.fields.get("blocks") or [])
         if not blocks:
             blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": post.text}}]
-        response = await self._post({"text": post.text, "blocks": blocks})
+        return {"text": post.text, "blocks": blocks}
+
+    async def send(self, post: Post, article: Article, key: str) -> Receipt:
+        payload = self.request_body(post, article)
+        blocks: list[dict[str, Any]] = payload["blocks"]
+        response = await self._post(payload)
         has_image = any(b.get("type") == "image" for b in blocks)
         if has_image and response.status_code == 400 and _error_code(response) == "invalid_blocks":
             # most often Slack could not download the hero image: post without it

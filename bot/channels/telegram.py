@@ -230,10 +230,23 @@ class TelegramChannel(Channel[TelegramOptions]):
                 payload["link_preview_options"] = {"url": preview, "prefer_large_media": True}
         return payload
 
-    async def send(self, post: Post, article: Article, key: str) -> Receipt:
+    def _method(self, post: Post) -> str:
         method = str(post.fields.get("method") or "sendMessage")
         if method == "sendPhoto" and not post.fields.get("image"):
             method = "sendMessage"
+        return method
+
+    def request_body(self, post: Post, article: Article) -> dict[str, Any]:
+        """The Bot API call's parameters (sendPhoto with an HTML caption, or sendMessage with
+        its link preview), plus `method`: the Bot API method they go to (not sent)."""
+        method = self._method(post)
+        return {"method": method, **self._payload(post, method)}
+
+    def preview_identity(self) -> dict[str, str]:
+        return {"handle": str(self.opts.chat_id)}
+
+    async def send(self, post: Post, article: Article, key: str) -> Receipt:
+        method = self._method(post)
         migrated = False
         while True:
             response = await self._call(method, self._payload(post, method))

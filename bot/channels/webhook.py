@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import time
+from typing import Any
 
 from pydantic import SecretStr, field_validator
 
@@ -81,12 +82,15 @@ class WebhookChannel(Channel[WebhookOptions]):
         )
         return Post(text=text, length=count_chars(text), limit=self.opts.limit)
 
-    def payload(self, post: Post, article: Article) -> bytes:
-        data = {
+    def request_body(self, post: Post, article: Article) -> dict[str, Any]:
+        return {
             "type": self.opts.event_type,
             "timestamp": article.published.isoformat(),
             "data": {**announcement(article), "text": post.text},
         }
+
+    def payload(self, post: Post, article: Article) -> bytes:
+        data = self.request_body(post, article)
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
     async def send(self, post: Post, article: Article, key: str) -> Receipt:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -28,6 +29,7 @@ from bot.content.fields import (
 )
 from bot.content.markdown import XML_FORBIDDEN, render_markdown
 from bot.content.read import Unreadable, read_text, too_big
+from bot.content.urls import to_uri
 from bot.content.walk import (
     ContentRules,
     SourceFile,
@@ -148,7 +150,6 @@ class ArticleBuilder(FieldReader):
         return out
 
     def article(self, data: dict[str, Any]) -> Article | None:
-        rules = self.rules
         title = self.text(data, "title", required=True)
         published = self.date(data, "publish_date")
         if published is None and not data.get("publish_date"):
@@ -160,7 +161,8 @@ class ArticleBuilder(FieldReader):
         texts = {name: self.text(data, name) for name in TEXT_FIELDS}
         article_id = self.text(data, "id") or self.src.relpath.rsplit(".", 1)[0]
         slug = self.slug(data, title, article_id)
-        image = self.image(data)
+        url = self.url(published, slug, article_id)
+        image = self.image(data, url)
         tags = self.tags(data.get("tags"))
         draft = self.draft(data)
         extra = self.extra(data)
@@ -174,23 +176,7 @@ class ArticleBuilder(FieldReader):
                 "publish_date",
                 f"{published.date()} is before created_date {created.date()}; is the year right?",
             )
-        local = published.astimezone(rules.timezone)
-        try:
-            url = rules.permalink.format(
-                site_url=rules.site_url,
-                slug=slug,
-                id=quote(article_id, safe="/") if "{id}" in rules.permalink else "",
-                year=f"{local.year:04d}",
-                month=f"{local.month:02d}",
-                day=f"{local.day:02d}",
-            )
-        except (KeyError, IndexError, ValueError, AttributeError, TypeError) as e:
-            self.add(
-                0,
-                "error",
-                "permalink",
-                f"cannot build the article URL from content.permalink: {shown(str(e))}",
-            )
+        if url is None:
             return None
         return Article(
             id=article_id,
@@ -210,6 +196,32 @@ class ArticleBuilder(FieldReader):
             draft=draft,
             extra=extra,
         )
+
+    def url(self, published: datetime | None, slug: str, article_id: str) -> str | None:
+        """The article's permalink as an ASCII URL; None (with an error) when the pattern
+        cannot be filled, or without a publish date."""
+        if published is None:
+            return None
+        rules = self.rules
+        local = published.astimezone(rules.timezone)
+        try:
+            url = rules.permalink.format(
+                site_url=rules.site_url.rstrip("/"),
+                slug=slug,
+                id=quote(article_id, safe="/") if "{id}" in rules.permalink else "",
+                year=f"{local.year:04d}",
+                month=f"{local.month:02d}",
+                day=f"{local.day:02d}",
+            )
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError) as e:
+            self.add(
+                0,
+                "error",
+                "permalink",
+                f"cannot build the article URL from content.permalink: {shown(str(e))}",
+            )
+            return None
+        return to_uri(url)
 
     def extra(self, data: dict[Any, Any]) -> dict[str, str]:
         """Other scalar fields as text (read_time, ...); lists, mappings and sets are left out.

@@ -15,6 +15,7 @@ from bot.content import frontmatter, hints
 from bot.content.dates import parse_datetime, shown
 from bot.content.markdown import XML_FORBIDDEN
 from bot.content.slugs import slugify
+from bot.content.urls import to_uri
 from bot.content.walk import (
     ContentRules,
     SourceFile,
@@ -163,7 +164,15 @@ class FieldReader:
             )
             if text is not None:
                 tag = XML_FORBIDDEN.sub("", text).strip()
-                if tag and tag not in tags:
+                if "<" in tag and HTML_TAG.search(tag):
+                    tag = plain_text(tag)
+                    self.add(
+                        self.line_of(name),
+                        "warning",
+                        name,
+                        "HTML tags removed from a tag: tags are plain text",
+                    )
+                if tag and tag.casefold() not in {t.casefold() for t in tags}:
                     tags.append(tag)
             else:
                 what = "a number too large" if isinstance(item, int) else kind_of(item)
@@ -192,7 +201,9 @@ class FieldReader:
         )
         return True
 
-    def image(self, data: dict[str, Any]) -> str | None:
+    def image(self, data: dict[str, Any], base: str | None = None) -> str | None:
+        """The hero image as an absolute ASCII URL: a relative one resolved against `base`
+        (the article's URL), non-ASCII characters percent-encoded."""
         value = self.text(data, "heroImage")
         if value is None:
             return None
@@ -203,7 +214,7 @@ class FieldReader:
             resolved = (
                 value
                 if value.startswith(("https://", "http://"))
-                else urljoin(self.rules.site_url + "/", value)
+                else urljoin(base or self.rules.site_url.rstrip("/") + "/", value)
             )
             parts = urlsplit(resolved)
             scheme = parts.scheme.lower() if ":" in resolved else ""
@@ -218,7 +229,7 @@ class FieldReader:
             )
             return None
         if scheme in ("http", "https") and value.startswith(("https://", "http://")):
-            return value
+            return to_uri(value)
         if scheme not in ("http", "https"):
             self.add(
                 self.line_of("heroImage"),
@@ -227,7 +238,7 @@ class FieldReader:
                 "only http(s) image URLs are used; this one is dropped",
             )
             return None
-        return resolved
+        return to_uri(resolved)
 
     def slug(self, data: dict[str, Any], title: str | None, article_id: str) -> str:
         given = self.text(data, "slug")

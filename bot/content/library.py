@@ -6,6 +6,7 @@ comes from the database, so a scan of unchanged content reads no article file.
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing as mp
 import os
@@ -46,6 +47,10 @@ class ScanResult:
     parsed: int = 0
     removed: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # the problems of the files read by this scan (new or changed files): the ones to log
+    fresh: list[Problem] = field(default_factory=list)
+    # problems of the folder as a whole (walk, shared slugs or ids), found again on each scan
+    folder: list[Problem] = field(default_factory=list)
     # files left out of the feeds because an earlier file has their slug or id
     shadowed: set[str] = field(default_factory=set)
 
@@ -195,19 +200,28 @@ def scan(
     with Progress("reading articles", len(stale), report=progress) as bar:
         for batch in _parse_batches(stale, rules, now, store.cache_row):
             store.save_parsed(batch)
+            result.fresh.extend(_row_problems(batch))
             bar.advance(len(batch))
     result.parsed = len(stale)
     if result.changed:
         log.info("scan: %d files, %d read, %d removed", result.files, result.parsed, result.removed)
-    result.problems = walk_problems + store.stored_problems()
+    result.folder = list(walk_problems)
     for what, value, paths in store.duplicate_keys():
         result.shadowed.update(paths[1:])
         shown = [walk.display_path(rules, p) for p in paths]
         for i, path in enumerate(shown):
             others = ", ".join(shown[:i] + shown[i + 1 :])
             line = key_line(rules, paths[i], what)
-            result.problems.append(
+            result.folder.append(
                 Problem(path, line, "error", what, f"{what} {value!r} is also used by {others}")
             )
+    result.problems = result.folder + store.stored_problems()
     result.problems.sort(key=lambda p: (p.path, p.line))
+    result.fresh.sort(key=lambda p: (p.path, p.line))
     return result
+
+
+def _row_problems(rows: list[Row]) -> list[Problem]:
+    return [
+        Problem.from_dict(d) for row in rows if row["problems"] for d in json.loads(row["problems"])
+    ]

@@ -18,13 +18,14 @@ from bot.config import Config
 from bot.content.article import render_body
 from bot.content.progress import Progress
 from bot.content.library import rules_for
+from bot.feeds import index as feeds_index
 from bot.feeds import render as feeds
 from bot.feeds.files import write_if_changed
 from bot.models import Article
 from bot.store import NewestRow, Store
 
 log = logging.getLogger("herald.build")
-FEED_FILES = ("rss.xml", "atom.xml", "feed.json")
+FEED_FILES = ("rss.xml", "atom.xml", "feed.json", feeds.INDEX_PAGE)
 
 
 @dataclass
@@ -49,6 +50,7 @@ def feed_meta(cfg: Config) -> feeds.FeedMeta:
         author=s.site.author,
         websub_hub=s.feeds.websub_hub,
         generator=f"Herald {__version__}",
+        timezone=s.site.timezone,
     )
 
 
@@ -107,6 +109,14 @@ Entries = list[tuple[Article, str]]
 
 
 def _render(cfg: Config, entries: Entries) -> tuple[Entries, dict[str, bytes]]:
+    """The feed files and the page for people (index.html)."""
+    kept, files = _render_feeds(cfg, entries)
+    per_tag = cfg.settings.feeds.per_tag
+    files[feeds.INDEX_PAGE] = feeds_index.render_index(kept, feed_meta(cfg), per_tag=per_tag)
+    return kept, files
+
+
+def _render_feeds(cfg: Config, entries: Entries) -> tuple[Entries, dict[str, bytes]]:
     """The feed files; an entry that cannot be rendered is left out with a logged error (the
     reader checks every value, so this is a net for what it did not foresee)."""
     meta = feed_meta(cfg)

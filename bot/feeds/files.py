@@ -4,30 +4,10 @@ changed; a failed write leaves the previous files as they were."""
 from __future__ import annotations
 
 import contextlib
-import functools
-import hashlib
-import html
-import importlib.resources
-import json
-import mimetypes
 import os
-import re
 import tempfile
-import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any
-from urllib.parse import urlsplit
-
-from feedgen.ext.base import BaseExtension
-from feedgen.feed import FeedGenerator
-from feedgen.util import xml_elem
-from unidecode import unidecode
-
-from bot.content.markdown import XML_FORBIDDEN
-from bot.models import Article
 
 
 def write_if_changed(directory: Path, files: Mapping[str, bytes]) -> list[str]:

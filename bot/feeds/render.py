@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import html
 import importlib.resources
 import json
-import mimetypes
-import os
 import re
-import tempfile
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
@@ -26,13 +22,17 @@ from feedgen.util import xml_elem
 from unidecode import unidecode
 
 from bot.content.markdown import XML_FORBIDDEN
+from bot.content.urls import split_author, to_uri
+from bot.feeds.entries import excerpt, image_type, merge_tags
 from bot.models import Article
 
 __all__ = ["FeedMeta", "render_feeds", "tag_slug"]
 
 STYLESHEET = "feed.xsl"
+INDEX_PAGE = "index.html"  # the feed's page for people (feeds/index.py); every feed links it
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 ATOM_NS = "http://www.w3.org/2005/Atom"
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 # the date of a feed that has no entries: fixed, so an empty feed is byte-stable too
 EMPTY_FEED_DATE = datetime(1970, 1, 1, tzinfo=UTC)
 # RSS Best Practices: "When an enclosure's size cannot be determined, a publisher SHOULD use a
@@ -41,15 +41,6 @@ UNKNOWN_LENGTH = "0"
 
 # everything XML 1.0 does not allow (C0 controls but tab/LF/CR, surrogates, U+FFFE/U+FFFF)
 
-_IMAGE_TYPES = {
-    ".avif": "image/avif",
-    ".gif": "image/gif",
-    ".jpeg": "image/jpeg",
-    ".jpg": "image/jpeg",
-    ".png": "image/png",
-    ".svg": "image/svg+xml",
-    ".webp": "image/webp",
-}
 # characters RFC 4151 allows unescaped in a tag URI's specific part (pchar, "/" and "?")
 _XML_DECLARATION = b"<?xml version='1.0' encoding='UTF-8'?>\n"
 
@@ -66,6 +57,7 @@ class FeedMeta:
     author: str | None = None
     websub_hub: str | None = None
     generator: str = "Herald"  # include the version: f"Herald {bot.__version__}"
+    timezone: str = "UTC"  # IANA name: the dates people read (index.html) are in it
 
 
 @dataclass(frozen=True)
@@ -90,6 +82,13 @@ def render_feeds(
     host = urlsplit(meta.site_url).hostname
     if not host:
         raise ValueError(f"FeedMeta.site_url {meta.site_url!r} is not an absolute URL with a host")
+    entries = merge_tags(entries)
+    meta = replace(
+        meta,
+        site_url=to_uri(meta.site_url),
+        feeds_url=to_uri(meta.feeds_url),
+        websub_hub=to_uri(meta.websub_hub) if meta.websub_hub else None,
+    )
     files = _render_trio(
         entries, meta, host, meta.title, _FeedFiles("rss.xml", "atom.xml", "feed.json", STYLESHEET)
     )
@@ -162,16 +161,22 @@ def _feed_generator(
     fg.language(meta.language)
     fg.generator(_clean(meta.generator))
     # Atom needs an author on the feed or on every entry; the site stands in for a person
-    fg.author({"name": _clean(meta.author or meta.title)})
+    fg.author(_person(meta.author or meta.title))
     if meta.author:
         fg.dc.dc_creator(_clean(meta.author))
-    # feedgen's RSS <channel><link> is the last link added: self first, the site last
+    # the site first (simple parsers take the first link for the site), then the page for
+    # people, then self; feedgen's RSS <channel><link> is the last link added, so _FeedLinks
+    # writes the site there
+    fg.link(href=meta.site_url, rel="alternate", type="text/html")
+    index = f"{meta.feeds_url}/{INDEX_PAGE}"
+    fg.link(href=index, rel="related", type="text/html", title="Read this feed in a browser")
     fg.link(href=f"{meta.feeds_url}/{names.atom}", rel="self", type="application/atom+xml")
     if meta.websub_hub:
         fg.link(href=meta.websub_hub, rel="hub")
         fg.herald.hub = meta.websub_hub
-    fg.link(href=meta.site_url, rel="alternate", type="text/html")
-    fg.updated(max((_utc(a.updated) for a, _ in entries), default=EMPTY_FEED_DATE))
+    fg.herald.site = meta.site_url
+    fg.herald.index = index
+    fg.updated(max((_local(a.updated, meta) for a, _ in entries), default=EMPTY_FEED_DATE))
     # feedgen prepends entries: add the oldest first so the newest ends up on top
     for article, body_html in reversed(entries):
         _add_entry(fg, article, body_html, meta, host)
@@ -186,24 +191,27 @@ def _add_entry(
     fe = fg.add_entry()
     fe.guid(entry_id(article, host), permalink=False)
     fe.title(_clean(article.title))
-    fe.link(href=article.url, rel="alternate")
+    fe.link(href=to_uri(article.url), rel="alternate")
     summary = _clean(article.description or article.subtitle or "")
+    body = _clean(body_html)
     if summary:
         fe.summary(summary)
         fe.herald.summary = summary
-    body = _clean(body_html)
+    elif body:  # RSS: the description is plain text (a start of the body), the body apart
+        fe.herald.summary = excerpt(body)
+        fe.herald.body = body
     if body:
         fe.content(body, type="html")
-    fe.published(_utc(article.published))
-    fe.updated(_utc(article.updated))
+    fe.published(_local(article.published, meta))
+    fe.updated(_local(article.updated, meta))
     author = article.author or meta.author
     if author:
-        fe.author({"name": _clean(author)})
-        fe.dc.dc_creator(_clean(author))
+        fe.author(_person(author))
+        fe.dc.dc_creator(_clean(split_author(author)[0]))
     for tag in article.tags:
         fe.category(term=_clean(tag))
     if article.image:
-        fe.herald.image = article.image
+        fe.herald.image = to_uri(article.image)
 
 
 class _FeedLinks(BaseExtension):  # type: ignore[misc]
@@ -215,9 +223,18 @@ class _FeedLinks(BaseExtension):  # type: ignore[misc]
     def __init__(self) -> None:
         self.hub: str | None = None
         self.rss_self: str | None = None
+        self.site: str | None = None
+        self.index: str | None = None
 
     def extend_rss(self, feed: Any) -> Any:
         channel = feed[0]
+        link = channel.find("link")
+        if link is not None and self.site:
+            link.text = self.site
+        if self.index:
+            xml_elem(
+                f"{{{ATOM_NS}}}link", channel, href=self.index, rel="related", type="text/html"
+            )
         for link in channel.iterfind(f"{{{ATOM_NS}}}link"):
             if link.get("rel") == "self" and self.rss_self:
                 link.set("href", self.rss_self)
@@ -237,6 +254,7 @@ class _EntryExtras(BaseExtension):  # type: ignore[misc]
     def __init__(self) -> None:
         self.image: str | None = None
         self.summary: str | None = None
+        self.body: str | None = None  # set when the description must not carry the body
 
     def extend_atom(self, entry: Any) -> Any:
         # feedgen builds Atom elements without a namespace and declares it on the root only
@@ -245,7 +263,7 @@ class _EntryExtras(BaseExtension):  # type: ignore[misc]
             link.set("type", "text/html")
         if self.image:
             enclosure = xml_elem("link", rel="enclosure", href=self.image)
-            enclosure.set("type", _image_type(self.image))
+            enclosure.set("type", image_type(self.image))
             entry.find("link").addnext(enclosure)
         return entry
 
@@ -253,9 +271,13 @@ class _EntryExtras(BaseExtension):  # type: ignore[misc]
         description = item.find("description")
         if self.summary and description is not None:
             description.text = html.escape(self.summary, quote=False)
+            if self.body and item.find(f"{{{CONTENT_NS}}}encoded") is None:
+                encoded = xml_elem(f"{{{CONTENT_NS}}}encoded")
+                encoded.text = self.body
+                description.addnext(encoded)
         if self.image:
             enclosure = xml_elem("enclosure", url=self.image, length=UNKNOWN_LENGTH)
-            enclosure.set("type", _image_type(self.image))
+            enclosure.set("type", image_type(self.image))
             item.find("guid").addprevious(enclosure)
         return item
 
@@ -277,7 +299,7 @@ def _json_feed(
         feed["description"] = _clean(meta.description)
     feed["language"] = meta.language
     if meta.author:
-        feed["authors"] = [{"name": _clean(meta.author)}]
+        feed["authors"] = [{"name": _clean(split_author(meta.author)[0])}]
     if meta.websub_hub:
         feed["hubs"] = [{"type": "WebSub", "url": meta.websub_hub}]
     feed["items"] = [_json_item(article, body, meta, host) for article, body in entries]
@@ -289,7 +311,7 @@ def _json_feed(
 def _json_item(article: Article, body_html: str, meta: FeedMeta, host: str) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": entry_id(article, host),
-        "url": article.url,
+        "url": to_uri(article.url),
         "title": _clean(article.title),
         "content_html": _clean(body_html),
     }
@@ -297,12 +319,12 @@ def _json_item(article: Article, body_html: str, meta: FeedMeta, host: str) -> d
     if summary:
         item["summary"] = summary
     if article.image:
-        item["image"] = article.image
+        item["image"] = to_uri(article.image)
     item["date_published"] = _rfc3339(article.published)
     item["date_modified"] = _rfc3339(article.updated)
     author = article.author or meta.author
     if author:
-        item["authors"] = [{"name": _clean(author)}]
+        item["authors"] = [{"name": _clean(split_author(author)[0])}]
     if article.tags:
         item["tags"] = [_clean(t) for t in article.tags]
     return item
@@ -327,6 +349,15 @@ def _group_by_tag(
     return dict(sorted(groups.items()))
 
 
+def _person(author: str) -> dict[str, str]:
+    """feedgen's author: `Name <email>` split where the format has both (Atom, RSS author)."""
+    name, email = split_author(author)
+    person = {"name": _clean(name)}
+    if email:
+        person["email"] = _clean(email)
+    return person
+
+
 def _clean(text: str) -> str:
     """`text` without the characters XML 1.0 forbids."""
     return XML_FORBIDDEN.sub("", text)
@@ -338,16 +369,19 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(microsecond=0)
 
 
+def _local(moment: datetime, meta: FeedMeta) -> datetime:
+    """RSS and Atom dates carry the site's offset, so a page made from them (the stylesheet)
+    shows the site's date and time; the instant is the same."""
+    return _utc(moment).astimezone(_zone(meta.timezone))
+
+
+@functools.cache
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
 def _rfc3339(moment: datetime) -> str:
     return _utc(moment).isoformat().replace("+00:00", "Z")
-
-
-def _image_type(url: str) -> str:
-    suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
-    return (
-        _IMAGE_TYPES.get(suffix)
-        or mimetypes.guess_type("x" + suffix)[0]
-        or "application/octet-stream"
-    )
-
-

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
@@ -114,6 +115,7 @@ class Publisher(Recoverer):
         """Send one claimed delivery and record how it ended: `sent`, `retrying`, `failed` or
         `unknown`, whatever the channel raised or answered, within `publishing.deadline`."""
         self.held.add(d.id)
+        self.began[d.id] = time.monotonic()
         result = PassResult()
         entry = self.channels.get(d.channel)
         if entry is None:

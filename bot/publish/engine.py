@@ -109,8 +109,14 @@ class PublisherCore:
         self.lease = self.settings.lease.total_seconds()
         self.deadline = self.settings.deadline.total_seconds()
         self.held: set[int] = set()  # deliveries this process is sending (its leases)
+        self.began: dict[int, float] = {}  # delivery id -> when this process began sending it
         self._unwritten: list[tuple[int, Callable[[float], object]]] = []  # outcomes to record
         self._beat: asyncio.Task[None] | None = None
+
+    def duration_ms(self, d: Delivery) -> int | None:
+        """Milliseconds since this process began sending the delivery (None: not here)."""
+        began = self.began.pop(d.id, None)
+        return None if began is None else round((time.monotonic() - began) * 1000)
 
     def _context_for(self, cc: ChannelConfig) -> ChannelContext:
         """Each channel talks to its network through its own small connection pool."""

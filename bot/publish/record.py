@@ -53,6 +53,7 @@ class Recorder(Planner):
                 "article": d.article_id,
                 "channel": d.channel,
                 "outcome": "sent",
+                "duration_ms": self.duration_ms(d),
                 "attempt": d.attempts,
                 "post_url": receipt.url,
             },
@@ -67,7 +68,19 @@ class Recorder(Planner):
         untouched."""
         reason = foreign_text(reason)
         await self.write_outcome(d, lambda now: self.log.mark_failed(d, now, reason))
-        log.error("failed %s on %s: %s", d.article_id, d.channel, reason)
+        log.error(
+            "failed %s on %s: %s",
+            d.article_id,
+            d.channel,
+            reason,
+            extra={
+                "article": d.article_id,
+                "channel": d.channel,
+                "outcome": "failed",
+                "attempt": d.attempts,
+                "duration_ms": self.duration_ms(d),
+            },
+        )
         result = PassResult(failed=1)
         result.outcomes.append((d.article_id, d.channel, "failed"))
         self.observe(d.channel, "failed")
@@ -111,7 +124,12 @@ class Recorder(Planner):
             d.article_id,
             d.channel,
             reason,
-            extra={"article": d.article_id, "channel": d.channel, "outcome": "unknown"},
+            extra={
+                "article": d.article_id,
+                "channel": d.channel,
+                "outcome": "unknown",
+                "duration_ms": self.duration_ms(d),
+            },
         )
         result = PassResult(unknown=1)
         result.outcomes.append((d.article_id, d.channel, "unknown"))
@@ -141,6 +159,7 @@ class Recorder(Planner):
                     "article": d.article_id,
                     "channel": d.channel,
                     "outcome": "retrying",
+                    "duration_ms": self.duration_ms(d),
                     "attempt": d.attempts,
                 },
             )
@@ -160,6 +179,7 @@ class Recorder(Planner):
                     "article": d.article_id,
                     "channel": d.channel,
                     "outcome": "failed",
+                    "duration_ms": self.duration_ms(d),
                     "attempt": d.attempts,
                 },
             )

@@ -1,12 +1,14 @@
 """The database engine over SQLite (default) or PostgreSQL: open, upgrade, transactions.
 
 One code path for both engines (SQLAlchemy Core). The schema is versioned in `herald_meta` and
-upgraded on open; small key/value facts (the feeds' fingerprint) live there too.
+upgraded on open (steps in bot/store/migrations.py);
+small key/value facts (the feeds' fingerprint) live there too.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from bot.errors import StoreError
 from bot.store.locks import FEED_LOCK_KEY
+from bot.store.migrations import live_workers, read_version, upgrade_steps
 from bot.store.schema import SCHEMA_VERSION, meta_table, metadata
 
 log = logging.getLogger("herald.store")
@@ -33,7 +36,9 @@ def normalise_url(url: str) -> str:
 class Database:
     """An open database at the current schema version."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, upgrade: bool = True) -> None:
+        """Open the database; with `upgrade` (the default) create or upgrade its schema, except
+        a PostgreSQL database that other live workers use (`herald db upgrade` does that)."""
         self.url = normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         self.is_postgres = self.url.startswith("postgresql")
@@ -45,7 +50,11 @@ class Database:
                 self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.engine: Engine = self._make_engine()
-            self._upgrade()
+            if upgrade:
+                self._upgrade(implicit=True)
+            else:
+                with self.engine.connect():
+                    pass  # reachable at all?
         except sa.exc.SQLAlchemyError as e:
             raise StoreError(
                 f"cannot open the database {self.safe_url}: {e.__class__.__name__}: "
@@ -72,35 +81,80 @@ class Database:
             return engine
         return sa.create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
-    def _upgrade(self) -> None:
+    def _upgrade(self, *, implicit: bool = False) -> None:
         with self.engine.begin() as conn:
             if self.is_postgres:  # serialise concurrent first starts
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK_KEY + 1})
             metadata.create_all(conn, tables=[meta_table])
-            row = conn.execute(
-                sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
-            ).first()
-            version = int(row[0]) if row else 0
+            version = read_version(conn)
             if version > SCHEMA_VERSION:
                 raise StoreError(
                     f"the database schema is version {version}, newer than this Herald "
                     f"({SCHEMA_VERSION}); upgrade Herald"
                 )
-            if version == 0:  # a new database gets the current schema at once
-                metadata.create_all(conn)
+            if implicit and self.is_postgres and 0 < version < SCHEMA_VERSION:
+                alive = live_workers(conn, time.time())
+                if alive:
+                    raise StoreError(
+                        f"the database schema is version {version} and this Herald needs "
+                        f"{SCHEMA_VERSION}, but {len(alive)} other worker(s) use it "
+                        f"({', '.join(alive[:3])}); not upgrading it under them. Run "
+                        "`herald db upgrade` once (see README, Deployment: rolling upgrade), "
+                        "then start this version"
+                    )
+            for step in upgrade_steps(version):
+                conn.execute(sa.text(step) if isinstance(step, str) else step)
+            if version == 0:
                 log.info("database created (schema version %d)", SCHEMA_VERSION)
             for v in range(version + 1, SCHEMA_VERSION + 1) if version else ():
-                MIGRATIONS[v](conn)
                 log.info("database schema upgraded to version %d", v)
-            if version < SCHEMA_VERSION:
-                values = {"key": "schema_version", "value": str(SCHEMA_VERSION)}
-                if row:
-                    conn.execute(
-                        meta_table.update().where(meta_table.c.key == "schema_version"),
-                        {"value": values["value"]},
-                    )
-                else:
-                    conn.execute(meta_table.insert(), values)
+
+    # ------------------------------------------------------------------ schema lifecycle
+    def schema_version(self) -> int:
+        """The database's schema version; 0 for a database Herald never opened."""
+        with self.engine.connect() as conn:
+            if not sa.inspect(conn).has_table(meta_table.name):
+                return 0
+            return read_version(conn)
+
+    def upgrade_statements(self) -> list[str]:
+        """The SQL that `upgrade` would run, as text, without running any."""
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            return []
+        out = [] if version else [str(sa.schema.CreateTable(meta_table).compile(self.engine))]
+        for step in upgrade_steps(version):
+            if isinstance(step, str):
+                out.append(step)
+            else:
+                out.append(str(step.compile(self.engine, compile_kwargs={"literal_binds": True})))
+        return [" ".join(x.split()) for x in out]
+
+    def upgrade(self) -> None:
+        """Create or upgrade the schema now (`herald db upgrade`), live workers or not."""
+        try:
+            self._upgrade()
+        except sa.exc.SQLAlchemyError as e:
+            raise StoreError(f"cannot upgrade {self.safe_url}: {first_line(e)}") from e
+
+    def live_workers(self, now: float) -> list[str]:
+        """`host:pid` of every worker whose heartbeat is recent."""
+        with self.engine.connect() as conn:
+            return live_workers(conn, now)
+
+    def check_writable(self) -> None:
+        """A write that changes nothing: a read-only database fails here, at start."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    meta_table.update()
+                    .where(meta_table.c.key == "schema_version")
+                    .values(value=meta_table.c.value)
+                )
+        except sa.exc.SQLAlchemyError as e:
+            raise StoreError(
+                f"cannot write to the database {self.safe_url}: {first_line(e)}"
+            ) from e
 
     def close(self) -> None:
         self.engine.dispose()
@@ -167,15 +221,6 @@ def execute_many(conn: Connection, stmt: Any, rows: Sequence[dict[str, Any]]) ->
     conn.exec_driver_sql(str(compiled), params)
 
 
-def _migrate_2(conn: Connection) -> None:
-    """Version 2: the articles cache keeps the body as rendered for the feeds."""
-    conn.execute(sa.text("ALTER TABLE articles ADD COLUMN rendered TEXT"))
-
-
-def _migrate_3(conn: Connection) -> None:
-    """Version 3: a delivery being sent carries a lease that its process's heartbeat extends."""
-    conn.execute(sa.text("ALTER TABLE deliveries ADD COLUMN lease_until FLOAT"))
-
-
-# version -> the step that upgrades a database from the version before it
-MIGRATIONS = {2: _migrate_2, 3: _migrate_3}
+def first_line(e: BaseException) -> str:
+    """`Type: the first line of the message` of a database error."""
+    return f"{e.__class__.__name__}: {str(e).splitlines()[0] if str(e) else ''}"

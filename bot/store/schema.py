@@ -1,7 +1,7 @@
 """The database schema (version 3): the tables, the sent-log row, and a parsed file's cache row.
 
 Times are stored as float epoch seconds (UTC). Changing a table means a new migration in
-`bot.store.engine.MIGRATIONS` and a new `SCHEMA_VERSION`.
+`bot.store.migrations.MIGRATIONS` and a new `SCHEMA_VERSION`.
 """
 
 from __future__ import annotations

@@ -52,6 +52,45 @@ def content_type(name: str) -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
+# Browsers apply an XSLT stylesheet only to XML served as an XML type they render
+# (application/xml, text/xml); application/rss+xml and application/atom+xml are downloaded or
+# shown as raw text. Feed readers ask for the feed types (or */*) and keep getting them.
+XML_FOR_BROWSERS = "application/xml"
+_FEED_XML_TYPES = ("application/rss+xml", "application/atom+xml")
+
+
+def prefers_html(accept: str) -> bool:
+    """True when an Accept header ranks text/html above every feed and XML type: a browser
+    following a link (`text/html,...,application/xml;q=0.9,*/*;q=0.8`), not a feed reader."""
+    html_q = 0.0
+    feed_q = 0.0
+    for item in accept.split(","):
+        media, _, params = item.strip().partition(";")
+        media = media.strip().lower()
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if media in ("text/html", "application/xhtml+xml"):
+            html_q = max(html_q, q)
+        elif media in (*_FEED_XML_TYPES, "application/xml", "text/xml", "application/feed+json"):
+            feed_q = max(feed_q, q)
+    return html_q > 0 and html_q > feed_q
+
+
+def served_type(media_type: str, accept: str) -> str:
+    """The Content-Type to send for a feed file of `media_type` to a client sending `accept`:
+    RSS and Atom go to browsers as application/xml (so the stylesheet is applied), to
+    everyone else as themselves."""
+    if media_type in _FEED_XML_TYPES and prefers_html(accept):
+        return XML_FOR_BROWSERS
+    return media_type
+
+
 def accepts_gzip(header: str) -> bool:
     """True when an Accept-Encoding header allows gzip (explicitly or by `*`, q > 0)."""
     allowed: dict[str, float] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import platform
 import time
 from collections.abc import Callable, Iterable
 
@@ -11,6 +12,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
+from bot import __version__
 from bot.models import DeliveryStatus
 from bot.store.state import ChannelState
 
@@ -121,6 +123,14 @@ class Metrics:
             "When the last scan of the content folder finished (Unix time)",
             registry=self.registry,
         )
+
+        self.build_info = Gauge(
+            "herald_build_info",
+            "Always 1; the labels say which Herald and Python this worker runs",
+            ["version", "python"],
+            registry=self.registry,
+        )
+        self.build_info.labels(version=__version__, python=platform.python_version()).set(1)
 
         self.http_open = Gauge(
             "herald_http_connections_open",

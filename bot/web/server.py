@@ -30,6 +30,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.config import ServerSettings
+from bot.feeds.render import INDEX_PAGE
 from bot.web.connections import MAX_HEADERS, ConnectionGuard, GuardedHandler, connection_limit
 from bot.web.feedfiles import (
     FEED_CACHE_CONTROL,
@@ -39,6 +40,7 @@ from bot.web.feedfiles import (
     load_feed,
     not_modified,
     resolve_feed_path,
+    served_type,
 )
 from bot.web.metrics import Metrics
 from bot.web.report import without_embargoed
@@ -109,6 +111,8 @@ class Server:
                 web.get("/healthz", self._healthz),
                 web.get("/readyz", self._readyz),
                 web.get("/metrics", self._metrics),
+                web.get("/feeds", self._feeds_page),
+                web.get("/feeds/", self._feeds_page),
                 web.get("/feeds/{name:.+}", self._feed),
                 web.get("/status", self._status_page),
                 web.get("/status.json", self._status_json),
@@ -272,8 +276,14 @@ class Server:
         raise web.HTTPFound("/status")
 
     # ------------------------------------------------------------------ feeds
-    async def _feed(self, request: web.Request) -> web.StreamResponse:
-        name = request.match_info["name"]
+    async def _feeds_page(self, request: web.Request) -> web.StreamResponse:
+        """/feeds/: the feed's page for people (index.html, written by each build)."""
+        if not request.path.endswith("/"):
+            raise web.HTTPMovedPermanently("/feeds/")
+        return await self._feed(request, INDEX_PAGE)
+
+    async def _feed(self, request: web.Request, name: str | None = None) -> web.StreamResponse:
+        name = name or request.match_info["name"]
         path = resolve_feed_path(self.feeds_dir, name)
         feed = await asyncio.to_thread(load_feed, path, self._feeds.get(path)) if path else None
         if path is None or feed is None:
@@ -289,12 +299,14 @@ class Server:
             "ETag": etag,
             "Last-Modified": format_datetime(feed.modified, usegmt=True),
             "Cache-Control": FEED_CACHE_CONTROL,
-            "Vary": "Accept-Encoding",
+            "Vary": "Accept, Accept-Encoding",
             "X-Content-Type-Options": "nosniff",
         }
         if not_modified(request, feed):
             return web.Response(status=304, headers=headers)
-        headers["Content-Type"] = content_type(path.name) + "; charset=utf-8"
+        # browsers get RSS/Atom as application/xml so they apply feed.xsl (feedfiles.py)
+        media = served_type(content_type(path.name), request.headers.get("Accept", ""))
+        headers["Content-Type"] = media + "; charset=utf-8"
         if use_gzip:
             headers["Content-Encoding"] = "gzip"
         return web.Response(body=feed.gzipped if use_gzip else feed.body, headers=headers)

@@ -257,19 +257,24 @@ def test_feed_links_itself_the_site_and_the_websub_hub() -> None:
     files = render_feeds(newest_first([article(1)]), meta(websub_hub=hub))
     channel = parse(files["rss.xml"]).find("channel")
     rss_links = {link.get("rel"): link.get("href") for link in channel.findall(f"{ATOM}link")}
-    assert rss_links == {"self": "https://blog.example.org/feeds/rss.xml", "hub": hub}
+    assert rss_links == {
+        "self": "https://blog.example.org/feeds/rss.xml",
+        "hub": hub,
+        "related": "https://blog.example.org/feeds/index.html",  # the page for people
+    }
     assert channel.findtext("link") == "https://blog.example.org"
     assert channel.findtext("language") == "en"
     assert channel.findtext("generator") == "Herald 0.1.0"
     assert channel.findtext("description") == "Notes on <syndication> & the open web"
 
     feed = parse(files["atom.xml"])
-    atom_links = {link.get("rel"): link.get("href") for link in feed.findall(f"{ATOM}link")}
-    assert atom_links == {
-        "self": "https://blog.example.org/feeds/atom.xml",
-        "hub": hub,
-        "alternate": "https://blog.example.org",
-    }
+    atom_links = [(link.get("rel"), link.get("href")) for link in feed.findall(f"{ATOM}link")]
+    assert atom_links == [  # the site first: simple parsers take the first link for the site
+        ("alternate", "https://blog.example.org"),
+        ("related", "https://blog.example.org/feeds/index.html"),
+        ("self", "https://blog.example.org/feeds/atom.xml"),
+        ("hub", hub),
+    ]
     assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
     assert feed.findtext(f"{ATOM}generator") == "Herald 0.1.0"
     assert feed.findtext(f"{ATOM}subtitle") == "Notes on <syndication> & the open web"
@@ -361,9 +366,10 @@ def test_browsers_are_pointed_at_a_stylesheet_that_lists_the_articles() -> None:
         html = etree.fromstring(page.split("\n", 1)[1], etree.HTMLParser())
         links = [(a.text.strip(), a.get("href")) for a in html.iterfind(".//li//h3/a")]
         assert links == [(a.title, a.url) for a, _ in entries], name
-        assert [t.text.strip() for t in html.iterfind(".//li//time")] == [
-            "03 Mar 2024",
-            "02 Mar 2024",
+        # date and time as written in the feed, which carries the site's offset (UTC here)
+        assert [" ".join(t.text.split()) for t in html.iterfind(".//li//time")] == [
+            "03 Mar 2024, 09:30",
+            "02 Mar 2024, 09:30",
         ]
         summaries = [p.text for p in html.iterfind(".//li//p")]
         assert summaries[0] == "What article 2 is about, & why <it> matters."

@@ -361,6 +361,48 @@ def test_feeds_are_served_with_their_types_and_exact_bytes(
     assert "Second post" in client.get("/feeds/rss.xml").text
 
 
+BROWSER_ACCEPT = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+)
+
+
+@pytest.mark.parametrize(
+    ("accept", "rss", "atom"),
+    [
+        (BROWSER_ACCEPT, "application/xml", "application/xml"),  # the stylesheet is applied
+        ("application/rss+xml, application/atom+xml;q=0.9, */*;q=0.1", None, None),
+        ("*/*", None, None),
+        ("", None, None),
+        ("application/atom+xml,text/html;q=0.5", None, None),
+    ],
+    ids=["browser", "reader", "any", "none", "reader-with-html"],
+)
+def test_browsers_get_rss_and_atom_as_xml_readers_as_feeds(
+    client: httpx.Client, accept: str, rss: str | None, atom: str | None
+) -> None:
+    for name, media, default in (
+        ("rss.xml", rss, "application/rss+xml"),
+        ("atom.xml", atom, "application/atom+xml"),
+    ):
+        r = client.get(f"/feeds/{name}", headers={"Accept": accept})
+        assert r.headers["content-type"].split(";")[0] == (media or default), (name, accept)
+        assert "Accept" in r.headers["vary"]
+    page = client.get("/feeds/feed.json", headers={"Accept": BROWSER_ACCEPT})
+    assert page.headers["content-type"].split(";")[0] == "application/feed+json"
+
+
+def test_the_feeds_folder_serves_the_page_for_people(world: World, client: httpx.Client) -> None:
+    index = world.cfg.feeds_dir / "index.html"
+    assert index.is_file()  # written by the build with the feeds
+    r = client.get("/feeds/", headers={"Accept": BROWSER_ACCEPT})
+    assert r.status_code == 200
+    assert r.headers["content-type"].split(";")[0] == "text/html"
+    assert r.content == index.read_bytes()
+    assert "Second post" in r.text and "<script" not in r.text
+    moved = client.get("/feeds", follow_redirects=False)
+    assert moved.status_code == 301 and moved.headers["location"] == "/feeds/"
+
+
 def test_feed_etag_and_last_modified_give_304_until_the_file_changes(
     world: World, client: httpx.Client
 ) -> None:
@@ -402,7 +444,7 @@ def test_feeds_are_gzipped_only_when_the_client_accepts_it(
     raw = (world.cfg.feeds_dir / "rss.xml").read_bytes()
     with client.stream("GET", "/feeds/rss.xml", headers={"Accept-Encoding": "gzip"}) as r:
         assert r.headers["content-encoding"] == "gzip"
-        assert r.headers["vary"] == "Accept-Encoding"
+        assert r.headers["vary"] == "Accept, Accept-Encoding"
         compressed = b"".join(r.iter_raw())
     assert gzip.decompress(compressed) == raw
     assert len(compressed) < len(raw)
@@ -431,8 +473,7 @@ def test_feed_paths_cannot_leave_the_feeds_folder(world: World, server: Running)
         f"/feeds/%2F{str(secret_file).lstrip('/')}",
         "/feeds/escape.xml",
         "/feeds/.hidden.xml",
-        "/feeds/",
-        "/feeds/tags",
+        "/feeds/tags",  # a folder is not a file (only /feeds/ is: the page for people)
     ]
     for target in targets:
         code, body = raw_get(server.url, target)

@@ -162,13 +162,11 @@ class BlueskyChannel(Channel[BlueskyOptions]):
             if found is not None:
                 log.info("%s: %s is already on Bluesky at %s", self.name, article.id, found.post_id)
                 return found
-        record: dict[str, Any] = {"$type": COLLECTION, "text": post.text, "createdAt": _now()}
-        facets = build_facets(post.text, post.fields.get("links"))
-        if facets:
-            record["facets"] = facets
-        if self.opts.langs:
-            record["langs"] = list(self.opts.langs)
-        record["embed"] = await self._card(post, article)
+        record = self.request_body(post, article)
+        record["createdAt"] = _now()
+        thumb = await self._thumb_for(post, article)
+        if thumb is not None:
+            record["embed"]["external"]["thumb"] = thumb
         body = {"repo": session.did, "collection": COLLECTION, "rkey": key, "record": record}
         nsid = "com.atproto.repo.createRecord"
         self._tried.add(key)
@@ -245,18 +243,35 @@ class BlueskyChannel(Channel[BlueskyOptions]):
         self._tried.discard(key)
         return Receipt(post_id=uri, url=self._web_url(session, key))
 
-    async def _card(self, post: Post, article: Article) -> dict[str, Any]:
+    def request_body(self, post: Post, article: Article) -> dict[str, Any]:
+        """The app.bsky.feed.post record: text, link facets, languages and the external card;
+        `send` adds createdAt and the card's uploaded thumbnail, and wraps it in createRecord."""
+        record: dict[str, Any] = {"$type": COLLECTION, "text": post.text}
+        facets = build_facets(post.text, post.fields.get("links"))
+        if facets:
+            record["facets"] = facets
+        if self.opts.langs:
+            record["langs"] = list(self.opts.langs)
         external: dict[str, Any] = {
             "uri": str(post.fields.get("card_uri") or article.url),
             "title": str(post.fields.get("card_title") or article.title),
             "description": str(post.fields.get("card_description") or ""),
         }
+        record["embed"] = {"$type": "app.bsky.embed.external", "external": external}
+        return record
+
+    def attached_image(self, post: Post, article: Article) -> str | None:
+        image = post.fields.get("image", article.image)
+        return str(image) if self.opts.image and image else None
+
+    def preview_identity(self) -> dict[str, str]:
+        return {"handle": f"@{self.opts.handle}"}
+
+    async def _thumb_for(self, post: Post, article: Article) -> dict[str, Any] | None:
         image_url = post.fields.get("image") or article.image
         if self.opts.image and image_url:
-            thumb = await self._thumb(str(image_url))
-            if thumb is not None:
-                external["thumb"] = thumb
-        return {"$type": "app.bsky.embed.external", "external": external}
+            return await self._thumb(str(image_url))
+        return None
 
     async def _thumb(self, url: str) -> dict[str, Any] | None:
         """The uploaded blob of the hero image (< 1,000,000 bytes), or None: card without it."""

@@ -25,6 +25,7 @@ import logging
 import time
 from dataclasses import replace
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import Field, SecretStr, field_validator
@@ -76,6 +77,10 @@ class MastodonOptions(ChannelOptions):
     max_characters: int | None = Field(default=None, ge=50, le=100_000)
     image: bool = True
     image_alt: str = "{title}"
+    # a content warning (spoiler_text): the post shows it and hides the text behind it
+    content_warning: str | None = Field(default=None, min_length=1, max_length=500)
+    # the account's user name, only to show `@account@instance` on preview cards
+    account: str | None = Field(default=None, pattern=r"^@?[A-Za-z0-9_]{1,30}$")
     media_wait: float = Field(default=30.0, ge=0, le=600)  # seconds to wait for media processing
 
     @field_validator("image_alt")
@@ -237,9 +242,7 @@ class MastodonChannel(Channel[MastodonOptions]):
             # rendered before the instance's limits were known: render again with them
             post = self.render(article)
         media_id = await self._attach_image(post, article, limits)
-        body: dict[str, Any] = {"status": post.text, "visibility": self.opts.visibility}
-        if self.opts.language:
-            body["language"] = self.opts.language
+        body = self.request_body(post, article)
         if media_id:
             body["media_ids"] = [media_id]
         response = await request(
@@ -258,6 +261,24 @@ class MastodonChannel(Channel[MastodonOptions]):
         return Receipt(
             post_id=str(status["id"]), url=text_or_none(status.get("url") or status.get("uri"))
         )
+
+    def request_body(self, post: Post, article: Article) -> dict[str, Any]:
+        """POST /api/v1/statuses: status, visibility, language and content warning; `send`
+        adds the uploaded hero image's media id."""
+        body: dict[str, Any] = {"status": post.text, "visibility": self.opts.visibility}
+        if self.opts.language:
+            body["language"] = self.opts.language
+        if self.opts.content_warning:
+            body["spoiler_text"] = self.opts.content_warning
+        return body
+
+    def attached_image(self, post: Post, article: Article) -> str | None:
+        image = post.fields.get("image", article.image)
+        return str(image) if self.opts.image and image else None
+
+    def preview_identity(self) -> dict[str, str]:
+        host = urlsplit(self.opts.base_url).netloc
+        return {"handle": f"@{(self.opts.account or '…').lstrip('@')}@{host}"}
 
     async def find_existing(self, post: Post, article: Article, key: str) -> Receipt | None:
         """The account's status that links the article (its URL in the status's HTML, as a

@@ -170,8 +170,16 @@ class XChannel(Channel[XOptions]):
             message = message.replace(secret, "***")
         return message
 
+    def request_body(self, post: Post, article: Article) -> dict[str, Any]:
+        """POST /2/tweets: the text; `send` adds the uploaded image's media id."""
+        return {"text": post.text}
+
+    def attached_image(self, post: Post, article: Article) -> str | None:
+        image = post.fields.get("image", article.image)
+        return str(image) if self.opts.image and image else None
+
     async def send(self, post: Post, article: Article, key: str) -> Receipt:
-        body: dict[str, Any] = {"text": post.text}
+        body = self.request_body(post, article)
         image_url = post.fields.get("image", article.image)
         if self.opts.image and image_url:
             media_id = await self._upload_image(str(image_url))

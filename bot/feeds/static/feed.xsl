@@ -141,6 +141,12 @@
             <xsl:if test="string($site)">
               <p>Or <a href="{$site}">visit the website</a>.</p>
             </xsl:if>
+            <xsl:variable name="page"
+                select="rss/channel/atom:link[@rel='related']/@href
+                        | atom:feed/atom:link[@rel='related']/@href"/>
+            <xsl:if test="string($page)">
+              <p>Every format and web reader: <a href="{$page}">the feed's page</a>.</p>
+            </xsl:if>
           </section>
           <h2>Recent articles</h2>
           <xsl:choose>
@@ -167,7 +173,12 @@
         <h3><a href="{link}"><xsl:value-of select="title"/></a></h3>
         <xsl:if test="pubDate">
           <!-- RFC 822: "Sun, 03 Mar 2024 18:45:00 +0000" -->
-          <time><xsl:value-of select="substring(pubDate, 6, 11)"/></time>
+          <!-- Herald writes dates with the site's offset, so this is the site's day and time -->
+          <time>
+            <xsl:value-of select="substring(pubDate, 6, 11)"/>
+            <xsl:text>, </xsl:text>
+            <xsl:value-of select="substring(pubDate, 18, 5)"/>
+          </time>
         </xsl:if>
         <xsl:if test="string(description) and not(description = content:encoded)">
           <p>
@@ -203,6 +214,8 @@
             <xsl:value-of select="substring($months, substring($date, 6, 2) * 3 - 2, 3)"/>
             <xsl:text> </xsl:text>
             <xsl:value-of select="substring($date, 1, 4)"/>
+            <xsl:text>, </xsl:text>
+            <xsl:value-of select="substring($date, 12, 5)"/>
           </time>
         </xsl:if>
         <xsl:if test="string(atom:summary)">
