@@ -86,17 +86,20 @@ def _main(argv: Sequence[str] | None = None) -> int:
     required = bool(args.config or os.environ.get("HERALD_CONFIG"))
     fmt = getattr(args, "format", "text")
     problems = app.check_config(path, required=required)
+    if problems and args.command == "healthcheck":  # a health check answers healthy or not
+        print(f"unhealthy: {Finding.of(problems[0]).text()}")
+        return 1
     if problems:
         findings = [Finding.of(p) for p in problems]
         if fmt == "text":
             style = Style(sys.stderr)
             for f in findings:
                 print(style.severity(f.text()), file=sys.stderr)
-            print(
-                f"{len(findings)} problem{'s' if len(findings) != 1 else ''} in the "
-                "configuration; nothing else was checked",
-                file=sys.stderr,
-            )
+            if len(findings) > 1:  # one problem is one line (a start-up failure's contract)
+                print(
+                    f"{len(findings)} problems in the configuration; nothing else was checked",
+                    file=sys.stderr,
+                )
         else:
             print(render(fmt, findings, len({f.path for f in findings})))
         return EXIT_CONFIG

@@ -27,13 +27,13 @@ from bot.config import (
 from bot.config_errors import (
     Collector,
     ConfigProblem,
-    Loc,
     did_you_mean,
     kind_of,
     stand_in,
 )
 from bot.config_errors import read_yaml as read_located_yaml
 from bot.errors import ConfigError
+from bot.yaml_positions import Loc
 
 _O = TypeVar("_O", bound=BaseModel)
 

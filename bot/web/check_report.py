@@ -49,12 +49,14 @@ class Finding:
         )
 
     def text(self) -> str:
+        field = f"{self.field}: " if self.field else ""
+        if not self.line and self.path.startswith("environment variable "):
+            return f"{self.severity}: {self.path}: {field}{self.message}"  # not in a file
         where = self.path
         if self.line:
             where += f":{self.line}"
             if self.column:
                 where += f":{self.column}"
-        field = f"{self.field}: " if self.field else ""
         return f"{where}: {self.severity}: {field}{self.message}"
 
     def to_dict(self) -> dict[str, Any]:
