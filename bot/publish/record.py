@@ -4,6 +4,7 @@ a doubt; a channel paused after repeated failures."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from typing import Any
 
@@ -27,10 +28,32 @@ from bot.store import Delivery, text_hash
 class Recorder(Planner):
     """The engine's bookkeeping of outcomes, shared by recovery and delivery."""
 
+    def settled(
+        self,
+        d: Delivery,
+        outcome: str,
+        level: int,
+        message: str,
+        *args: object,
+        post_url: str | None = None,
+    ) -> PassResult:
+        """One log line with the delivery's fields, counted, observed: the end of an attempt
+        whose outcome is recorded."""
+        fields: dict[str, object] = {"article": d.article_id, "channel": d.channel}
+        fields["outcome"] = outcome
+        fields |= {"attempt": d.attempts, "duration_ms": self.duration_ms(d)}
+        if post_url:
+            fields["post_url"] = post_url
+        log.log(level, message, *args, extra=fields)
+        result = PassResult()
+        setattr(result, outcome, 1)
+        result.outcomes.append((d.article_id, d.channel, outcome))
+        self.observe(d.channel, outcome)
+        return result
+
     async def record_sent(
         self, d: Delivery, receipt: Receipt, post: Post, note: str | None
     ) -> PassResult:
-        result = PassResult()
         # one transaction: the delivery is sent and the channel counts as healthy
         await self.write_outcome(
             d,
@@ -43,48 +66,26 @@ class Recorder(Planner):
                 foreign_text(note) if note else None,
             ),
         )
-        log.info(
+        return self.settled(
+            d,
+            "sent",
+            logging.INFO,
             "sent %s to %s (attempt %d)%s",
             d.article_id,
             d.channel,
             d.attempts,
             f": {receipt.url}" if receipt.url else "",
-            extra={
-                "article": d.article_id,
-                "channel": d.channel,
-                "outcome": "sent",
-                "duration_ms": self.duration_ms(d),
-                "attempt": d.attempts,
-                "post_url": receipt.url,
-            },
+            post_url=receipt.url,
         )
-        result.sent += 1
-        result.outcomes.append((d.article_id, d.channel, "sent"))
-        self.observe(d.channel, "sent")
-        return result
 
     async def record_failed(self, d: Delivery, reason: str) -> PassResult:
         """This post cannot be sent (nothing went out): `failed`, the channel's health
         untouched."""
         reason = foreign_text(reason)
         await self.write_outcome(d, lambda now: self.log.mark_failed(d, now, reason))
-        log.error(
-            "failed %s on %s: %s",
-            d.article_id,
-            d.channel,
-            reason,
-            extra={
-                "article": d.article_id,
-                "channel": d.channel,
-                "outcome": "failed",
-                "attempt": d.attempts,
-                "duration_ms": self.duration_ms(d),
-            },
+        return self.settled(
+            d, "failed", logging.ERROR, "failed %s on %s: %s", d.article_id, d.channel, reason
         )
-        result = PassResult(failed=1)
-        result.outcomes.append((d.article_id, d.channel, "failed"))
-        self.observe(d.channel, "failed")
-        return result
 
     async def in_doubt(
         self,
@@ -119,27 +120,13 @@ class Recorder(Planner):
             "is missing"
         )
         await self.write_outcome(d, lambda now: self.log.mark_unknown(d, now, reason))
-        log.warning(
-            "unknown %s on %s: %s",
-            d.article_id,
-            d.channel,
-            reason,
-            extra={
-                "article": d.article_id,
-                "channel": d.channel,
-                "outcome": "unknown",
-                "duration_ms": self.duration_ms(d),
-            },
+        return self.settled(
+            d, "unknown", logging.WARNING, "unknown %s on %s: %s", d.article_id, d.channel, reason
         )
-        result = PassResult(unknown=1)
-        result.outcomes.append((d.article_id, d.channel, "unknown"))
-        self.observe(d.channel, "unknown")
-        return result
 
     async def record_failure(
         self, d: Delivery, cc: ChannelConfig, e: DeliveryError, attempts: int
     ) -> PassResult:
-        result = PassResult()
         now = self.clock()
         first = d.first_attempt_at or now
         give_up = self.settings.give_up_after.total_seconds()
@@ -149,43 +136,23 @@ class Recorder(Planner):
             await self.write_outcome(d, lambda t: self.log.mark_retry(d, t, at, reason))
             if isinstance(e, RateLimited) and e.retry_at is not None:
                 self.hold[d.channel] = e.retry_at.timestamp()
-            log.warning(
+            result = self.settled(
+                d,
+                "retrying",
+                logging.WARNING,
                 "retry %s on %s at %s: %s",
                 d.article_id,
                 d.channel,
                 iso_utc(at),
                 reason,
-                extra={
-                    "article": d.article_id,
-                    "channel": d.channel,
-                    "outcome": "retrying",
-                    "duration_ms": self.duration_ms(d),
-                    "attempt": d.attempts,
-                },
             )
-            result.retrying += 1
-            result.outcomes.append((d.article_id, d.channel, "retrying"))
-            self.observe(d.channel, "retrying")
         else:
             if e.retryable:
                 reason = f"gave up after {self.settings.give_up_after}: {reason}"
             await self.write_outcome(d, lambda t: self.log.mark_failed(d, t, reason))
-            log.error(
-                "failed %s on %s: %s",
-                d.article_id,
-                d.channel,
-                reason,
-                extra={
-                    "article": d.article_id,
-                    "channel": d.channel,
-                    "outcome": "failed",
-                    "duration_ms": self.duration_ms(d),
-                    "attempt": d.attempts,
-                },
+            result = self.settled(
+                d, "failed", logging.ERROR, "failed %s on %s: %s", d.article_id, d.channel, reason
             )
-            result.failed += 1
-            result.outcomes.append((d.article_id, d.channel, "failed"))
-            self.observe(d.channel, "failed")
         # a refusal of one post says nothing about the channel: only rejected credentials and
         # repeated transient failures count towards a pause
         if (isinstance(e, AuthError) or e.retryable) and self.count_failure(d.channel, reason):
