@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from tests.deploy_recipes import (
     readme_section,
 )
 from tests.helpers import ago, iso
+from tests.processes import started
 
 # variables the recipes set that are not Herald settings
 OTHER_VARS = {"HERALD_LOG_FORMAT", "MASTODON_TOKEN", "HERALD_STATUS_TOKEN"}
@@ -71,7 +71,7 @@ def container_argv(cmd: list[str]) -> list[str]:
 
 
 @contextmanager
-def container(tmp: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+def container(tmp: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
     """The Dockerfile's CMD with the Dockerfile's ENV (its volumes mapped under tmp), then
     `env` on top as a platform would set it."""
     df = dockerfile()
@@ -85,26 +85,10 @@ def container(tmp: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen
         return value
 
     full = clean_env(**{**{k: mapped(v) for k, v in df["env"].items()}, **env})
-    log = (tmp / "container.log").open("w")
     workdir = Path(mapped(df["workdir"]))
-    proc = subprocess.Popen(
-        container_argv(df["cmd"]),
-        cwd=workdir,
-        env=full,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        yield proc, tmp / "container.log"
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        log.close()
+    log_path = tmp / "container.log"
+    with started(container_argv(df["cmd"]), cwd=workdir, env=full, log_path=log_path) as proc:
+        yield proc, log_path
 
 
 def wait_for(predicate: object, log: Path, timeout: float = 30) -> None:

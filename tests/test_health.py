@@ -3,11 +3,7 @@ and a new article is still announced (a failing stage never stops the others).""
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 
 import httpx
@@ -15,6 +11,7 @@ import pytest
 
 from tests.fakes.webhook import WebhookReceiver
 from tests.helpers import Project, ago
+from tests.processes import herald, herald_env, started
 
 
 def free_port() -> int:
@@ -37,16 +34,12 @@ def test_passes_that_keep_failing_turn_healthz_unhealthy_with_the_reason(
         )
         # the feeds folder is a file: every pass fails to write the feeds
         project.feeds.write_text("not a folder\n")
-        env = {**os.environ, "HERALD_CONFIG": str(project.config)}
-        env.pop("PORT", None)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
+        with started(
+            herald("run"),
             cwd=project.root,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
+            env=herald_env(project.config),
+            log_path=project.root / "worker.log",
+        ):
             health: httpx.Response | None = None
             end = time.monotonic() + 40
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
@@ -72,9 +65,3 @@ def test_passes_that_keep_failing_turn_healthz_unhealthy_with_the_reason(
                 while client.get("/healthz").status_code != 200:
                     assert time.monotonic() < end, "still unhealthy after the fault was gone"
                     time.sleep(0.3)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()

@@ -4,10 +4,6 @@ process is sending: one POST per article, recorded `sent`."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,40 +14,25 @@ import pytest
 from tests.fakes.server import Fault
 from tests.fakes.webhook import WebhookReceiver
 from tests.helpers import Project, ago
+from tests.processes import herald, herald_env, started
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
 @contextmanager
 def running_worker(project: Project) -> Iterator[Path]:
-    env = {**os.environ, "HERALD_CONFIG": str(project.config)}
-    env.pop("PORT", None)
     log_path = project.root / "worker.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            cwd=project.root,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            end = time.monotonic() + 30
-            while "deliveries" not in log_path.read_text() and "due:" not in log_path.read_text():
-                assert proc.poll() is None, log_path.read_text()
-                assert time.monotonic() < end, "the worker did not start:\n" + log_path.read_text()
-                if "worker " in log_path.read_text() and "started" in log_path.read_text():
-                    time.sleep(1.0)  # its first pass (scan, plan) has run by now
-                    break
-                time.sleep(0.05)
-            yield log_path
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    env = herald_env(project.config)
+    with started(herald("run"), cwd=project.root, env=env, log_path=log_path) as proc:
+        end = time.monotonic() + 30
+        while "deliveries" not in log_path.read_text() and "due:" not in log_path.read_text():
+            assert proc.poll() is None, log_path.read_text()
+            assert time.monotonic() < end, "the worker did not start:\n" + log_path.read_text()
+            if "worker " in log_path.read_text() and "started" in log_path.read_text():
+                time.sleep(1.0)  # its first pass (scan, plan) has run by now
+                break
+            time.sleep(0.05)
+        yield log_path
 
 
 def configure(project: Project, hook: WebhookReceiver, plain: WebhookReceiver, db: str | None):

@@ -4,10 +4,6 @@ are terminated again and again (`pg_terminate_backend`). Each post exactly once,
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -15,6 +11,7 @@ from collections import Counter
 import pytest
 
 from tests.helpers import Project, ago
+from tests.processes import herald, herald_env, started
 
 ARTICLES = 300
 
@@ -51,18 +48,10 @@ def test_terminated_connections_lose_and_double_nothing(
                     ).fetchall()
                 )
 
-    env = {**os.environ, "HERALD_CONFIG": str(project.config)}
-    env.pop("PORT", None)
     log_path = project.root / "worker.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            cwd=project.root,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        killer = threading.Thread(target=terminate_again_and_again, daemon=True)
+    env = herald_env(project.config)
+    killer = threading.Thread(target=terminate_again_and_again, daemon=True)
+    with started(herald("run"), cwd=project.root, env=env, log_path=log_path) as proc:
         try:
             end = time.monotonic() + 30
             while "started" not in log_path.read_text():  # the schema is in place
@@ -84,12 +73,6 @@ def test_terminated_connections_lose_and_double_nothing(
                 time.sleep(1.0)
         finally:
             stop.set()
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
     lines = Counter(line["article"]["id"] for line in project.outbox_lines())
     counts = project.status()["channels"]["outbox"]["counts"]
     with capsys.disabled():

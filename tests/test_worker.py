@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,31 +13,18 @@ import pytest
 
 from tests.fakes.webhook import WebhookReceiver
 from tests.helpers import Project, ago
+from tests.processes import herald, herald_env, started
 
 
 @contextmanager
-def worker(project: Project, *args: str) -> Iterator[subprocess.Popen[str]]:
-    env = {**os.environ, "HERALD_CONFIG": str(project.config)}
-    env.pop("PORT", None)
-    log = (project.root / "worker.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", *args, "run"],
+def worker(project: Project, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    with started(
+        herald(*args, "run"),
         cwd=project.root,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
+        env=herald_env(project.config),
+        log_path=project.root / "worker.log",
+    ) as proc:
         yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        log.close()
 
 
 def wait_ready(project: Project, timeout: float = 20) -> None:

@@ -11,10 +11,8 @@ import contextlib
 import json
 import os
 import resource
-import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +29,7 @@ from bot.config import ServerSettings
 from bot.errors import ConfigError
 from bot.web.server import connection_limit
 from tests.helpers import Project, ago
+from tests.processes import herald, herald_env, started
 from tests.web.test_server import Running, World, make_world, start
 
 TOKEN = "herald-status-tok-3f9a1c77e0b24d5e"
@@ -96,32 +95,18 @@ def timed_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, flo
 def real_worker(
     project: Project, env: dict[str, str] | None = None, nofile: int | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
-    full_env = {**os.environ, "HERALD_CONFIG": str(project.config), **(env or {})}
-    full_env.pop("PORT", None)
-
     def limit() -> None:
         if nofile is not None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
 
-    with (project.root / "worker.log").open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            cwd=project.root,
-            env=full_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=limit,
-        )
-        try:
-            yield proc
-        finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(10)
+    with started(
+        herald("run"),
+        cwd=project.root,
+        env=herald_env(project.config, **(env or {})),
+        log_path=project.root / "worker.log",
+        preexec_fn=limit,
+    ) as proc:
+        yield proc
 
 
 def worker_log(project: Project) -> str:
