@@ -11,7 +11,6 @@ plain words, with "did you mean ...?" for a misspelt key. Nothing here prints.
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot.config import shown_path
 from bot.errors import ConfigError
 from bot.settings_env import ENV_REF  # ${VAR} and ${VAR:-default}
 from bot.yaml_positions import Loc, Positions, positions
@@ -198,15 +198,6 @@ def _model_in(annotation: Any) -> Any:
 # --- reading -----------------------------------------------------------------------------------
 
 
-def display(path: Path) -> str:
-    """A path as the user should read it: relative to the working folder when inside it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
-
-
 _YAML_PROBLEMS = {
     "mapping values are not allowed here": (
         "a value holds ': ' (colon and space); put the whole value in quotes, e.g. key: \"a: b\""
@@ -229,7 +220,7 @@ def yaml_syntax_problem(file: str, e: yaml.MarkedYAMLError) -> ConfigProblem:
 
 def read_yaml(path: Path) -> tuple[Any, Positions, list[ConfigProblem]]:
     """(data, positions, problems) of one YAML file; data is None on a problem."""
-    shown = display(path)
+    shown = shown_path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -272,7 +263,7 @@ class Collector:
     """Turns pydantic errors into located ConfigProblems for one file."""
 
     def __init__(self, path: Path, pos: Positions) -> None:
-        self.file = display(path)
+        self.file = shown_path(path)
         self.pos = pos
         self.problems: list[ConfigProblem] = []
 
