@@ -8,15 +8,19 @@ states only what is particular to its network); the fixtures hand out the same t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import io
+import random
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
 import pytest
+from PIL import Image as PILImage
 
 from bot.channels.base import Channel, ChannelContext, Image, ImageFetcher
 from bot.models import Article, Post, Receipt
+from tests.fakes.server import FakeService, Reply, Request
 
 T = TypeVar("T")
 E = TypeVar("E", bound=BaseException)
@@ -163,3 +167,29 @@ def image_log() -> ImageLog:
 def on_emulator() -> Callable[..., Any]:
     """`on_emulator(make, body)`: run a channel against its emulator (see `run_channel`)."""
     return run_channel
+
+
+def png_bytes(width: int = 64, height: int = 48, noisy: bool = False) -> bytes:
+    """A real PNG; `noisy` pixels do not compress, so it is a big file."""
+    if noisy:
+        data = random.Random(7).randbytes(width * height * 3)
+        picture = PILImage.frombytes("RGB", (width, height), data)
+    else:
+        picture = PILImage.new("RGB", (width, height), (200, 30, 30))
+    out = io.BytesIO()
+    picture.save(out, format="PNG")
+    return out.getvalue()
+
+
+class PictureHost(FakeService):
+    """A loopback host of hero images: each path serves its PNG, anything else is a 404."""
+
+    def __init__(self, pictures: Mapping[str, bytes]) -> None:
+        super().__init__()
+        self.pictures = dict(pictures)
+
+    def handle(self, req: Request) -> Reply:
+        body = self.pictures.get(req.path)
+        if body is None:
+            return Reply(404, "missing")
+        return Reply(200, body, {"Content-Type": "image/png"})

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
-import random
 import ssl
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
@@ -13,7 +11,6 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from PIL import Image as PILImage
 from pydantic import ValidationError
 
 from bot.channels.base import ChannelContext, Image, ImageFetcher, Recovery
@@ -28,9 +25,9 @@ from bot.errors import (
     UnreadableAnswer,
 )
 from bot.models import Article, Post, Receipt
-from tests.channels.conftest import article_factory, run_channel
+from tests.channels.conftest import PictureHost, article_factory, png_bytes, run_channel
 from tests.fakes.bluesky import FakeBluesky, graphemes
-from tests.fakes.server import FakeService, Fault, Reply, Request
+from tests.fakes.server import Fault
 
 PASSWORD = "abcd-efgh-ijkl-mnop"
 KEY = "3lbq2aaaaaa22"
@@ -40,28 +37,8 @@ T = TypeVar("T")
 TLS = ssl.create_default_context()  # one CA bundle load for every client here
 
 
-def picture(width: int, height: int, noisy: bool = False) -> bytes:
-    if noisy:  # random pixels do not compress: a big file
-        img = PILImage.frombytes(
-            "RGB", (width, height), random.Random(3).randbytes(width * height * 3)
-        )
-    else:
-        img = PILImage.new("RGB", (width, height), (90, 160, 40))
-    out = io.BytesIO()
-    img.save(out, format="PNG")
-    return out.getvalue()
-
-
-SMALL = picture(40, 30)
-BIG = picture(700, 600, noisy=True)
-
-
-class ImageHost(FakeService):
-    def handle(self, req: Request) -> Reply:
-        body = {"/small.png": SMALL, "/big.png": BIG}.get(req.path)
-        if body is None:
-            return Reply(404, "missing")
-        return Reply(200, body, {"Content-Type": "image/png"})
+SMALL = png_bytes(40, 30)
+BIG = png_bytes(700, 600, noisy=True)
 
 
 @pytest.fixture
@@ -71,8 +48,8 @@ def fake() -> Iterator[FakeBluesky]:
 
 
 @pytest.fixture(scope="module")
-def images() -> Iterator[ImageHost]:
-    with ImageHost() as host:
+def images() -> Iterator[PictureHost]:
+    with PictureHost({"/small.png": SMALL, "/big.png": BIG}) as host:
         yield host
 
 
@@ -213,14 +190,14 @@ def test_refused_refresh_logs_in_again(fake: FakeBluesky) -> None:
     assert fake.refreshes == 0 and fake.sessions_created == 2
 
 
-def test_hero_image_becomes_the_card_thumb(fake: FakeBluesky, images: ImageHost) -> None:
+def test_hero_image_becomes_the_card_thumb(fake: FakeBluesky, images: PictureHost) -> None:
     send(fake, article(image=images.url + "/small.png"))
     thumb = fake.posts[0]["record"]["embed"]["external"]["thumb"]
     stored = fake.blobs[thumb["ref"]["$link"]]
     assert stored["data"] == SMALL and stored["mimeType"] == "image/png"
 
 
-def test_big_hero_image_is_shrunk_below_a_megabyte(fake: FakeBluesky, images: ImageHost) -> None:
+def test_big_hero_image_is_shrunk_below_a_megabyte(fake: FakeBluesky, images: PictureHost) -> None:
     assert len(BIG) > 1_000_000
     send(fake, article(image=images.url + "/big.png"))
     thumb = fake.posts[0]["record"]["embed"]["external"]["thumb"]
@@ -239,7 +216,7 @@ def test_unusable_image_gives_a_card_without_thumb(fake: FakeBluesky) -> None:
     assert fake.blobs == {}
 
 
-def test_missing_image_or_failed_upload_still_posts(fake: FakeBluesky, images: ImageHost) -> None:
+def test_missing_image_or_failed_upload_still_posts(fake: FakeBluesky, images: PictureHost) -> None:
     send(fake, article(image=images.url + "/nope.png"))
     fake.fail_next(Fault.status(500, {"error": "InternalServerError"}, path="uploadBlob"))
     send(fake, article(image=images.url + "/small.png"), key=KEY2)

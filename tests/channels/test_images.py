@@ -6,7 +6,6 @@ import asyncio
 import io
 import json
 import logging
-import random
 import shutil
 import socket
 import ssl
@@ -28,21 +27,11 @@ from PIL import Image as PILImage
 import bot.channels.images
 from bot.channels.base import Image
 from bot.channels.images import fetch_image, image_fetcher, shrink_image
+from tests.channels.conftest import png_bytes
 from tests.fakes.server import FakeService, Fault, Reply, Request
 from tests.helpers import ROOT
 
 TLS = ssl.create_default_context()  # one CA bundle load for every client here
-
-
-def png_bytes(width: int = 64, height: int = 48, noisy: bool = False) -> bytes:
-    if noisy:  # random pixels do not compress: makes a big file
-        data = random.Random(7).randbytes(width * height * 3)
-        picture = PILImage.frombytes("RGB", (width, height), data)
-    else:
-        picture = PILImage.new("RGB", (width, height), (200, 30, 30))
-    out = io.BytesIO()
-    picture.save(out, format="PNG")
-    return out.getvalue()
 
 
 def quiet_on_hangup(server: HTTPServer) -> None:

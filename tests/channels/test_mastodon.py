@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import ssl
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -11,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from PIL import Image as PILImage
 from pydantic import ValidationError
 
 from bot.channels import compose
@@ -29,27 +27,14 @@ from bot.errors import (
     UnreadableAnswer,
 )
 from bot.models import Article, Post, Receipt
-from tests.channels.conftest import article_factory, run_channel
+from tests.channels.conftest import PictureHost, article_factory, png_bytes, run_channel
 from tests.fakes.mastodon import FakeMastodon, mastodon_length
-from tests.fakes.server import FakeService, Fault, Reply, Request
+from tests.fakes.server import Fault
 
 TOKEN = "tok-Secret-4f9a"
 KEY = "3lbq2aaaaaa22"
 
 TLS = ssl.create_default_context()  # one CA bundle load for every client here
-
-
-def png() -> bytes:
-    out = io.BytesIO()
-    PILImage.new("RGB", (32, 20), (10, 120, 200)).save(out, format="PNG")
-    return out.getvalue()
-
-
-class ImageHost(FakeService):
-    def handle(self, req: Request) -> Reply:
-        if req.path == "/hero.png":
-            return Reply(200, png(), {"Content-Type": "image/png"})
-        return Reply(404, "missing")
 
 
 @pytest.fixture(autouse=True)
@@ -66,8 +51,8 @@ def fake() -> Iterator[FakeMastodon]:
 
 
 @pytest.fixture(scope="module")
-def images() -> Iterator[ImageHost]:
-    with ImageHost() as host:
+def images() -> Iterator[PictureHost]:
+    with PictureHost({"/hero.png": png_bytes(32, 20)}) as host:
         yield host
 
 
@@ -198,19 +183,19 @@ def test_instance_limit_option_is_used(fake: FakeMastodon) -> None:
 
 
 def test_hero_image_is_uploaded_with_alt_text_and_attached(
-    fake: FakeMastodon, images: ImageHost
+    fake: FakeMastodon, images: PictureHost
 ) -> None:
     art = article(image=images.url + "/hero.png")
     send(fake.url, art, post(image=art.image))
     created = fake.posts[0]
     assert len(created["media_ids"]) == 1
     media = fake.media[created["media_ids"][0]]
-    assert media["content"] == png()
+    assert media["content"] == images.pictures["/hero.png"]
     assert media["content_type"] == "image/png"
     assert media["description"] == "Hello, world"
 
 
-def test_processing_media_is_polled_until_ready(fake: FakeMastodon, images: ImageHost) -> None:
+def test_processing_media_is_polled_until_ready(fake: FakeMastodon, images: PictureHost) -> None:
     fake.media_polls = 2
     art = article(image=images.url + "/hero.png")
     send(fake.url, art, post(image=art.image))
@@ -220,7 +205,7 @@ def test_processing_media_is_polled_until_ready(fake: FakeMastodon, images: Imag
 
 
 def test_media_still_processing_after_the_wait_posts_without_it(
-    fake: FakeMastodon, images: ImageHost
+    fake: FakeMastodon, images: PictureHost
 ) -> None:
     fake.media_polls = 1000
     art = article(image=images.url + "/hero.png")
@@ -229,21 +214,21 @@ def test_media_still_processing_after_the_wait_posts_without_it(
     assert fake.posts[0]["media_ids"] == []
 
 
-def test_unreachable_image_does_not_block_the_post(fake: FakeMastodon, images: ImageHost) -> None:
+def test_unreachable_image_does_not_block_the_post(fake: FakeMastodon, images: PictureHost) -> None:
     art = article(image=images.url + "/missing.png")
     send(fake.url, art, post(image=art.image))
     assert len(fake.posts) == 1 and fake.posts[0]["media_ids"] == []
     assert fake.media == {}
 
 
-def test_failed_upload_does_not_block_the_post(fake: FakeMastodon, images: ImageHost) -> None:
+def test_failed_upload_does_not_block_the_post(fake: FakeMastodon, images: PictureHost) -> None:
     fake.fail_next(Fault.status(503, {"error": "busy"}, path="/api/v2/media"))
     art = article(image=images.url + "/hero.png")
     send(fake.url, art, post(image=art.image))
     assert len(fake.posts) == 1 and fake.posts[0]["media_ids"] == []
 
 
-def test_image_option_off_skips_the_image(fake: FakeMastodon, images: ImageHost) -> None:
+def test_image_option_off_skips_the_image(fake: FakeMastodon, images: PictureHost) -> None:
     art = article(image=images.url + "/hero.png")
     fetched = len(images.requests)
     send(fake.url, art, post(image=art.image), image=False)
@@ -375,7 +360,7 @@ def test_alt_text_template_is_checked_when_options_load() -> None:
 
 
 def test_alt_text_template_is_rendered_for_the_upload(
-    fake: FakeMastodon, images: ImageHost
+    fake: FakeMastodon, images: PictureHost
 ) -> None:
     art = article(image=images.url + "/hero.png")
     send(fake.url, art, image_alt="Cover of {title}")
