@@ -15,13 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -30,46 +29,17 @@ from pydantic import (
 )
 
 from bot import settings_env
+from bot.channel_config import ChannelConfig as ChannelConfig
+from bot.channel_config import ChannelOptions as ChannelOptions
+from bot.channel_config import ReshareSettings as ReshareSettings
 from bot.errors import ConfigError
+from bot.units import Duration as Duration
+from bot.units import Size as Size
+from bot.units import parse_duration as parse_duration
+from bot.units import parse_size as parse_size
 
 DEFAULT_CONFIG = "config/bot.yaml"
 ENV_REF = settings_env.ENV_REF  # `${VAR}` and `${VAR:-default}`
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
-_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
-_SIZE_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "gb": 1000**3}
-_SIZE_UNITS["gib"] = 1024**3
-
-
-def parse_duration(value: Any) -> timedelta:
-    """`90`, `90s`, `15m`, `24h`, `7d`, `1w` -> timedelta. Plain numbers are seconds."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 90s, 15m, 24h or 7d")
-    if isinstance(value, int | float):
-        return timedelta(seconds=value)
-    m = _DURATION.match(str(value))
-    if not m:
-        raise ValueError(f"{value!r} is not a duration such as 90s, 15m, 24h or 7d")
-    return timedelta(seconds=float(m.group(1)) * _DURATION_UNITS[m.group(2)])
-
-
-def parse_size(value: Any) -> int:
-    """`5 MB`, `512KiB`, `1000` -> bytes."""
-    if isinstance(value, bool):
-        raise ValueError("expected a size such as 5 MB")
-    if isinstance(value, int):
-        return value
-    m = _SIZE.match(str(value))
-    if not m:
-        raise ValueError(f"{value!r} is not a size such as 5 MB or 512 KiB")
-    unit = (m.group(2) or "b").lower()
-    return int(float(m.group(1)) * _SIZE_UNITS[unit])
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-Size = Annotated[int, BeforeValidator(parse_size)]
 
 
 class _Strict(BaseModel):
@@ -153,6 +123,13 @@ class PublishingSettings(_Strict):
     request_timeout: Duration = timedelta(seconds=20)
     deadline: Duration = timedelta(minutes=2)
     lease: Duration = timedelta(seconds=60)
+    # saves of an article within this time of each other make one edit of its posts
+    edit_settle: Duration = timedelta(minutes=5)
+    # a vanished file: `ignore` (its posts stay) or `retract` after `retract_after`
+    on_missing: Literal["ignore", "retract"] = "ignore"
+    retract_after: Duration = timedelta(hours=1)
+    # more vanished-or-draft retractions than this in one scan wait for `herald retract --confirm`
+    retract_guard: int = Field(default=5, ge=0)
 
 
 class ImageSettings(_Strict):
@@ -211,32 +188,6 @@ class Settings(_Strict):
     server: ServerSettings = ServerSettings()
     worker: WorkerSettings = WorkerSettings()
     channels_file: Path = Path("channels.yaml")
-
-
-class ChannelOptions(BaseModel):
-    """Base for each adapter's options (the keys of its channels.yaml entry)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-@dataclass(frozen=True)
-class ChannelConfig:
-    """One validated channel: its common keys and its type's options model."""
-
-    name: str
-    type: str
-    enabled: bool
-    template: str | None
-    include_tags: tuple[str, ...]
-    exclude_tags: tuple[str, ...]
-    options: ChannelOptions
-
-    def accepts(self, tags: Sequence[str]) -> bool:
-        """True when an article with these tags passes the channel's tag filters."""
-        lowered = {t.lower() for t in tags}
-        if self.include_tags and not lowered & {t.lower() for t in self.include_tags}:
-            return False
-        return not lowered & {t.lower() for t in self.exclude_tags}
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -66,9 +68,20 @@ class Article:
     tags: tuple[str, ...] = ()
     draft: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    # `retracted: true` in the front matter: out of the feeds, its posts deleted (or answered)
+    retracted: bool = False
+    # the front matter's `id:` (True) or an id derived from the file's path (False)
+    fixed_id: bool = False
+    # the front matter's `social:` overrides, validated (skip, only, text, hashtags, at, ...)
+    social: dict[str, Any] = field(default_factory=dict)
 
     def is_published(self, now: datetime) -> bool:
-        return not self.draft and self.published <= now
+        return not self.draft and not self.retracted and self.published <= now
+
+    @property
+    def withdrawn(self) -> bool:
+        """A draft again, or retracted: not in the feeds, not announced."""
+        return self.draft or self.retracted
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +101,9 @@ class Article:
             "tags": list(self.tags),
             "draft": self.draft,
             "extra": dict(self.extra),
+            "retracted": self.retracted,
+            "fixed_id": self.fixed_id,
+            "social": dict(self.social),
         }
 
     @classmethod
@@ -109,7 +125,30 @@ class Article:
             tags=tuple(d.get("tags") or ()),
             draft=bool(d.get("draft")),
             extra=dict(d.get("extra") or {}),
+            retracted=bool(d.get("retracted")),
+            fixed_id=bool(d.get("fixed_id")),
+            social=dict(d.get("social") or {}),
         )
+
+    def digest(self) -> str:
+        """A hash of everything a template can show (not the file's path): when it changes,
+        each channel's post is rendered again to see whether the post shows the change."""
+        shown = self.to_dict()
+        shown.pop("path", None)
+        return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
+
+
+class Operation(enum.StrEnum):
+    """What one sent-log row does on a network. A `post` row is the post; the others act on it
+    (`parent_id`) and each has its own key, claim and outcome."""
+
+    POST = "post"  # the announcement
+    EDIT = "edit"  # the post changed in place to show the article's new content
+    CORRECT = "correct"  # a correction reply under the post (networks that cannot edit)
+    DELETE = "delete"  # the post removed (article retracted)
+    RETRACT_NOTE = "retract_note"  # a retraction note replied under the post
+    COMMENT = "comment"  # the first comment / reply (marketing's `first_comment`)
+    RESHARE = "reshare"  # an evergreen article posted again (`reshare`); revision = count
 
 
 class DeliveryStatus(enum.StrEnum):

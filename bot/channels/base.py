@@ -11,6 +11,7 @@ Mastodon Idempotency-Key, a Bluesky record key and a webhook-id alike.
 
 from __future__ import annotations
 
+import copy
 import enum
 import re
 from abc import ABC, abstractmethod
@@ -135,6 +136,11 @@ class Channel(ABC, Generic[OptionsT]):
     recovery: ClassVar[Recovery] = Recovery.NONE
     card: ClassVar[CardStyle] = CardStyle()  # the preview page's look of this network
     default_template: ClassVar[str] = "{title}\n\n{description}\n\n{cta}\n\n{url}"
+    # what the network lets Herald do to a post after it is out: "edit" (in place), "reply"
+    # (a reply under it) and "delete"; each is one method below
+    can: ClassVar[frozenset[str]] = frozenset()
+    correction_template: ClassVar[str] = "Updated: {title}\n\n{url}"
+    retraction_template: ClassVar[str] = "This article has been withdrawn: {title}"
 
     def __init__(
         self, name: str, options: ChannelOptions, context: ChannelContext, template: str | None
@@ -148,6 +154,23 @@ class Channel(ABC, Generic[OptionsT]):
     @abstractmethod
     def render(self, article: Article) -> Post:
         """The post for this article as this network will show it; no network call."""
+
+    def render_with(self, template: str, article: Article) -> Post:
+        """The article rendered with another template (a correction, a retraction note, a
+        first comment), fitted and counted like the post itself."""
+        other = copy.copy(self)
+        other.template = template
+        return other.render(article)
+
+    @classmethod
+    def default_on_update(cls) -> str:
+        """`on_update` when the channel does not set it: edit where the network can."""
+        return "edit" if "edit" in cls.can else "ignore"
+
+    @classmethod
+    def default_on_retract(cls) -> str:
+        """`on_retract` when the channel does not set it: delete where the network can."""
+        return "delete" if "delete" in cls.can else "ignore"
 
     def request_body(self, post: Post, article: Article) -> dict[str, Any]:
         """The JSON body `send` posts for `post`, built without a network call. `send` uses
@@ -184,6 +207,26 @@ class Channel(ABC, Generic[OptionsT]):
     async def find_existing(self, post: Post, article: Article, key: str) -> Receipt | None:
         """For Recovery.LOOKUP channels: the post if the network already has it, else None."""
         raise NotImplementedError
+
+    # ------------------------------------------------------------------ the post's lifecycle
+    # Each takes the post as the sent-log holds it (`ref`: the id and URL `send` returned) and
+    # the operation's own key; each raises the DeliveryError classes as `send` does. A post the
+    # network no longer has raises AlreadyDone for `delete` (it is gone: done) and
+    # PermanentError for `edit` and `reply`.
+
+    async def edit(self, post: Post, article: Article, ref: Receipt, key: str) -> Receipt:
+        """Change the post in place to `post` (only when "edit" is in `can`)."""
+        raise NotImplementedError(f"{self.type_name} posts cannot be edited")
+
+    async def reply(self, post: Post, article: Article, ref: Receipt, key: str) -> Receipt:
+        """Post `post` as a reply under the post `ref` (only when "reply" is in `can`); `key`
+        de-duplicates the reply where the network takes one, as for `send`."""
+        raise NotImplementedError(f"{self.type_name} posts cannot be answered")
+
+    async def delete(self, article: Article, ref: Receipt, key: str) -> None:
+        """Remove the post `ref` (only when "delete" is in `can`); for event channels
+        (webhook, outbox) record the retraction instead."""
+        raise NotImplementedError(f"{self.type_name} posts cannot be deleted")
 
     async def aclose(self) -> None:
         """Release anything the adapter holds (sessions); the HTTP client is not its own."""

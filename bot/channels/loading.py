@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -19,6 +19,8 @@ from bot.config import (
     ENV_REF,
     ChannelConfig,
     ChannelOptions,
+    Duration,
+    ReshareSettings,
     expand_env,
     first_error,
     read_yaml,
@@ -49,8 +51,30 @@ class ChannelEntry(BaseModel):
     template: str | None = None
     include_tags: tuple[str, ...] = ()
     exclude_tags: tuple[str, ...] = ()
+    on_update: Literal["edit", "reply", "ignore"] | None = None
+    on_retract: Literal["delete", "reply", "ignore"] | None = None
+    correction_template: str | None = None
+    retraction_template: str | None = None
+    first_comment: str | None = None
+    image_alt: str | None = None
+    utm: bool | dict[str, str] = False
+    delay: Duration | None = None
+    min_interval: Duration | None = None
+    max_per_day: int | None = Field(default=None, ge=1)
+    quiet_hours: str | None = Field(default=None, pattern=r"^\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}$")
+    slots: tuple[Annotated[str, Field(pattern=r"^\d{1,2}:\d{2}$")], ...] = ()
+    timezone: str | None = None
+    reshare: ReshareSettings | None = None
 
 
+# the templates of an entry, each checked against the fields an article gives
+TEMPLATE_KEYS = (
+    "template",
+    "correction_template",
+    "retraction_template",
+    "first_comment",
+    "image_alt",
+)
 COMMON_CHANNEL_KEYS = frozenset(ChannelEntry.model_fields)
 
 
@@ -107,11 +131,15 @@ def load_channels(
                 f"{where}.type",
                 f"unknown type {base.type!r}; use one of {', '.join(sorted(known))}",
             )
-        if base.template is not None:
-            try:
-                check_template(base.template, (*FIELD_NAMES, *getattr(kind, "extra_fields", ())))
-            except ValueError as e:
-                raise ConfigError(shown_path(path), f"{where}.template", str(e)) from None
+        for key in TEMPLATE_KEYS:
+            if (template := getattr(base, key)) is not None:
+                try:
+                    check_template(template, (*FIELD_NAMES, *getattr(kind, "extra_fields", ())))
+                except ValueError as e:
+                    raise ConfigError(shown_path(path), f"{where}.{key}", str(e)) from None
+        if (problem := lifecycle_problem(base, kind)) is not None:
+            key, message = problem
+            raise ConfigError(shown_path(path), f"{where}.{key}", message)
         opts_raw = {k: v for k, v in entry.items() if k not in COMMON_CHANNEL_KEYS}
         lenient = not base.enabled
         try:
@@ -137,9 +165,32 @@ def load_channels(
                 include_tags=base.include_tags,
                 exclude_tags=base.exclude_tags,
                 options=options,
+                **{k: getattr(base, k) for k in _LIFECYCLE_AND_MARKETING},
             )
         )
     return tuple(out)
+
+
+_LIFECYCLE_AND_MARKETING = tuple(
+    k
+    for k in ChannelEntry.model_fields
+    if k not in {"name", "type", "enabled", "template", "include_tags", "exclude_tags"}
+)
+
+
+def lifecycle_problem(entry: ChannelEntry, kind: type) -> tuple[str, str] | None:
+    """(key, message) when `on_update` or `on_retract` asks for what the network cannot do."""
+    can: frozenset[str] = getattr(kind, "can", frozenset())
+    doing = {"edit": "edit its posts", "reply": "reply under its posts", "delete": "delete posts"}
+    for key, policy, options in (
+        ("on_update", entry.on_update, ("edit", "reply")),
+        ("on_retract", entry.on_retract, ("delete", "reply")),
+    ):
+        if policy is None or policy == "ignore" or policy in can:
+            continue
+        choices = ", ".join([*(p for p in options if p in can), "ignore"])
+        return key, f"Herald cannot {doing[policy]} on {entry.type}; use {choices}"
+    return None
 
 
 def registry_outbox_options() -> ChannelOptions:
@@ -207,12 +258,20 @@ def validate_channels(path: Path, env: Mapping[str, str]) -> list[ConfigProblem]
                 f"unknown type {entry['type']!r}; {hint}use one of "
                 f"{', '.join(sorted(registry.network_types()))}",
             )
-        template = entry.get("template")
-        if kind is not None and isinstance(template, str):
+        for key in TEMPLATE_KEYS:
+            template = entry.get(key)
+            if kind is not None and isinstance(template, str):
+                try:
+                    check_template(template, (*FIELD_NAMES, *getattr(kind, "extra_fields", ())))
+                except ValueError as e:
+                    found.add((*base, key), str(e))
+        if kind is not None:
             try:
-                check_template(template, (*FIELD_NAMES, *getattr(kind, "extra_fields", ())))
-            except ValueError as e:
-                found.add((*base, "template"), str(e))
+                problem = lifecycle_problem(ChannelEntry.model_validate(common), kind)
+            except ValidationError:
+                problem = None
+            if problem is not None:
+                found.add((*base, problem[0]), problem[1])
         if kind is None:
             continue  # the options of an unknown or missing type cannot be checked
         opts = {k: v for k, v in entry.items() if k not in COMMON_CHANNEL_KEYS}

@@ -159,12 +159,14 @@ class ArticleBuilder(FieldReader):
         created = self.date(data, "created_date")
         updated = self.date(data, "updated_date")
         texts = {name: self.text(data, name) for name in TEXT_FIELDS}
-        article_id = self.text(data, "id") or self.src.relpath.rsplit(".", 1)[0]
+        fixed_id = self.text(data, "id")
+        article_id = fixed_id or self.src.relpath.rsplit(".", 1)[0]
         slug = self.slug(data, title, article_id)
         url = self.url(published, slug, article_id)
         image = self.image(data, url)
         tags = self.tags(data.get("tags"))
         draft = self.draft(data)
+        retracted = self.draft(data, "retracted")
         extra = self.extra(data)
         self.bidi({"title": title, **texts}, tags)
         if title is None or published is None:
@@ -195,6 +197,8 @@ class ArticleBuilder(FieldReader):
             tags=tuple(tags),
             draft=draft,
             extra=extra,
+            retracted=retracted,
+            fixed_id=bool(fixed_id),
         )
 
     def url(self, published: datetime | None, slug: str, article_id: str) -> str | None:

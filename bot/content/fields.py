@@ -47,6 +47,8 @@ KNOWN = frozenset(
         "slug",
         "id",
         "draft",
+        "retracted",
+        "social",
         "permalink",
     }
 )
@@ -184,8 +186,9 @@ class FieldReader:
                 )
         return tags
 
-    def draft(self, data: dict[str, Any]) -> bool:
-        value = data.get("draft")
+    def draft(self, data: dict[str, Any], name: str = "draft") -> bool:
+        """A yes/no field (`draft`, `retracted`); an unclear value reads as yes, with a warning."""
+        value = data.get(name)
         if value is None or isinstance(value, bool):
             return bool(value)
         word = (scalar_text(value) or "") if not isinstance(value, str) else value
@@ -193,9 +196,9 @@ class FieldReader:
         if word in DRAFT_WORDS:
             return DRAFT_WORDS[word]
         self.add(
-            self.line_of("draft"),
+            self.line_of(name),
             "warning",
-            "draft",
+            name,
             f"{repr(shown(value)) if isinstance(value, str) else shown(value)} is not true or "
             "false; read as true",
         )

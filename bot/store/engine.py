@@ -102,7 +102,7 @@ class Database:
                         "`herald db upgrade` once (see README, Deployment: rolling upgrade), "
                         "then start this version"
                     )
-            for step in upgrade_steps(version):
+            for step in upgrade_steps(version, self.engine.dialect.name):
                 conn.execute(sa.text(step) if isinstance(step, str) else step)
             if version == 0:
                 log.info("database created (schema version %d)", SCHEMA_VERSION)
@@ -123,7 +123,7 @@ class Database:
         if version > SCHEMA_VERSION:
             return []
         out = [] if version else [str(sa.schema.CreateTable(meta_table).compile(self.engine))]
-        for step in upgrade_steps(version):
+        for step in upgrade_steps(version, self.engine.dialect.name):
             if isinstance(step, str):
                 out.append(step)
             else:

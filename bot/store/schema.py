@@ -1,4 +1,4 @@
-"""The database schema (version 3): the tables, the sent-log row, and a parsed file's cache row.
+"""The database schema (version 4): the tables, the sent-log row, and a parsed file's cache row.
 
 Times are stored as float epoch seconds (UTC). Changing a table means a new migration in
 `bot.store.migrations.MIGRATIONS` and a new `SCHEMA_VERSION`.
@@ -14,9 +14,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.models import Article, DeliveryStatus, Problem
+from bot.models import Article, DeliveryStatus, Operation, Problem
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 metadata = sa.MetaData()
 
 meta_table = sa.Table(
@@ -41,6 +41,10 @@ articles = sa.Table(
     sa.Column("problems", sa.Text),  # JSON list of problems, NULL when none
     # the body rendered for the feeds, as JSON {"url": ..., "html": ...}; NULL until needed
     sa.Column("rendered", sa.Text),
+    # Article.digest(): what a template can show; a change makes the posts be looked at again
+    sa.Column("digest", sa.String(64)),
+    # a compact signature of the body, to recognise the article under another file name
+    sa.Column("body_sig", sa.Text),
     sa.Index("ix_articles_published", "published"),
     sa.Index("ix_articles_article_id", "article_id"),
 )
@@ -70,9 +74,44 @@ deliveries = sa.Table(
     sa.Column("claimed_at", sa.Float),
     # a delivery being sent belongs to a live process until this time; its heartbeat extends it
     sa.Column("lease_until", sa.Float),
-    sa.UniqueConstraint("article_id", "channel", name="uq_deliveries_article_channel"),
+    # what the row does (models.Operation): the post itself, or an edit, reply, delete of it
+    sa.Column("op", sa.String(16), nullable=False, server_default="post"),
+    # the operation's number: the n-th edit, the n-th reshare; 0 for the post
+    sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
+    # the post row an operation acts on
+    sa.Column("parent_id", sa.Integer),
+    # on a post row: Article.digest() of the content the post shows (or was checked against)
+    sa.Column("article_digest", sa.String(64)),
+    # on a post row: the network's counts, JSON {"replies": n, "reposts": n, "likes": n}
+    sa.Column("reactions", sa.Text),
+    sa.Column("reactions_at", sa.Float),
+    sa.UniqueConstraint("article_id", "channel", "op", "revision", name="uq_deliveries_op"),
     sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
     sa.Index("ix_deliveries_channel_status", "channel", "status"),
+    sa.Index("ix_deliveries_parent", "parent_id"),
+)
+
+# Articles whose file vanished (kept so a rename is recognised, and `on_missing: retract`)
+departed = sa.Table(
+    "departed",
+    metadata,
+    sa.Column("path", sa.String(1024), primary_key=True),
+    sa.Column("article_id", sa.String(1024), nullable=False),
+    sa.Column("data", sa.Text),  # the Article JSON it had
+    sa.Column("body_sig", sa.Text),
+    sa.Column("gone_at", sa.Float, nullable=False),
+    sa.Column("scans", sa.Integer, nullable=False, server_default="1"),  # full scans since
+    sa.Index("ix_departed_article_id", "article_id"),
+)
+
+# A file recognised as a renamed article keeps that article's id (no front matter `id:`)
+aliases = sa.Table(
+    "aliases",
+    metadata,
+    sa.Column("path", sa.String(1024), primary_key=True),
+    sa.Column("article_id", sa.String(1024), nullable=False),
+    sa.Column("renamed_from", sa.String(1024)),
+    sa.Column("renamed_at", sa.Float, nullable=False),
 )
 
 channels = sa.Table(
@@ -132,6 +171,13 @@ class Delivery:
     claimed_by: str | None
     claimed_at: float | None
     lease_until: float | None = None
+    op: Operation = Operation.POST
+    revision: int = 0
+    parent_id: int | None = None
+    article_digest: str | None = None
+    text_hash: str | None = None
+    reactions: str | None = None
+    reactions_at: float | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> Delivery:
@@ -157,11 +203,19 @@ class Delivery:
             claimed_by=m["claimed_by"],
             claimed_at=m["claimed_at"],
             lease_until=m.get("lease_until"),
+            op=Operation(m.get("op") or "post"),
+            revision=m.get("revision") or 0,
+            parent_id=m.get("parent_id"),
+            article_digest=m.get("article_digest"),
+            text_hash=m.get("text_hash"),
+            reactions=m.get("reactions"),
+            reactions_at=m.get("reactions_at"),
         )
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__slots__}
         d["status"] = str(self.status)
+        d["op"] = str(self.op)
         return d
 
 
@@ -181,13 +235,15 @@ def cache_row(
         "article_id": article.id if article else None,
         "slug": article.slug if article else None,
         "published": article.published.timestamp() if article else None,
-        "draft": bool(article.draft) if article else False,
+        "draft": article.withdrawn if article else False,
         "first_seen": now,
         "data": json.dumps(article.to_dict(), ensure_ascii=False) if article else None,
         "problems": json.dumps([p.to_dict() for p in problems], ensure_ascii=False)
         if problems
         else None,
         "rendered": None,
+        "digest": article.digest() if article else None,
+        "body_sig": None,
     }
 
 

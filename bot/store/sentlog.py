@@ -12,9 +12,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.models import Article, DeliveryStatus
+from bot.models import Article, DeliveryStatus, Operation
 from bot.store.schema import Delivery, articles, deliveries
 from bot.store.state import CHANNEL_OK, WorkerState
+from bot.store.statements import CLAIM as _CLAIM
+from bot.store.statements import POSTED_OR_PENDING as _POSTED_OR_PENDING
+from bot.store.statements import SENT as _SENT
 from bot.store.tid import new_tid
 
 S = DeliveryStatus
@@ -62,7 +65,12 @@ class SentLog(WorkerState):
         if not rows:
             return 0
         ins = self.store.insert_ignore(deliveries).on_conflict_do_nothing(
-            index_elements=[deliveries.c.article_id, deliveries.c.channel]
+            index_elements=[
+                deliveries.c.article_id,
+                deliveries.c.channel,
+                deliveries.c.op,
+                deliveries.c.revision,
+            ]
         )
         with self.engine.begin() as conn:
             res = conn.execute(ins, list(rows))
@@ -88,6 +96,10 @@ class SentLog(WorkerState):
             "title": article.title,
             "created_at": now,
             "updated_at": now,
+            "op": str(Operation.POST),
+            "revision": 0,
+            "parent_id": None,
+            "article_digest": article.digest(),
         }
 
     def claim_due(
@@ -273,25 +285,30 @@ class SentLog(WorkerState):
                 .where(deliveries.c.channel == channel)
                 .where(deliveries.c.article_url == url)
                 .where(deliveries.c.article_id != article_id)
+                .where(deliveries.c.op == str(Operation.POST))
                 .where(deliveries.c.status.in_([str(s) for s in _POSTED_OR_PENDING]))
                 .limit(1)
             ).scalar()
 
-    def get(self, article_id: str, channel: str) -> Delivery | None:
+    def get(
+        self, article_id: str, channel: str, op: Operation = Operation.POST, revision: int = 0
+    ) -> Delivery | None:
         with self.engine.connect() as conn:
             row = conn.execute(
                 sa.select(deliveries)
                 .where(deliveries.c.article_id == article_id)
                 .where(deliveries.c.channel == channel)
+                .where(deliveries.c.op == str(op))
+                .where(deliveries.c.revision == revision)
             ).first()
         return Delivery.from_row(row) if row else None
 
     def counts(self) -> dict[str, dict[str, int]]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(deliveries.c.channel, deliveries.c.status, sa.func.count()).group_by(
-                    deliveries.c.channel, deliveries.c.status
-                )
+                sa.select(deliveries.c.channel, deliveries.c.status, sa.func.count())
+                .where(deliveries.c.op == str(Operation.POST))
+                .group_by(deliveries.c.channel, deliveries.c.status)
             )
             out: dict[str, dict[str, int]] = {}
             for ch, st, n in rows:
@@ -337,54 +354,3 @@ class SentLog(WorkerState):
                 .group_by(deliveries.c.channel)
             )
             return {channel: at for channel, at in rows if at is not None}
-
-
-# The hot path's statements, built once (building them per call costs more than running them).
-_WAITING = [str(S.SCHEDULED), str(S.RETRYING)]
-# rows that mean an article is (or may be) on the channel, or about to be
-_POSTED_OR_PENDING = (S.SENT, S.SENDING, S.UNKNOWN, S.SCHEDULED, S.RETRYING)
-_CLAIM = (
-    deliveries.update()
-    .where(
-        deliveries.c.id.in_(
-            sa.select(deliveries.c.id)
-            .where(deliveries.c.status.in_(_WAITING))
-            .where(deliveries.c.next_attempt_at <= sa.bindparam("now"))
-            .where(deliveries.c.channel.in_(sa.bindparam("channels", expanding=True)))
-            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
-            .limit(sa.bindparam("limit"))
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
-    )
-    .where(deliveries.c.status.in_(_WAITING))
-    .values(
-        status=str(S.SENDING),
-        claimed_by=sa.bindparam("worker"),
-        claimed_at=sa.bindparam("now"),
-        lease_until=sa.bindparam("lease_until"),
-        updated_at=sa.bindparam("now"),
-        attempts=deliveries.c.attempts + 1,
-        first_attempt_at=sa.func.coalesce(deliveries.c.first_attempt_at, sa.bindparam("now")),
-    )
-    .returning(*deliveries.c)
-)
-_SENT = (
-    deliveries.update()
-    .where(deliveries.c.id == sa.bindparam("delivery"))
-    .where(deliveries.c.status == str(S.SENDING))
-    .where(deliveries.c.claimed_by == sa.bindparam("worker"))
-    .values(
-        status=str(S.SENT),
-        post_id=sa.bindparam("post_id"),
-        post_url=sa.bindparam("post_url"),
-        text_hash=sa.bindparam("text_hash"),
-        sent_at=sa.bindparam("now"),
-        updated_at=sa.bindparam("now"),
-        next_attempt_at=None,
-        last_error=sa.bindparam("note"),
-        claimed_by=None,
-        claimed_at=None,
-        lease_until=None,
-    )
-)

@@ -13,6 +13,7 @@ import pytest
 from bot.store import SCHEMA_VERSION, Store
 from bot.store.sentlog import SentLog
 from tests.helpers import Project, ago
+from tests.store.old_schema import VERSION_1
 
 
 def version_of(db: Path) -> int:
@@ -34,9 +35,8 @@ def make_version_1(project: Project) -> Path:
     assert project.cli("run", "--once").returncode == 0
     db = project.root / "herald.sqlite3"
     with sqlite3.connect(db) as conn:
-        conn.execute("ALTER TABLE articles DROP COLUMN rendered")
-        conn.execute("ALTER TABLE deliveries DROP COLUMN lease_until")
-        conn.execute("UPDATE herald_meta SET value = '1' WHERE key = 'schema_version'")
+        for statement in VERSION_1:
+            conn.execute(statement)
     assert version_of(db) == 1
     return db
 
@@ -54,17 +54,22 @@ def test_a_version_1_database_through_status_dry_run_upgrade_and_backup(
     assert "pending upgrades (run `herald db upgrade`):" in st.stdout
     assert "  2: the articles cache keeps the body" in st.stdout
     assert "  3: a delivery being sent carries a lease" in st.stdout
+    assert "  4: the sent-log records operations on a post" in st.stdout
     assert dump(db) == before
 
     dry = project.cli("db", "upgrade", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     statements = [line for line in dry.stdout.splitlines() if not line.startswith("--")]
-    assert statements == [
+    assert statements[:3] == [
         "ALTER TABLE articles ADD COLUMN rendered TEXT;",
         "ALTER TABLE deliveries ADD COLUMN lease_until FLOAT;",
-        f"UPDATE herald_meta SET value='{SCHEMA_VERSION}' WHERE herald_meta.\"key\" = "
-        "'schema_version';",
+        "ALTER TABLE articles ADD COLUMN digest VARCHAR(64);",
     ]
+    assert "ALTER TABLE deliveries_v4 RENAME TO deliveries;" in statements
+    assert statements[-1] == (
+        f"UPDATE herald_meta SET value='{SCHEMA_VERSION}' WHERE herald_meta.\"key\" = "
+        "'schema_version';"
+    )
     assert "nothing was changed" in dry.stdout
     assert dump(db) == before and version_of(db) == 1  # nothing changed
 
@@ -74,7 +79,9 @@ def test_a_version_1_database_through_status_dry_run_upgrade_and_backup(
     assert version_of(db) == SCHEMA_VERSION
     assert project.cli("db", "upgrade").stdout.startswith("the database is up to date")
     st = project.cli("db", "status", "--json")
-    assert '"database_schema_version": 3' in st.stdout and '"pending": []' in st.stdout
+    assert (
+        f'"database_schema_version": {SCHEMA_VERSION}' in st.stdout and '"pending": []' in st.stdout
+    )
 
     backup = tmp_path / "backups" / "herald-backup.sqlite3"
     b = project.cli("db", "backup", str(backup))
@@ -112,9 +119,8 @@ def test_db_backup_of_postgresql_says_to_use_pg_dump(project: Project, pg_url: s
 
 def pg_version_1(pg_url: str) -> None:
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute("ALTER TABLE articles DROP COLUMN rendered")
-        conn.execute("ALTER TABLE deliveries DROP COLUMN lease_until")
-        conn.execute("UPDATE herald_meta SET value = '1' WHERE key = 'schema_version'")
+        for statement in VERSION_1:
+            conn.execute(statement)
 
 
 @pytest.mark.postgres
@@ -134,7 +140,9 @@ def test_postgresql_is_not_upgraded_implicitly_under_live_workers(
         r = project.cli(*args)
         assert r.returncode == 2, r.stderr
         line = r.stderr.strip().splitlines()[-1]
-        assert line.startswith("error: the database schema is version 1 and this Herald needs 3")
+        assert line.startswith(
+            f"error: the database schema is version 1 and this Herald needs {SCHEMA_VERSION}"
+        )
         assert "1 other worker(s) use it" in line and "Run `herald db upgrade`" in line
         assert "Traceback" not in r.stderr
 
@@ -143,7 +151,7 @@ def test_postgresql_is_not_upgraded_implicitly_under_live_workers(
     assert "live workers: " in st.stdout
     dry = project.cli("db", "upgrade", "--dry-run")
     assert "ALTER TABLE deliveries ADD COLUMN lease_until FLOAT;" in dry.stdout
-    assert project.cli("db", "status", "--json").stdout.count('"version"') == 2
+    assert project.cli("db", "status", "--json").stdout.count('"version"') == SCHEMA_VERSION - 1  # pending steps
     up = project.cli("db", "upgrade")
     assert up.returncode == 0, up.stderr
     r = project.cli("run", "--once")
@@ -160,7 +168,7 @@ def test_postgresql_without_live_workers_upgrades_on_open(project: Project, pg_u
     pg_version_1(pg_url)  # run --once registered no worker that still beats
     r = project.cli("status")
     assert r.returncode == 0, r.stderr
-    assert "upgraded to version 3" in r.stderr
+    assert f"upgraded to version {SCHEMA_VERSION}" in r.stderr
 
 
 @pytest.mark.postgres

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from bot.store import SCHEMA_VERSION, Store
 from tests.helpers import Project, ago
+from tests.store.old_schema import VERSION_1
 
 
 def version_of(db: Path) -> int:
@@ -24,13 +25,12 @@ def test_an_old_database_is_upgraded_in_place_keeping_its_data(project: Project)
     db = project.root / "herald.sqlite3"
     # turn it back into a version 1 database
     with sqlite3.connect(db) as conn:
-        conn.execute("ALTER TABLE articles DROP COLUMN rendered")
-        conn.execute("ALTER TABLE deliveries DROP COLUMN lease_until")
-        conn.execute("UPDATE herald_meta SET value = '1' WHERE key = 'schema_version'")
+        for statement in VERSION_1:
+            conn.execute(statement)
     assert version_of(db) == 1
     r = project.cli("status", "--json")
     assert r.returncode == 0, r.stderr
-    assert "upgraded to version 2" in r.stderr and "upgraded to version 3" in r.stderr
+    assert all(f"upgraded to version {v}" in r.stderr for v in range(2, SCHEMA_VERSION + 1))
     assert version_of(db) == SCHEMA_VERSION
     assert project.status()["recent"][0]["article"] == "kept"
     assert project.cli("build", "--force").returncode == 0

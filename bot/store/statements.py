@@ -1,0 +1,59 @@
+"""The sent-log's hot-path statements, built once (building them per call costs more than
+running them)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from bot.models import DeliveryStatus as S
+from bot.store.schema import deliveries
+
+# The hot path's statements, built once (building them per call costs more than running them).
+WAITING = [str(S.SCHEDULED), str(S.RETRYING)]
+# rows that mean an article is (or may be) on the channel, or about to be
+POSTED_OR_PENDING = (S.SENT, S.SENDING, S.UNKNOWN, S.SCHEDULED, S.RETRYING)
+CLAIM = (
+    deliveries.update()
+    .where(
+        deliveries.c.id.in_(
+            sa.select(deliveries.c.id)
+            .where(deliveries.c.status.in_(WAITING))
+            .where(deliveries.c.next_attempt_at <= sa.bindparam("now"))
+            .where(deliveries.c.channel.in_(sa.bindparam("channels", expanding=True)))
+            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+            .limit(sa.bindparam("limit"))
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+    )
+    .where(deliveries.c.status.in_(WAITING))
+    .values(
+        status=str(S.SENDING),
+        claimed_by=sa.bindparam("worker"),
+        claimed_at=sa.bindparam("now"),
+        lease_until=sa.bindparam("lease_until"),
+        updated_at=sa.bindparam("now"),
+        attempts=deliveries.c.attempts + 1,
+        first_attempt_at=sa.func.coalesce(deliveries.c.first_attempt_at, sa.bindparam("now")),
+    )
+    .returning(*deliveries.c)
+)
+SENT = (
+    deliveries.update()
+    .where(deliveries.c.id == sa.bindparam("delivery"))
+    .where(deliveries.c.status == str(S.SENDING))
+    .where(deliveries.c.claimed_by == sa.bindparam("worker"))
+    .values(
+        status=str(S.SENT),
+        post_id=sa.bindparam("post_id"),
+        post_url=sa.bindparam("post_url"),
+        text_hash=sa.bindparam("text_hash"),
+        sent_at=sa.bindparam("now"),
+        updated_at=sa.bindparam("now"),
+        next_attempt_at=None,
+        last_error=sa.bindparam("note"),
+        claimed_by=None,
+        claimed_at=None,
+        lease_until=None,
+    )
+)
