@@ -105,12 +105,7 @@ class Lifecycle(Planner):
         more than `publishing.retract_guard` articles at once, unless confirmed (`herald
         retract --confirm`, or `--article`)."""
         result = PassResult()
-        vanished = (
-            self.settings.retract_after.total_seconds()
-            if self.settings.on_missing == "retract"
-            else None
-        )
-        found = self.log.withdrawals(now, vanished)
+        found = self.withdrawals(now, on_purpose=bool(only))
         if only:
             found = [w for w in found if w.post.article_id in only]
             confirm = True
@@ -130,6 +125,18 @@ class Lifecycle(Planner):
                 continue
             result.retractions += self._plan_retraction(w, now)
         return result
+
+    def withdrawals(self, now: float, *, on_purpose: bool = False) -> list[Withdrawal]:
+        """Posts of withdrawn articles. A vanished file counts with `on_missing: retract`
+        once gone for `retract_after` across two full scans, or at once on purpose."""
+        if on_purpose:
+            return self.log.withdrawals(now, 0.0, min_scans=0)
+        vanished = (
+            self.settings.retract_after.total_seconds()
+            if self.settings.on_missing == "retract"
+            else None
+        )
+        return self.log.withdrawals(now, vanished)
 
     def _plan_retraction(self, w: Withdrawal, now: float) -> int:
         post = w.post

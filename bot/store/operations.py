@@ -172,7 +172,9 @@ class Operations(WorkerState):
             row = conn.execute(sa.select(deliveries).where(deliveries.c.id == op.parent_id)).first()
         return Delivery.from_row(row) if row else None
 
-    def withdrawals(self, now: float, vanished_after: float | None) -> list[Withdrawal]:
+    def withdrawals(
+        self, now: float, vanished_after: float | None, *, min_scans: int = 2
+    ) -> list[Withdrawal]:
         """Posts (sent, or about to be) whose article is retracted, a draft again, or (when
         `vanished_after` is given) gone from the folder for that long across two full scans;
         none whose post already has a delete or a retraction note."""
@@ -210,7 +212,7 @@ class Operations(WorkerState):
                     .where(deliveries.c.op == str(OP.POST))
                     .where(deliveries.c.status.in_(live))
                     .where(departed.c.gone_at <= now - vanished_after)
-                    .where(departed.c.scans >= 2)
+                    .where(departed.c.scans >= min_scans)
                     .where(~present.exists())
                     .where(~ended)
                 )
