@@ -53,8 +53,11 @@ class PostRecord:
         }
 
 
-def post_records(engine: Engine, article_ids: list[str] | None = None) -> list[PostRecord]:
-    """Every post that went out (of these articles), oldest first, with its history."""
+def post_records(
+    engine: Engine, article_ids: list[str] | None = None, *, newest: int | None = None
+) -> list[PostRecord]:
+    """Every post that went out (of these articles; or the `newest` ones), oldest first,
+    with its history."""
     posts = (
         sa.select(deliveries)
         .where(deliveries.c.op.in_([str(OP.POST), str(OP.RESHARE)]))
@@ -75,6 +78,16 @@ def post_records(engine: Engine, article_ids: list[str] | None = None) -> list[P
     if article_ids is not None:
         posts = posts.where(deliveries.c.article_id.in_(article_ids))
         ops = ops.where(deliveries.c.article_id.in_(article_ids))
+    if newest is not None:
+        last = (
+            sa.select(deliveries.c.id)
+            .where(deliveries.c.op.in_([str(OP.POST), str(OP.RESHARE)]))
+            .where(deliveries.c.status == str(S.SENT))
+            .order_by(deliveries.c.sent_at.desc(), deliveries.c.id.desc())
+            .limit(newest)
+        )
+        posts = posts.where(deliveries.c.id.in_(last))
+        ops = ops.where(deliveries.c.parent_id.in_(last))
     by_id: dict[int, PostRecord] = {}
     with engine.connect() as conn:
         for r in conn.execute(posts):

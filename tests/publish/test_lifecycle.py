@@ -77,6 +77,11 @@ def test_an_edited_title_edits_the_post_once_and_a_body_edit_sends_nothing(
     assert len(top_level(masto)[0].get("edits", [])) == 1
     assert len(masto.posts) == 1
 
+    (shown,) = project.status()["posts"]
+    assert shown["state"] == "edited" and shown["edits"] == 1 and shown["edited_at"]
+    text = project.cli("status").stdout
+    assert "edited 1× (last " in text
+
 
 def test_saves_within_the_settle_time_make_one_edit(project: Project, masto: FakeMastodon) -> None:
     setup(project, masto, publishing={"edit_settle": "3s"})
