@@ -134,6 +134,9 @@ class Channel(ABC, Generic[OptionsT]):
     type_name: ClassVar[str]
     Options: ClassVar[type[ChannelOptions]]
     recovery: ClassVar[Recovery] = Recovery.NONE
+    # how a doubt about another new post on the network (a reply under the post, a reshare)
+    # is settled: IDEMPOTENT where the network de-duplicates it by the operation's key
+    keyed_recovery: ClassVar[Recovery] = Recovery.NONE
     card: ClassVar[CardStyle] = CardStyle()  # the preview page's look of this network
     default_template: ClassVar[str] = "{title}\n\n{description}\n\n{cta}\n\n{url}"
     # what the network lets Herald do to a post after it is out: "edit" (in place), "reply"

@@ -88,6 +88,7 @@ class BlueskyPoster(Channel[BlueskyOptions]):
     card = CardStyle("Bluesky", "#1185FE", "#1185FE")
     Options = BlueskyOptions
     recovery = Recovery.LOOKUP
+    keyed_recovery = Recovery.IDEMPOTENT  # replies carry the operation's key too
     default_template = "{title}\n\n{description}\n\n{cta} {url}\n\n{tags}"
 
     def __init__(
