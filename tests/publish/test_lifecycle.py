@@ -222,3 +222,39 @@ X_KEYS = {
     "access_token": "t" * 50,
     "access_secret": "a" * 45,
 }
+
+
+def test_reactions_and_replies_come_back(project: Project, masto: FakeMastodon) -> None:
+    setup(project, masto, publishing={"reactions_every": "1s"})
+    project.write_config(
+        channels=[
+            {
+                "name": "masto",
+                "type": "mastodon",
+                "base_url": masto.url,
+                "token": TOKEN,
+                "image": False,
+            }
+        ],
+        publishing={"reactions_every": "1s"},
+        feeds={"comments": True},
+    )
+    project.article("a.md", "Liked", ago(minutes=5), id="a", slug="liked")
+    run(project)
+    (post,) = masto.posts
+    masto.react(post["id"], reblogs=3, favourites=7)
+    masto.reply_from(
+        "bob", post["id"], '<p>Great <script>alert(1)</script><a href="/x">read</a></p>'
+    )
+    time.sleep(1.1)
+    run(project)
+    (shown,) = project.status()["posts"]
+    assert shown["reactions"] == {"replies": 1, "reposts": 3, "likes": 7}
+    assert "1 replies, 3 reposts, 7 likes" in project.cli("status").stdout
+    syndication = json.loads((project.feeds / "syndication.json").read_text())
+    assert syndication["articles"]["a"]["posts"][0]["reactions"]["likes"] == 7
+    comments = json.loads((project.feeds / "comments" / "liked.json").read_text())
+    (c,) = comments["comments"]
+    assert c["author"] == "Bob" and c["network"] == "mastodon"
+    assert "<script>" not in c["content_html"] and "Great" in c["content_html"]
+    assert f'href="{masto.url}/x"' in c["content_html"]  # made absolute against the reply
