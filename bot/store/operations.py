@@ -293,6 +293,26 @@ class Operations(WorkerState):
         with self.engine.begin() as conn:
             conn.execute(deliveries.update().where(deliveries.c.id == post.id).values(**values))
 
+    def reaction_totals(self) -> dict[str, dict[str, int]]:
+        """channel -> kind -> the sum over its posts of the counts last read."""
+        out: dict[str, dict[str, int]] = {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(deliveries.c.channel, deliveries.c.reactions)
+                .where(deliveries.c.op == str(OP.POST))
+                .where(deliveries.c.reactions.is_not(None))
+            )
+            for channel, raw in rows:
+                try:
+                    counts = json.loads(raw)
+                except ValueError:
+                    continue
+                mine = out.setdefault(channel, {})
+                for kind, n in counts.items() if isinstance(counts, dict) else ():
+                    if isinstance(n, int):
+                        mine[kind] = mine.get(kind, 0) + n
+        return out
+
     def departed_article(self, article_id: str) -> Article | None:
         """The article as it was before its file vanished."""
         with self.engine.connect() as conn:
