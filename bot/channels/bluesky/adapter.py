@@ -69,6 +69,8 @@ class BlueskyOptions(ChannelOptions):
     app_password: SecretStr
     image: bool = True
     langs: tuple[str, ...] | None = Field(default=None, max_length=3)
+    # where reactions and replies are read (an AppView; the public one needs no login)
+    appview_url: HttpUrl = "https://public.api.bsky.app"
 
     @field_validator("handle")
     @classmethod
