@@ -119,7 +119,12 @@ def after_success(
             if wants_comment(cc, ch, article):
                 log.add_op(d, OP.COMMENT, now, now, conn=conn)
         elif d.op == OP.EDIT and parent is not None:
-            values: dict[str, Any] = {"article_digest": digest, "text_hash": text_hash(post.text)}
+            values: dict[str, Any] = {
+                "article_digest": digest,
+                "text_hash": text_hash(post.text),
+                "title": article.title,
+                "article_url": article.url,
+            }
             if receipt.url:
                 values["post_url"] = receipt.url
             conn.execute(deliveries.update().where(deliveries.c.id == parent.id).values(**values))

@@ -26,6 +26,7 @@ class PostRecord:
     url: str | None
     post_id: str | None
     sent_at: float | None
+    title: str | None = None
     edits: int = 0
     last_edit_at: float | None = None
     replies: int = 0  # corrections, retraction notes and first comments Herald posted under it
@@ -97,6 +98,7 @@ def post_records(
                 url=r.post_url,
                 post_id=r.post_id,
                 sent_at=r.sent_at,
+                title=r.title,
                 reactions=_counts(r.reactions),
                 reactions_at=r.reactions_at,
             )

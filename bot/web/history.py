@@ -20,6 +20,7 @@ def post_history(cfg: Config, store: Store, limit: int) -> list[dict[str, Any]]:
     return [
         {
             "article": r.article_id,
+            "title": r.title,
             "channel": r.channel,
             "network": networks.get(r.channel),
             "state": r.state,
@@ -53,5 +54,13 @@ def history_line(r: dict[str, Any]) -> str:
     return "  ".join(parts)
 
 
+SINGULAR = {"replies": "reply", "reposts": "repost", "likes": "like"}
+
+
 def reaction_text(reactions: dict[str, int]) -> str:
-    return ", ".join(f"{reactions[k]} {k}" for k in REACTIONS if k in reactions)
+    """`1 reply, 3 reposts, 12 likes`."""
+    return ", ".join(
+        f"{n} {SINGULAR[k] if n == 1 else k}"
+        for k in REACTIONS
+        if (n := reactions.get(k)) is not None
+    )

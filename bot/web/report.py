@@ -17,6 +17,7 @@ def _row(d: Delivery) -> dict[str, Any]:
     return {
         "article": d.article_id,
         "channel": d.channel,
+        "op": str(d.op),  # post, or what was done to a post: edit, delete, comment, ...
         "status": str(d.status),
         "title": d.title,
         "attempts": d.attempts,
@@ -120,7 +121,9 @@ def format_text(report: dict[str, Any]) -> str:
         "Recent deliveries",
         report["recent"],
         lambda r: (
-            f"{r['sent_at']}  {r['channel']}  {r['article']}  {r['post_url'] or r['post_id'] or ''}"
+            f"{r['sent_at']}  {r['channel']}  {r['article']}"
+            + (f" ({r['op']})" if r.get("op", "post") != "post" else "")
+            + f"  {r['post_url'] or r['post_id'] or ''}"
             + (f"  ({r['error']})" if r["error"] else "")  # e.g. re-fitted, found after a crash
         ),
     )

@@ -250,7 +250,7 @@ def test_reactions_and_replies_come_back(project: Project, masto: FakeMastodon) 
     run(project)
     (shown,) = project.status()["posts"]
     assert shown["reactions"] == {"replies": 1, "reposts": 3, "likes": 7}
-    assert "1 replies, 3 reposts, 7 likes" in project.cli("status").stdout
+    assert "1 reply, 3 reposts, 7 likes" in project.cli("status").stdout
     syndication = json.loads((project.feeds / "syndication.json").read_text())
     assert syndication["articles"]["a"]["posts"][0]["reactions"]["likes"] == 7
     comments = json.loads((project.feeds / "comments" / "liked.json").read_text())
