@@ -130,6 +130,9 @@ class PublishingSettings(_Strict):
     retract_after: Duration = timedelta(hours=1)
     # more vanished-or-draft retractions than this in one scan wait for `herald retract --confirm`
     retract_guard: int = Field(default=5, ge=0)
+    # a new file is recognised as an announced article renamed when that article's file
+    # vanished at most this long before (bot.store.identity)
+    rename_window: Duration = timedelta(days=1)
 
 
 class ImageSettings(_Strict):
