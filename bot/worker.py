@@ -174,7 +174,12 @@ class Worker:
 
         def wanted(change: Change, path: str) -> bool:
             name = os.path.basename(path)
-            return is_article_file(name)
+            if is_article_file(name):
+                return True
+            # a folder made, moved in or taken away: the pass walks the whole folder, which
+            # finds the files written into a new folder before it was watched (a file moved
+            # into a new sub-folder is a rename too)
+            return not name.startswith(".") and (change == Change.deleted or os.path.isdir(path))
 
         async for changes in awatch(
             root,
