@@ -47,8 +47,8 @@ class Parsed:
 
     article: Article | None
     problems: tuple[Problem, ...]
-    # the body's signature (`bot.content.similarity`), for an article without a front matter
-    # `id:`: what recognises it under another file name
+    # the body's signature (`bot.content.similarity`) of an article without a front matter
+    # `id:` published since `ContentRules.sign_since`: what recognises it under another name
     body_sig: str | None = None
 
 
@@ -122,9 +122,12 @@ class ArticleBuilder(FieldReader):
             )
             article = None
         parsed = self.done(article)
-        if parsed.article is None or parsed.article.fixed_id:
+        article = parsed.article
+        if article is None or article.fixed_id:
             return parsed
-        return Parsed(parsed.article, parsed.problems, signature(fm.body))
+        if article.published.timestamp() < self.rules.sign_since:
+            return parsed
+        return Parsed(article, parsed.problems, signature(fm.body))
 
     def done(self, article: Article | None) -> Parsed:
         if any(p.severity == "error" for p in self.problems):

@@ -6,6 +6,7 @@ comes from the database, so a scan of unchanged content reads no article file.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import multiprocessing as mp
@@ -178,7 +179,9 @@ def scan(
 
     `progress`: where a long scan reports (the CLI's bar); else the reporter the CLI installed,
     else a log line every few seconds. `changed`: only these paths (a file event), when possible."""
-    rules = rules_for(cfg)
+    pub = cfg.settings.publishing
+    horizon = (pub.max_age + pub.rename_window).total_seconds()
+    rules = dataclasses.replace(rules_for(cfg), sign_since=now - horizon)
     result = ScanResult()
     walk_problems: list[Problem] = []
     if not rules.root.is_dir():
@@ -212,8 +215,7 @@ def scan(
             result.fresh.extend(_row_problems(batch))
             bar.advance(len(batch))
     result.parsed = len(stale)
-    window = cfg.settings.publishing.rename_window.total_seconds()
-    result.renamed = len(store.recognise_renames(now, window))
+    result.renamed = len(store.recognise_renames(now, pub.rename_window.total_seconds()))
     if result.changed:
         log.info("scan: %d files, %d read, %d removed", result.files, result.parsed, result.removed)
     result.folder = list(walk_problems) + departures.alias_warnings(rules, store.inherited_ids())

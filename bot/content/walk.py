@@ -31,6 +31,9 @@ class ContentRules:
     max_file_size: int = 5 * 1024 * 1024
     field_map: Mapping[str, str] = field(default_factory=dict)
     display_base: Path | None = None
+    # articles published before this (epoch seconds) get no body signature: they are too old
+    # to be announced on their own, so no rename of theirs can announce them twice
+    sign_since: float = float("-inf")
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,9 +48,11 @@ class Store(IdentityStore):
                     "problems",
                     "rendered",
                     "digest",
-                    "body_sig",
                 )
-            },
+            }
+            # a parse that signs nothing (an article too old to be announced) keeps the
+            # signature of the body as it was when it could be (bot.store.identity)
+            | {"body_sig": sa.func.coalesce(stmt.excluded.body_sig, articles.c.body_sig)},
         )
         with self.engine.begin() as conn:
             self.with_aliases(conn, rows)

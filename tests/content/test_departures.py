@@ -9,11 +9,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 
 from bot import app
 from bot.content import library
 from bot.store import Store
 from bot.store.identity import DEPARTED_KEEP
+from bot.store.schema import articles
 from tests.app.renames import sample_body
 from tests.helpers import Project, ago
 
@@ -177,3 +179,33 @@ def test_a_file_whose_path_cannot_be_looked_at_departs_nothing(
         "1 article file(s) no longer found could not be looked at" in p.message
         for p in result.problems
     )
+
+
+def signatures(store: Store) -> dict[str, bool]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(articles.c.path, articles.c.body_sig))
+        return {path: sig is not None for path, sig in rows}
+
+
+def test_only_articles_recent_enough_to_be_announced_are_signed(
+    project: Project, store: Store
+) -> None:
+    """A signature costs more than parsing the file, so a cold scan of an old archive signs
+    only what `publishing.max_age` (+ the rename window) could still announce."""
+    project.article("old.md", "Old", ago(days=30), body=sample_body(0))
+    project.article("recent.md", "Recent", ago(days=7), body=sample_body(1))
+    project.article("fixed.md", "Fixed", ago(hours=1), id="f-1", body=sample_body(2))
+    project.article("tiny.md", "Tiny", ago(hours=1), body="Too short to tell.")
+    scan(project, store)
+    assert signatures(store) == {
+        "fixed.md": False,
+        "old.md": False,
+        "recent.md": True,
+        "tiny.md": False,
+    }
+    # edited once it is too old to be announced: the signature it had stays
+    path = project.content / "recent.md"
+    path.write_text(path.read_text() + "\nA late note.\n")
+    os.utime(path, (time.time() + 5, time.time() + 5))
+    assert scan(project, store, now=time.time() + 30 * 86400).parsed == 1
+    assert signatures(store)["recent.md"] is True
