@@ -224,8 +224,8 @@ class IdentityStore(Database):
                 if score < SAME_ARTICLE or new.path in taken or old.path in taken:
                     continue
                 taken.update((new.path, old.path))
-                _apply(conn, new, old, now)
-                done.append(Rename(new.path, old.path, old.article_id, score))
+                if _apply(conn, new, old, now):
+                    done.append(Rename(new.path, old.path, old.article_id, score))
         for r in done:
             log.info(
                 "%s is %s renamed (bodies %.0f%% alike): it keeps the id %r and is not "
@@ -296,8 +296,10 @@ def _renamed(article: Article, article_id: str, first_seen: float) -> dict[str, 
     return {k: row[k] for k in ("article_id", "data", "digest")}
 
 
-def _apply(conn: Connection, new: _Side, old: _Side, now: float) -> None:
-    conn.execute(departed.delete().where(departed.c.path == old.path))
+def _apply(conn: Connection, new: _Side, old: _Side, now: float) -> bool:
+    """Record the rename; False when another worker's scan has just recorded it."""
+    if not conn.execute(departed.delete().where(departed.c.path == old.path)).rowcount:
+        return False
     conn.execute(aliases.delete().where(aliases.c.path.in_([old.path, new.path])))
     conn.execute(
         aliases.insert().values(
@@ -310,3 +312,4 @@ def _apply(conn: Connection, new: _Side, old: _Side, now: float) -> None:
         .where(articles.c.path == new.path)
         .values(**_renamed(article, old.article_id, new.at))
     )
+    return True

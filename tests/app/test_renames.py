@@ -3,6 +3,8 @@ its feed entry keeps its id; different articles and copies stay apart (`run --on
 
 from __future__ import annotations
 
+import pytest
+
 from bot.store import Store
 from tests.app.renames import feed_items, move, published, sample_body
 from tests.helpers import Project, ago
@@ -22,7 +24,7 @@ def announced_draft(project: Project) -> tuple[str, str]:
     project.article("draft-ai.md", "Draft about AI", ago(minutes=5), body=AI)
     run(project)
     assert published(project) == ["draft-ai"]
-    [(entry, url, _title)] = feed_items(project)
+    [(entry, url)] = [(e, u) for e, u, t in feed_items(project) if t == "Draft about AI"]
     assert url.endswith("/draft-about-ai/")
     return entry, url
 
@@ -164,3 +166,21 @@ def test_a_short_body_is_never_matched(project: Project) -> None:
     out = run(project)
     assert "taken for" not in out
     assert published(project) == ["a", "b"]
+
+
+@pytest.mark.postgres
+def test_rename_and_retitle_on_postgresql(project: Project, pg_url: str) -> None:
+    project.write_config(database=pg_url)
+    project.article("keep.md", "Keep", ago(days=40), body=OTHER)
+    entry, _ = announced_draft(project)
+    move(project, "draft-ai.md", "2025/deepseek.md", title="DeepSeek and the future")
+    out = run(project)
+    assert "taken for content/draft-ai.md renamed" in out
+    # deleted in one run, back under a third name in the next
+    text = (project.content / "2025" / "deepseek.md").read_text()
+    (project.content / "2025" / "deepseek.md").unlink()
+    run(project)
+    (project.content / "ai.md").write_text(text)
+    assert "ai.md:1: warning: id: taken for content/2025/deepseek.md renamed" in run(project)
+    assert published(project) == ["draft-ai"]
+    assert [e for e, _u, t in feed_items(project) if t != "Keep"] == [entry]
