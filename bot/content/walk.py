@@ -155,6 +155,11 @@ def _is_article_name(name: str) -> bool:
     return dot > 0 and name[dot:].lower() in ARTICLE_SUFFIXES
 
 
+def is_ignored(name: str) -> bool:
+    """True for a name the walk skips: hidden, an editor backup or a lock file."""
+    return _ignored(name)
+
+
 def is_article_file(name: str) -> bool:
     """True when a file of this name is an article the walk reads (the watcher asks too)."""
     return not _ignored(name) and _is_article_name(name)
