@@ -3,6 +3,8 @@ its feed entry keeps its id; different articles and copies stay apart (`run --on
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bot.store import Store
@@ -184,3 +186,32 @@ def test_rename_and_retitle_on_postgresql(project: Project, pg_url: str) -> None
     assert "ai.md:1: warning: id: taken for content/2025/deepseek.md renamed" in run(project)
     assert published(project) == ["draft-ai"]
     assert [e for e, _u, t in feed_items(project) if t != "Keep"] == [entry]
+
+
+def test_two_articles_renamed_at_once_keep_their_own_ids(project: Project) -> None:
+    project.article("one.md", "One", ago(minutes=9), body=AI)
+    project.article("two.md", "Two", ago(minutes=8), body=OTHER)
+    run(project)
+    before = {t: e for e, _u, t in feed_items(project)}
+    move(project, "one.md", "first.md", title="First")
+    move(project, "two.md", "second.md", title="Second")
+    out = run(project)
+    assert "first.md:1: warning: id: taken for content/one.md renamed" in out
+    assert "second.md:1: warning: id: taken for content/two.md renamed" in out
+    assert sorted(published(project)) == ["one", "two"]
+    after = {t: e for e, _u, t in feed_items(project)}
+    assert after == {"First": before["One"], "Second": before["Two"]}
+
+
+def test_a_file_that_appears_after_the_rename_window_is_a_new_article(project: Project) -> None:
+    project.write_config(publishing={"rename_window": "1s"})
+    announced_draft(project)
+    text = (project.content / "draft-ai.md").read_text()
+    (project.content / "draft-ai.md").unlink()
+    (project.content / "keep.md").write_text("---\ntitle: Keep\npublish_date: 2020-01-01\n---\n")
+    run(project)
+    time.sleep(1.5)
+    (project.content / "later.md").write_text(text.replace("Draft about AI", "Later about AI"))
+    out = run(project)
+    assert "taken for" not in out
+    assert published(project) == ["draft-ai", "later"]
