@@ -11,11 +11,15 @@ warns instead. Departures feed rename detection (`bot.store.identity`) and
 from __future__ import annotations
 
 import errno
+import json
 import os
+import re
 from collections.abc import Sequence
 
-from bot.content.walk import ContentRules, display_path, problem_at
+from bot.content.walk import ContentRules, display_path, problem_at, visible
 from bot.models import Problem
+
+_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")
 
 
 def really_gone(
@@ -77,6 +81,13 @@ def _absent(rules: ContentRules, relpath: str) -> bool:
     return False  # still there, but the walk does not list it (unreadable, now a link, ...)
 
 
+def _yaml_value(text: str) -> str:
+    """`text` as a front matter value a writer can paste: bare when plain, else quoted."""
+    if _PLAIN.fullmatch(text):
+        return text
+    return visible(json.dumps(text, ensure_ascii=False))
+
+
 def alias_warnings(
     rules: ContentRules, inherited: Sequence[tuple[str, str, str | None]]
 ) -> list[Problem]:
@@ -90,8 +101,9 @@ def alias_warnings(
             "warning",
             "id",
             f"taken for {display_path(rules, before) if before else 'an older file'} renamed "
-            f"(the same body): it keeps that article's id {article_id!r} and is not announced "
-            f"again; add `id: {article_id}` to its front matter to make this certain",
+            f"(their bodies match): it keeps that article's id {article_id!r} and is not "
+            f"announced again; add `id: {_yaml_value(article_id)}` to its front matter to make "
+            "this certain",
         )
         for path, article_id, before in inherited
     ]

@@ -215,3 +215,14 @@ def test_a_file_that_appears_after_the_rename_window_is_a_new_article(project: P
     out = run(project)
     assert "taken for" not in out
     assert published(project) == ["draft-ai", "later"]
+
+
+def test_the_warning_cannot_forge_a_line_and_suggests_a_pasteable_id(project: Project) -> None:
+    project.article("notes: draft\u202e.md", "Draft about AI", ago(minutes=5), body=AI)
+    run(project)
+    move(project, "notes: draft\u202e.md", "deepseek.md")
+    out = run(project)
+    [line] = [x for x in out.splitlines() if "taken for" in x]
+    assert "\u202e" not in line
+    assert 'add `id: "notes: draft\\u202e"` to its front matter' in line
+    assert published(project) == ["notes: draft\u202e"]
