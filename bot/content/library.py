@@ -178,7 +178,9 @@ def scan(
     """Bring the metadata cache up to date with the content folder; report every problem.
 
     `progress`: where a long scan reports (the CLI's bar); else the reporter the CLI installed,
-    else a log line every few seconds. `changed`: only these paths (a file event), when possible."""
+    else a log line every few seconds. `changed`: only these paths (a file event), when possible.
+    Files that really left are remembered as departed, and new files that are announced
+    articles renamed keep their ids (`bot.content.departures`, `bot.store.identity`)."""
     pub = cfg.settings.publishing
     horizon = (pub.max_age + pub.rename_window).total_seconds()
     rules = dataclasses.replace(rules_for(cfg), sign_since=now - horizon)
