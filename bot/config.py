@@ -137,6 +137,9 @@ class PublishingSettings(_Strict):
     reactions_every: Duration = timedelta(hours=1)
     reactions_for: Duration = timedelta(days=14)
     reactions_per_pass: int = Field(default=20, ge=0, le=1000)
+    # a new file is recognised as an announced article renamed when that article's file
+    # vanished at most this long before (bot.store.identity)
+    rename_window: Duration = timedelta(days=1)
 
 
 class ImageSettings(_Strict):

@@ -29,7 +29,7 @@ from bot.app import locked_store
 from bot.app.passes import one_pass
 from bot.config import Config
 from bot.content.library import ScanResult
-from bot.content.walk import is_article_file
+from bot.content.walk import is_article_file, is_ignored
 from bot.errors import StartupError, StoreError
 from bot.models import Problem
 from bot.publish import Publisher
@@ -174,7 +174,12 @@ class Worker:
 
         def wanted(change: Change, path: str) -> bool:
             name = os.path.basename(path)
-            return is_article_file(name)
+            if is_article_file(name):
+                return True
+            # a folder made, moved in or taken away: the pass walks the whole folder, which
+            # finds the files written into a new folder before it was watched (a file moved
+            # into a new sub-folder is a rename too)
+            return not is_ignored(name) and (change == Change.deleted or os.path.isdir(path))
 
         async for changes in awatch(
             root,

@@ -29,6 +29,7 @@ from bot.content.fields import (
 )
 from bot.content.markdown import XML_FORBIDDEN, render_markdown
 from bot.content.read import Unreadable, read_text, too_big
+from bot.content.similarity import signature
 from bot.content.urls import to_uri
 from bot.content.walk import (
     ContentRules,
@@ -46,6 +47,9 @@ class Parsed:
 
     article: Article | None
     problems: tuple[Problem, ...]
+    # the body's signature (`bot.content.similarity`) of an article without a front matter
+    # `id:` published since `ContentRules.sign_since`: what recognises it under another name
+    body_sig: str | None = None
 
 
 def key_line(rules: ContentRules, relpath: str, key: str) -> int:
@@ -117,7 +121,13 @@ class ArticleBuilder(FieldReader):
                 "of this file's fields and report this message",
             )
             article = None
-        return self.done(article)
+        parsed = self.done(article)
+        article = parsed.article
+        if article is None or article.fixed_id:
+            return parsed
+        if article.published.timestamp() < self.rules.sign_since:
+            return parsed
+        return Parsed(article, parsed.problems, signature(fm.body))
 
     def done(self, article: Article | None) -> Parsed:
         if any(p.severity == "error" for p in self.problems):

@@ -6,6 +6,7 @@ comes from the database, so a scan of unchanged content reads no article file.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import multiprocessing as mp
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.config import Config
-from bot.content import walk
+from bot.content import departures, walk
 from bot.content.article import key_line, parse_source
 from bot.content.progress import Progress, Reporter
 from bot.models import Article, Problem
@@ -46,6 +47,7 @@ class ScanResult:
     files: int = 0
     parsed: int = 0
     removed: int = 0
+    renamed: int = 0  # new files recognised as announced articles renamed (bot.store.identity)
     problems: list[Problem] = field(default_factory=list)
     # the problems of the files read by this scan (new or changed files): the ones to log
     fresh: list[Problem] = field(default_factory=list)
@@ -84,6 +86,9 @@ class MetadataCache(Protocol):
     def save_parsed(self, rows: Sequence[Row]) -> None: ...
     def stored_problems(self) -> list[Problem]: ...
     def duplicate_keys(self) -> list[tuple[str, str, list[str]]]: ...
+    def depart(self, paths: Sequence[str], now: float, *, full_scan: bool) -> None: ...
+    def recognise_renames(self, now: float, window: float) -> Sequence[object]: ...
+    def inherited_ids(self) -> list[tuple[str, str, str | None]]: ...
 
 
 def _parse_chunk(
@@ -97,6 +102,7 @@ def _parse_chunk(
             row = cache_row(
                 src.relpath, src.size, src.mtime_ns, parsed.article, parsed.problems, now
             )
+            row["body_sig"] = parsed.body_sig
         except Exception as e:  # one file's surprise is that file's error, never the scan's
             problem = walk.problem_at(
                 rules,
@@ -172,8 +178,12 @@ def scan(
     """Bring the metadata cache up to date with the content folder; report every problem.
 
     `progress`: where a long scan reports (the CLI's bar); else the reporter the CLI installed,
-    else a log line every few seconds. `changed`: only these paths (a file event), when possible."""
-    rules = rules_for(cfg)
+    else a log line every few seconds. `changed`: only these paths (a file event), when possible.
+    Files that really left are remembered as departed, and new files that are announced
+    articles renamed keep their ids (`bot.content.departures`, `bot.store.identity`)."""
+    pub = cfg.settings.publishing
+    horizon = (pub.max_age + pub.rename_window).total_seconds()
+    rules = dataclasses.replace(rules_for(cfg), sign_since=now - horizon)
     result = ScanResult()
     walk_problems: list[Problem] = []
     if not rules.root.is_dir():
@@ -194,6 +204,10 @@ def scan(
         present = {s.relpath for s in sources}
         removed = [p for p in cache if p not in present]
     stale = [s for s in sources if cache.get(s.relpath) != (s.size, s.mtime_ns)]
+    gone, held = departures.really_gone(rules, removed, result.files, walk_problems)
+    full = looked_up is None and departures.full_scan_counts(result.files, walk_problems)
+    store.depart(gone, now, full_scan=full)
+    walk_problems.extend(held)
     if removed:
         store.forget_files(removed)
         result.removed = len(removed)
@@ -203,9 +217,10 @@ def scan(
             result.fresh.extend(_row_problems(batch))
             bar.advance(len(batch))
     result.parsed = len(stale)
+    result.renamed = len(store.recognise_renames(now, pub.rename_window.total_seconds()))
     if result.changed:
         log.info("scan: %d files, %d read, %d removed", result.files, result.parsed, result.removed)
-    result.folder = list(walk_problems)
+    result.folder = list(walk_problems) + departures.alias_warnings(rules, store.inherited_ids())
     for what, value, paths in store.duplicate_keys():
         result.shadowed.update(paths[1:])
         shown = [walk.display_path(rules, p) for p in paths]

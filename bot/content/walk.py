@@ -31,6 +31,9 @@ class ContentRules:
     max_file_size: int = 5 * 1024 * 1024
     field_map: Mapping[str, str] = field(default_factory=dict)
     display_base: Path | None = None
+    # articles published before this (epoch seconds) get no body signature: they are too old
+    # to be announced on their own, so no rename of theirs can announce them twice
+    sign_since: float = float("-inf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +153,11 @@ def source_at(rules: ContentRules, relpath: str) -> SourceFile | bool | None:
 def _is_article_name(name: str) -> bool:
     dot = name.rfind(".")
     return dot > 0 and name[dot:].lower() in ARTICLE_SUFFIXES
+
+
+def is_ignored(name: str) -> bool:
+    """True for a name the walk skips: hidden, an editor backup or a lock file."""
+    return _ignored(name)
 
 
 def is_article_file(name: str) -> bool:

@@ -9,12 +9,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.models import Article, Problem
-from bot.store.engine import Database, execute_many
+from bot.store.engine import execute_many
+from bot.store.identity import IdentityStore
 from bot.store.schema import NewestRow, articles, cache_row
 
 
-class Store(Database):
-    """The database: metadata cache here; the sent-log is `bot.store.sentlog.SentLog` over it."""
+class Store(IdentityStore):
+    """The database: metadata cache here, article identity (departures, renames) in
+    `bot.store.identity`; the sent-log is `bot.store.sentlog.SentLog` over it."""
 
     cache_row = staticmethod(cache_row)  # the rows `save_parsed` takes (the scan makes them)
 
@@ -26,7 +28,8 @@ class Store(Database):
             return {path: (size, mtime) for path, size, mtime in rows}
 
     def save_parsed(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Upsert rows made by `cache_row` (a file's parse result)."""
+        """Upsert rows made by `cache_row` (a file's parse result); a renamed file keeps the id
+        it inherited (`with_aliases`)."""
         if not rows:
             return
         stmt = self.insert_ignore(articles)
@@ -45,11 +48,14 @@ class Store(Database):
                     "problems",
                     "rendered",
                     "digest",
-                    "body_sig",
                 )
-            },
+            }
+            # a parse that signs nothing (an article too old to be announced) keeps the
+            # signature of the body as it was when it could be (bot.store.identity)
+            | {"body_sig": sa.func.coalesce(stmt.excluded.body_sig, articles.c.body_sig)},
         )
         with self.engine.begin() as conn:
+            self.with_aliases(conn, rows)
             execute_many(conn, stmt, rows)
 
     def forget_files(self, paths: Iterable[str]) -> None:
