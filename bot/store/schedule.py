@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from bot.models import Article, DeliveryStatus, Operation
 from bot.store.catalog import Store
-from bot.store.schema import articles, deliveries
+from bot.store.schema import Delivery, articles, deliveries
 
 S = DeliveryStatus
 PACED_OPS = (str(Operation.POST), str(Operation.RESHARE))  # what windows and caps count
@@ -55,6 +55,19 @@ class Schedule:
         )
         with self.engine.connect() as conn:
             return [float(t) for (t,) in conn.execute(q)]
+
+    def waiting(self, now: float, limit: int) -> list[Delivery]:
+        """Planned posts and reshares waiting for their due time (after `now`), soonest first."""
+        q = (
+            sa.select(deliveries)
+            .where(deliveries.c.op.in_(PACED_OPS))
+            .where(deliveries.c.status == str(S.SCHEDULED))
+            .where(deliveries.c.next_attempt_at > now)
+            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [Delivery.from_row(r) for r in conn.execute(q)]
 
     def first_sent_after(self, channel: str, since: float) -> float | None:
         """When the channel's first post sent after `since` went out (its first reshare falls
