@@ -51,8 +51,13 @@ _CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 
 def clock_minutes(value: Any) -> int:
     """`"09:30"` -> 570: a time of day as minutes after midnight (00:00 to 23:59)."""
-    if isinstance(value, bool) or not isinstance(value, str):
-        # YAML 1.1 reads an unquoted 09:30 as the number 570 (sexagesimal): ask for quotes
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        # YAML 1.1 reads an unquoted 17:30 as the number 1050 (base 60): ask for quotes
+        shown = f"{value // 60}:{value % 60:02d}"
+        raise ValueError(
+            f'YAML reads an unquoted {shown} as the number {value}; write it in quotes: "{shown}"'
+        )
+    if not isinstance(value, str):
         raise ValueError(f'{value!r} is not a time of day; write it as "HH:MM" in quotes')
     m = _CLOCK.match(value)
     if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:

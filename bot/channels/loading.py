@@ -164,9 +164,12 @@ def load_channels(
                     check_template(template, (*FIELD_NAMES, *getattr(kind, "extra_fields", ())))
                 except ValueError as e:
                     raise ConfigError(shown_path(path), f"{where}.{key}", str(e)) from None
-        if (problem := lifecycle_problem(base, kind) or windows_problem(base)) is not None:
+        if (problem := lifecycle_problem(base, kind)) is not None:
             key, message = problem
             raise ConfigError(shown_path(path), f"{where}.{key}", message)
+        if (slot_problem := windows_problem(base)) is not None:
+            (key, i), message = slot_problem
+            raise ConfigError(shown_path(path), f"{where}.{key}[{i}]", message)
         opts_raw = {k: v for k, v in entry.items() if k not in COMMON_CHANNEL_KEYS}
         lenient = not base.enabled
         try:
@@ -220,8 +223,8 @@ def lifecycle_problem(entry: ChannelEntry, kind: type) -> tuple[str, str] | None
     return None
 
 
-def windows_problem(entry: ChannelEntry) -> tuple[str, str] | None:
-    """(key, message) when a posting slot falls inside the channel's quiet hours (it would
+def windows_problem(entry: ChannelEntry) -> tuple[tuple[str, int], str] | None:
+    """(("slots", i), message) when a posting slot falls inside the channel's quiet hours (it would
     never be used)."""
     if entry.quiet_hours is None:
         return None
@@ -231,7 +234,7 @@ def windows_problem(entry: ChannelEntry) -> tuple[str, str] | None:
         inside = start <= m < end if start < end else (m >= start or m < end)
         if inside:
             return (
-                f"slots[{i}]",
+                ("slots", i),
                 f"slot {slot} falls inside quiet_hours {entry.quiet_hours}, so nothing would "
                 "ever go out at it; move the slot or shorten the quiet hours",
             )
@@ -313,11 +316,14 @@ def validate_channels(path: Path, env: Mapping[str, str]) -> list[ConfigProblem]
         if kind is not None:
             try:
                 entry_ok = ChannelEntry.model_validate(common)
-                problem = lifecycle_problem(entry_ok, kind) or windows_problem(entry_ok)
+                problem = lifecycle_problem(entry_ok, kind)
+                slot_problem = windows_problem(entry_ok)
             except ValidationError:
-                problem = None
+                problem = slot_problem = None
             if problem is not None:
                 found.add((*base, problem[0]), problem[1])
+            if slot_problem is not None:
+                found.add((*base, *slot_problem[0]), slot_problem[1])
         if kind is None:
             continue  # the options of an unknown or missing type cannot be checked
         opts = {k: v for k, v in entry.items() if k not in COMMON_CHANNEL_KEYS}
