@@ -88,6 +88,14 @@ async def one_pass(
             out.publish.merge(await run())
         except Exception as e:
             _failed(out, stage, e)
+    if out.publish.sent:  # posts went out, were edited or deleted: syndication links changed
+        try:
+            again = await asyncio.to_thread(
+                build, cfg, store, time.time(), shadowed=out.scan.shadowed
+            )
+            out.build.written = sorted({*out.build.written, *again.written})
+        except Exception as e:
+            _failed(out, "feeds", e)
     return out
 
 

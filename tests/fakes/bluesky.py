@@ -10,7 +10,13 @@
 Follows the reference PDS where it was checked against it (tests/realservers): a createRecord at
 a record key that is taken answers a bare 500 InternalServerError; an over-long text answers 400
 InvalidRequest "Invalid app.bsky.feed.post record: grapheme too big (maximum 300, got 301) at
-$.record.text"; getRecord of a missing record answers 400 RecordNotFound.
+$.record.text"; getRecord of a missing record answers 400 RecordNotFound; deleteRecord of a
+record that is not there is a no-op answered 200 `{}` (no `commit`), of one that is, 200
+`{"commit": {cid, rev}}`; a `reply` must hold `root` and `parent` strong refs (at:// `uri` and
+`cid`; the PDS does not check that they exist, the AppView does).
+
+`fake.live(rkey)` is the post at a record key now (None once deleted); `fake.deleted` the
+record keys deleted, in order.
 
 Imports nothing from bot/: graphemes, TIDs and facet checks are implemented here independently.
 """
@@ -79,6 +85,7 @@ class FakeBluesky(FakeService):
         self.posts: list[dict[str, Any]] = []  # {"uri", "cid", "rkey", "record"} in order
         self.records: dict[str, dict[str, Any]] = {}  # rkey -> post
         self.blobs: dict[str, dict[str, Any]] = {}  # cid -> {"data", "mimeType", "size"}
+        self.deleted: list[str] = []
         self.sessions_created = 0
         self.refreshes = 0
         self._access: dict[str, float] = {}  # token -> expiry (time.time())
@@ -110,6 +117,10 @@ class FakeBluesky(FakeService):
             path=path,
         )
 
+    def live(self, rkey: str) -> dict[str, Any] | None:
+        with self.lock:
+            return self.records.get(rkey)
+
     def text_of_facet(self, post: dict[str, Any], facet: dict[str, Any]) -> str:
         data = post["record"]["text"].encode("utf-8")
         index = facet["index"]
@@ -124,6 +135,7 @@ class FakeBluesky(FakeService):
             ("POST", "com.atproto.repo.uploadBlob"): self._upload_blob,
             ("POST", "com.atproto.repo.createRecord"): self._create_record,
             ("GET", "com.atproto.repo.getRecord"): self._get_record,
+            ("POST", "com.atproto.repo.deleteRecord"): self._delete_record,
         }
         route = routes.get((req.method, nsid))
         if route is None:
@@ -243,6 +255,16 @@ class FakeBluesky(FakeService):
                         return self._invalid(f"Record/facets/{i} tag does not cover its hashtag")
                 else:
                     return self._invalid(f"Record/facets/{i} has an unknown feature")
+        reply = record.get("reply")
+        if reply is not None:
+            for part in ("root", "parent"):
+                ref = reply.get(part) if isinstance(reply, dict) else None
+                if not isinstance(ref, dict):
+                    return self._invalid(f'Record/reply must have the property "{part}"')
+                if not str(ref.get("uri", "")).startswith("at://"):
+                    return self._invalid(f"Record/reply/{part}/uri must be a valid at-uri")
+                if not isinstance(ref.get("cid"), str) or not ref["cid"]:
+                    return self._invalid(f'Record/reply/{part} must have the property "cid"')
         embed = record.get("embed")
         if embed is not None:
             if embed.get("$type") != "app.bsky.embed.external":
@@ -321,6 +343,22 @@ class FakeBluesky(FakeService):
                 "validationStatus": "valid",
             },
         )
+
+    def _delete_record(self, req: Request) -> Reply:
+        denied = self._check_access(req)
+        if denied:
+            return denied
+        body = req.json() or {}
+        if body.get("repo") not in (self.did, self.user_handle):
+            return self._invalid(f"Could not find repo: {body.get('repo')}")
+        if not body.get("collection") or not body.get("rkey"):
+            return self._invalid('Input must have the property "rkey"')
+        with self.lock:
+            post = self.records.pop(str(body["rkey"]), None)
+            if post is None or body["collection"] != "app.bsky.feed.post":
+                return Reply(200, {})  # no-op: the record already does not exist
+            self.deleted.append(post["rkey"])
+        return Reply(200, {"commit": {"cid": fake_cid(post["uri"].encode()), "rev": self._tid()}})
 
     def _get_record(self, req: Request) -> Reply:
         rkey = (req.query.get("rkey") or [""])[0]

@@ -5,6 +5,15 @@ the post body (author URN, visibility, distribution, lifecycleState, article car
 thumbnail), commentary ≤ 3000 characters, 422 DUPLICATE_POST for a repeated post. Like LinkedIn,
 it silently cuts the commentary at the first unescaped little-format reserved character and
 records `truncated=True` so tests can assert escaping.
+
+After the post, each naming it by its URL-encoded URN in the path (a raw `urn:li:...` is a
+400): `GET /rest/posts/{urn}` (the post; 404 when unknown or deleted), `POST /rest/posts/{urn}`
+with `X-RestLi-Method: PARTIAL_UPDATE` and `{"patch": {"$set": {"commentary"}}}` (204; only
+the commentary may be set; same length and little-format rules), `DELETE /rest/posts/{urn}`
+(204, also for a post already gone: LinkedIn's deletes are idempotent), and
+`POST /rest/socialActions/{urn}/comments` (`{actor, object, message: {text}}`, 201 with the
+comment and `x-restli-id`; 404 on a gone post). `fake.live(urn)` is a post still there with
+its `edits` (earlier commentaries) and `comments`.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from tests.fakes.server import FakeService, Reply, Request
 
@@ -33,6 +43,9 @@ class LinkedInPost:
     visibility: str
     article: dict[str, Any]
     body: dict[str, Any] = field(repr=False, default_factory=dict)
+    edits: list[str] = field(default_factory=list)
+    comments: list[dict[str, Any]] = field(default_factory=list)
+    deleted: bool = False
 
 
 def read_little(commentary: str) -> tuple[str, bool, list[str]]:
@@ -122,6 +135,11 @@ class FakeLinkedIn(FakeService):
             return denied
         if req.method == "POST" and req.path == "/rest/posts":
             return self._create_post(req)
+        one = re.fullmatch(r"/rest/(posts|socialActions)/([^/]+)(/comments)?", req.path)
+        if one and (one.group(1) == "posts") != bool(one.group(3)):
+            if ":" in one.group(2):
+                return self.error(400, "Syntax exception in path variables", "ILLEGAL_ARGUMENT")
+            return self._one_post(req, unquote(one.group(2)), bool(one.group(3)))
         if (
             req.method == "POST"
             and req.path == "/rest/images"
@@ -129,6 +147,61 @@ class FakeLinkedIn(FakeService):
         ):
             return self._initialize_upload(req)
         return self.error(404, f"No resource for {req.method} {req.path}")
+
+    def live(self, urn: str) -> LinkedInPost | None:
+        with self.lock:
+            return next((p for p in self.posts if p.urn == urn and not p.deleted), None)
+
+    def _one_post(self, req: Request, urn: str, comments: bool) -> Reply:
+        method = req.headers.get("x-restli-method", "").upper()
+        post = self.live(urn)
+        if req.method == "DELETE":
+            if post is not None:
+                post.deleted = True
+            return Reply(204)  # idempotent: a post already gone is deleted too
+        if post is None:
+            return self.error(404, f"Not Found: {urn}", "NOT_FOUND")
+        if req.method == "GET":
+            return Reply(200, {**post.body, "id": post.urn, "commentary": post.commentary})
+        if comments:
+            return self._comment(req, post)
+        if method != "PARTIAL_UPDATE":
+            return self.error(400, "X-RestLi-Method PARTIAL_UPDATE is required for an update")
+        patch = ((req.json() or {}).get("patch") or {}).get("$set")
+        if not isinstance(patch, dict) or set(patch) - {"commentary", "contentCallToActionLabel"}:
+            return self.error(422, "/patch/$set: only commentary may be updated", "FIELD_INVALID")
+        commentary = patch.get("commentary")
+        if not isinstance(commentary, str):
+            return self.error(422, "/patch/$set/commentary must be a string", "FIELD_MISSING")
+        if len(commentary) > MAX_COMMENTARY:
+            message = f"/commentary: length {len(commentary)} exceeds {MAX_COMMENTARY}"
+            return self.error(422, message, "FIELD_LENGTH_TOO_LONG")
+        with self.lock:
+            post.edits.append(post.commentary)
+            post.commentary = commentary
+            post.shown, post.truncated, post.hashtags = read_little(commentary)
+        return Reply(204)
+
+    def _comment(self, req: Request, post: LinkedInPost) -> Reply:
+        body = req.json() or {}
+        text = (body.get("message") or {}).get("text")
+        if body.get("actor") not in self.authors:
+            return self.error(403, f"Not enough permissions to comment as {body.get('actor')}")
+        if body.get("object") != post.urn:
+            return self.error(422, "/object must be the post the comments belong to")
+        if not isinstance(text, str) or not text.strip():
+            return self.error(422, "/message/text is required", "FIELD_MISSING")
+        with self.lock:
+            number = next(self._ids)
+            urn = f"urn:li:comment:({post.urn},{number})"
+            comment = {
+                "id": str(number),
+                "$URN": urn,
+                "actor": body["actor"],
+                "message": {"text": text},
+            }
+            post.comments.append(comment)
+        return Reply(201, {**comment, "object": post.urn}, {"x-restli-id": urn})
 
     def _initialize_upload(self, req: Request) -> Reply:
         owner = ((req.json() or {}).get("initializeUploadRequest") or {}).get("owner")
@@ -219,7 +292,8 @@ class FakeLinkedIn(FakeService):
         with self.lock:
             for earlier in self.posts:
                 if (
-                    earlier.author == author
+                    not earlier.deleted
+                    and earlier.author == author
                     and earlier.commentary == commentary
                     and earlier.article == (article or {})
                 ):

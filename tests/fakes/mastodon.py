@@ -19,6 +19,15 @@ Faults queued with `fail_next` skip the instance endpoints unless their `path` n
 Also served: `GET /api/v1/accounts/verify_credentials` and `GET /api/v1/accounts/:id/statuses`
 (newest first, `limit` up to 40, `exclude_replies`), for crash recovery that looks.
 
+After the post: `GET /api/v1/statuses/:id`, `PUT /api/v1/statuses/:id` (an edit: the same
+length rule; like Mastodon, an edit without `media_ids` drops the attachments, and an omitted
+`spoiler_text`/`language` keeps the old one), `DELETE /api/v1/statuses/:id` (200 with the
+status and its source `text`; 404 "Record not found" for an unknown, deleted or another
+account's status; `delete_limit` deletes per `delete_window` seconds per account, then 429),
+and `in_reply_to_id` on create (404 when the status replied to does not exist).
+`fake.live(id)` is the stored post as it now stands (None once deleted); each post keeps its
+`edits` (earlier texts) and `in_reply_to_id`.
+
 Imports nothing from bot/: counting is implemented here independently.
 """
 
@@ -135,6 +144,9 @@ class FakeMastodon(FakeService):
         self.posts: list[dict[str, Any]] = []  # created statuses, in order
         self.media: dict[str, dict[str, Any]] = {}
         self.idempotency_hits = 0
+        self.delete_limit = 30  # deletes per account per window, as Mastodon's docs say
+        self.delete_window = 1800.0
+        self._deletes: dict[str, list[float]] = {}
         self._keys: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
         self._pending_polls: dict[str, int] = {}
         self._ids = itertools.count(int(time.time() * 1000) << 16)
@@ -153,6 +165,14 @@ class FakeMastodon(FakeService):
             },
             path=path,
         )
+
+    def live(self, status_id: str) -> dict[str, Any] | None:
+        """The stored post with this id as it now stands; None when unknown or deleted."""
+        with self.lock:
+            for p in self.posts:
+                if p["id"] == status_id and not p.get("deleted"):
+                    return p
+        return None
 
     def _next_id(self) -> str:
         return str(next(self._ids))
@@ -216,13 +236,20 @@ class FakeMastodon(FakeService):
             reply = Reply(200, self._account_entity(account))
         elif req.method == "GET" and re.fullmatch(r"/api/v1/accounts/[^/]+/statuses", req.path):
             reply = self._account_statuses(req, req.path.split("/")[4])
+        elif re.fullmatch(r"/api/v1/statuses/[^/]+", req.path) and req.method in (
+            "GET",
+            "PUT",
+            "DELETE",
+        ):
+            reply = self._one_status(req, account, req.path.rsplit("/", 1)[1])
         elif req.method == "POST" and req.path == "/api/v2/media":
             reply = self._upload(req, account)
         elif req.method == "GET" and req.path.startswith("/api/v1/media/"):
             reply = self._media_status(req.path.rsplit("/", 1)[1], account)
         else:
             reply = Reply(404, {"error": "Record not found"})
-        reply.headers.update(self._rate_headers())
+        for name, value in self._rate_headers().items():
+            reply.headers.setdefault(name, value)
         return reply
 
     def _params(self, req: Request) -> dict[str, Any]:
@@ -264,20 +291,12 @@ class FakeMastodon(FakeService):
                     f"Validation failed: Text character limit of {self.max_characters} exceeded"
                 )
                 return Reply(422, {"error": message})
-            attachments = []
-            for media_id in media_ids:
-                media = self.media.get(media_id)
-                if media is None or media["account"] != account:
-                    return Reply(404, {"error": "Record not found"})
-                if self._pending_polls.get(media_id, 0) > 0:
-                    return Reply(
-                        422,
-                        {
-                            "error": "Cannot attach files that have not finished processing. "
-                            "Try again in a moment!"
-                        },
-                    )
-                attachments.append(self._media_entity(media_id))
+            reply_to = params.get("in_reply_to_id")
+            if reply_to is not None and self.live(str(reply_to)) is None:
+                return Reply(404, {"error": "Record not found"})
+            attachments, refusal = self._attachments(media_ids, account)
+            if refusal is not None:
+                return refusal
             status_id = self._next_id()
             status = {
                 "id": status_id,
@@ -290,6 +309,10 @@ class FakeMastodon(FakeService):
                 "media_attachments": attachments,
                 "card": None,
                 "account": self._account_entity(account),
+                "in_reply_to_id": str(reply_to) if reply_to is not None else None,
+                "spoiler_text": str(params.get("spoiler_text") or ""),
+                "sensitive": bool(params.get("sensitive")),
+                "edited_at": None,
             }
             self.posts.append(
                 {
@@ -300,12 +323,91 @@ class FakeMastodon(FakeService):
                     "language": params.get("language"),
                     "media_ids": media_ids,
                     "idempotency_key": key,
+                    "in_reply_to_id": status["in_reply_to_id"],
+                    "spoiler_text": status["spoiler_text"],
+                    "edits": [],
                     "status": status,
                 }
             )
             if key:
                 self._keys[(account, key)] = (now, status)
             return Reply(200, status)
+
+    def _attachments(
+        self, media_ids: list[str], account: str
+    ) -> tuple[list[dict[str, Any]], Reply | None]:
+        attachments = []
+        for media_id in media_ids:
+            media = self.media.get(media_id)
+            if media is None or media["account"] != account:
+                return [], Reply(404, {"error": "Record not found"})
+            if self._pending_polls.get(media_id, 0) > 0:
+                return [], Reply(
+                    422,
+                    {
+                        "error": "Cannot attach files that have not finished processing. "
+                        "Try again in a moment!"
+                    },
+                )
+            attachments.append(self._media_entity(media_id))
+        return attachments, None
+
+    def _one_status(self, req: Request, account: str, status_id: str) -> Reply:
+        """GET, PUT (edit) or DELETE one status; only its author may edit or delete it."""
+        with self.lock:
+            post = self.live(status_id)
+            if post is None or (req.method != "GET" and post["account"] != account):
+                return Reply(404, {"error": "Record not found"})
+            if req.method == "GET":
+                return Reply(200, post["status"])
+            if req.method == "DELETE":
+                return self._delete(post, account)
+            return self._edit(post, self._params(req), account)
+
+    def _edit(self, post: dict[str, Any], params: dict[str, Any], account: str) -> Reply:
+        text = str(params.get("status") or "")
+        media_ids = [str(m) for m in params.get("media_ids") or []]
+        if not text.strip() and not media_ids:
+            return Reply(422, {"error": "Validation failed: Text can't be blank"})
+        spoiler = str(params["spoiler_text"] or "") if "spoiler_text" in params else None
+        counted = (spoiler if spoiler is not None else post["spoiler_text"]) + text
+        if self.raw_length and len(regex.findall(r"\X", counted)) > self.max_characters:
+            return Reply(400, {"error": "Status is too long"})
+        if mastodon_length(counted) > self.max_characters:
+            message = f"Validation failed: Text character limit of {self.max_characters} exceeded"
+            return Reply(422, {"error": message})
+        attachments, refusal = self._attachments(media_ids, account)
+        if refusal is not None:
+            return refusal
+        status = post["status"]
+        post["edits"].append(post["text"])
+        post["text"] = text
+        post["media_ids"] = media_ids  # Mastodon: no media_ids, no attachments
+        status["content"] = html_content(text)
+        status["media_attachments"] = attachments
+        status["edited_at"] = iso(datetime.now(UTC))
+        if spoiler is not None:
+            post["spoiler_text"] = status["spoiler_text"] = spoiler
+        if params.get("language"):
+            post["language"] = status["language"] = params["language"]
+        if isinstance(params.get("sensitive"), bool):
+            status["sensitive"] = params["sensitive"]
+        return Reply(200, status)
+
+    def _delete(self, post: dict[str, Any], account: str) -> Reply:
+        now = time.time()
+        recent = [t for t in self._deletes.get(account, []) if now - t < self.delete_window]
+        if len(recent) >= self.delete_limit:
+            reset = datetime.fromtimestamp(recent[0] + self.delete_window, UTC)
+            headers = {
+                "X-RateLimit-Limit": str(self.delete_limit),
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": iso(reset),
+            }
+            return Reply(429, {"error": "Too many requests"}, headers)
+        self._deletes[account] = [*recent, now]
+        post["deleted"] = True
+        return Reply(200, {**post["status"], "text": post["text"]})
 
     def _account_entity(self, account: str) -> dict[str, Any]:
         return {"id": account_id(account), "username": account, "acct": account}
@@ -320,7 +422,9 @@ class FakeMastodon(FakeService):
         except ValueError:
             limit = 20
         with self.lock:
-            own = [p["status"] for p in self.posts if p["account"] == owner]
+            own = [
+                p["status"] for p in self.posts if p["account"] == owner and not p.get("deleted")
+            ]
         return Reply(200, list(reversed(own))[:limit])
 
     def _upload(self, req: Request, account: str) -> Reply:

@@ -5,6 +5,13 @@ verifying the HMAC-SHA1 signature as RFC 5849 defines it (independently of Heral
 with timestamp window and nonce replay checks. Enforces the weighted 280 length (URLs 23,
 NFC, CJK/emoji 2), rejects unknown fields and unknown media ids, answers 403 for duplicate text,
 sends `x-rate-limit-*` headers (epoch reset) on every answer and records `posts` and `media`.
+
+After the post: `reply.in_reply_to_tweet_id` on create (403 "You attempted to reply to a Tweet
+that is deleted or not visible to you." when it is not there), and `DELETE /2/tweets/:id`:
+200 `{"data": {"deleted": true}}`; an unknown or deleted id answers 404 resource-not-found
+(the status X gives a gone post was not confirmed; the adapter also takes `deleted: false`);
+`delete_limit` deletes per 15 minutes, then 429 with that window's reset. `fake.live(id)` is
+a post still there, `fake.deleted` the ids deleted in order.
 """
 
 from __future__ import annotations
@@ -85,6 +92,7 @@ class Tweet:
     media_ids: list[str]
     auth: str  # "oauth1" or "bearer"
     body: dict[str, Any] = field(repr=False, default_factory=dict)
+    in_reply_to: str | None = None
 
 
 @dataclass
@@ -118,6 +126,9 @@ class FakeX(FakeService):
         self.user_token = (token, token_secret)
         self.limit = limit
         self.posts: list[Tweet] = []
+        self.deleted: list[str] = []
+        self.delete_limit = 50  # per user per 15 minutes, as X documents
+        self._deletes: list[float] = []
         self.media: dict[str, Media] = {}
         self.auth_failures: list[str] = []  # why each rejected request was rejected
         self._nonces: set[tuple[str, str]] = set()
@@ -191,6 +202,10 @@ class FakeX(FakeService):
             self._nonces.add(nonce)
         return True
 
+    def live(self, post_id: str) -> Tweet | None:
+        with self.lock:
+            return next((p for p in self.posts if p.id == post_id), None)
+
     # -- replies
     def _headers(self) -> dict[str, str]:
         return {
@@ -210,6 +225,12 @@ class FakeX(FakeService):
 
     def handle(self, req: Request) -> Reply:
         upload = req.path.endswith("/2/media/upload")  # any prefix: a separate upload host
+        one = re.fullmatch(r"/2/tweets/(\d+)", req.path)
+        if req.method == "DELETE" and one:
+            auth = self._authenticate(req)
+            if auth is None:
+                return Reply(401, UNAUTHORIZED, self._headers())
+            return self._delete(one.group(1))
         if req.method != "POST" or not (upload or req.path == "/2/tweets"):
             return self._problem(
                 404,
@@ -272,16 +293,50 @@ class FakeX(FakeService):
             return self._problem(
                 400, "Invalid Request", f"unknown media ids {media_ids}", "invalid-request"
             )
+        reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
         with self.lock:
+            if reply_to is not None and self.live(str(reply_to)) is None:
+                return self._problem(
+                    403,
+                    "Forbidden",
+                    "You attempted to reply to a Tweet that is deleted or not visible to you.",
+                    "about:blank",
+                )
             if text and any(p.text == text for p in self.posts):
                 return Reply(403, DUPLICATE, self._headers())
             post_id = str(next(self._ids))
-            self.posts.append(Tweet(post_id, text or "", list(media_ids), auth, body))
+            tweet = Tweet(post_id, text or "", list(media_ids), auth, body, reply_to)
+            self.posts.append(tweet)
         return Reply(
             201,
             {"data": {"id": post_id, "text": text or "", "edit_history_post_ids": [post_id]}},
             self._headers(),
         )
+
+    def _delete(self, post_id: str) -> Reply:
+        now = time.time()
+        with self.lock:
+            self._deletes = [t for t in self._deletes if now - t < 900]
+            if len(self._deletes) >= self.delete_limit:
+                headers = {
+                    "x-rate-limit-limit": str(self.delete_limit),
+                    "x-rate-limit-remaining": "0",
+                    "x-rate-limit-reset": str(int((self._deletes or [now])[0] + 900)),
+                }
+                body = {"title": "Too Many Requests", "detail": "Too Many Requests", "status": 429}
+                return Reply(429, {**body, "type": "about:blank"}, headers)
+            post = self.live(post_id)
+            if post is None:
+                return self._problem(
+                    404,
+                    "Not Found Error",
+                    f"Could not find tweet with id: [{post_id}].",
+                    "resource-not-found",
+                )
+            self._deletes.append(now)
+            self.posts.remove(post)
+            self.deleted.append(post_id)
+        return Reply(200, {"data": {"deleted": True}}, self._headers())
 
     def _upload(self, req: Request) -> Reply:
         ctype = req.headers.get("content-type", "")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -79,8 +80,9 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class BlueskyChannel(Channel[BlueskyOptions]):
-    """Posts to one Bluesky account through its PDS with an app password."""
+class BlueskyPoster(Channel[BlueskyOptions]):
+    """Posts to one Bluesky account through its PDS with an app password
+    (`lifecycle.BlueskyChannel` adds replies under the posts and their deletion)."""
 
     type_name = "bluesky"
     card = CardStyle("Bluesky", "#1185FE", "#1185FE")
@@ -155,18 +157,30 @@ class BlueskyChannel(Channel[BlueskyOptions]):
 
     # -- sending
     async def send(self, post: Post, article: Article, key: str) -> Receipt:
-        session = await self._current_session()
-        if key in self._tried:
-            # this key may have been created by an earlier try whose answer was lost
-            found = await self._lookup(session, key)
-            if found is not None:
-                log.info("%s: %s is already on Bluesky at %s", self.name, article.id, found.post_id)
-                return found
+        return await self._create_post(key, article.id, lambda: self._record_for(post, article))
+
+    async def _record_for(self, post: Post, article: Article) -> dict[str, Any]:
+        """The record as createRecord takes it: the body, its creation time, the thumbnail."""
         record = self.request_body(post, article)
         record["createdAt"] = _now()
         thumb = await self._thumb_for(post, article)
         if thumb is not None:
             record["embed"]["external"]["thumb"] = thumb
+        return record
+
+    async def _create_post(
+        self, key: str, what: str, make: Callable[[], Awaitable[dict[str, Any]]]
+    ) -> Receipt:
+        """createRecord of the record `make` builds at the record key `key`, unless the key
+        may have been written already and the PDS has a record there (then that one)."""
+        session = await self._current_session()
+        if key in self._tried:
+            # this key may have been created by an earlier try whose answer was lost
+            found = await self._lookup(session, key)
+            if found is not None:
+                log.info("%s: %s is already on Bluesky at %s", self.name, what, found.post_id)
+                return found
+        record = await make()
         body = {"repo": session.did, "collection": COLLECTION, "rkey": key, "record": record}
         nsid = "com.atproto.repo.createRecord"
         self._tried.add(key)
@@ -181,12 +195,8 @@ class BlueskyChannel(Channel[BlueskyOptions]):
             self._tried.discard(key)  # refused: nothing was written (unless it says "exists")
         found = await self._check_refusal(session, key, response)
         if found is not None:
-            log.info(
-                "%s: %s: %s, and the post is at its key: sent",
-                self.name,
-                article.id,
-                describe(nsid, response),
-            )
+            answer_was = describe(nsid, response)
+            log.info("%s: %s: %s, and the post is at its key: sent", self.name, what, answer_was)
             return found
         raise_for(nsid, response)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -90,8 +90,9 @@ class MastodonOptions(ChannelOptions):
         return v
 
 
-class MastodonChannel(Channel[MastodonOptions]):
-    """Posts a status to one account on one Mastodon instance."""
+class MastodonPoster(Channel[MastodonOptions]):
+    """Posts a status to one account on one Mastodon instance (`lifecycle.MastodonChannel`
+    adds what follows the post: edit, reply, delete)."""
 
     type_name = "mastodon"
     card = CardStyle("Mastodon", "#6364FF", "#563ACC")
@@ -188,7 +189,10 @@ class MastodonChannel(Channel[MastodonOptions]):
 
     def render(self, article: Article) -> Post:
         limits = self.limits()
-        return self._render(article, limits, self._measure(limits), limits.max_characters)
+        measure = self._measure(limits)
+        warning = measure(self.opts.content_warning) if self.opts.content_warning else 0
+        # Mastodon counts the content warning with the text
+        return self._render(article, limits, measure, limits.max_characters - warning)
 
     def _render(
         self, article: Article, limits: Limits, measure: compose.Measure, fit_to: int
@@ -212,6 +216,7 @@ class MastodonChannel(Channel[MastodonOptions]):
             cached = INSTANCES[self.opts.base_url] = CachedLimits(time.monotonic(), None)
         cached.strict = True
         fit_to = compose.strict_limit(limits.max_characters, refusal)
+        fit_to -= compose.count_graphemes(self.opts.content_warning or "")
         fields = compose.template_fields(article)
         text = compose.refit(
             self.template,

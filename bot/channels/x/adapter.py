@@ -11,6 +11,11 @@ margin, keeping the URL and the call-to-action.
 
 Recovery is NONE: X has no idempotency key, but it refuses an exact duplicate text with
 403 "duplicate content", which is reported as AlreadyDone (X gives no id for the earlier post).
+
+After the post (X's API cannot edit): `reply` is `POST /2/tweets` with
+`reply: {in_reply_to_tweet_id}` (403 "deleted or not visible" for a gone post: PermanentError);
+`delete` is `DELETE /2/tweets/:id` (200 `{"data": {"deleted": true}}`); a post already gone
+(404, or `deleted: false`) raises AlreadyDone. Deletes are limited to 50 per 15 minutes per user.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import logging
 import re
 from datetime import UTC, datetime
 from typing import Any, NoReturn, cast
+from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr, model_validator
@@ -121,6 +127,7 @@ class XChannel(Channel[XOptions]):
     Options = XOptions
     recovery = Recovery.NONE
     default_template = "{title}\n\n{description}\n\n{cta}\n{url}"
+    can = frozenset({"reply", "delete"})
 
     def render(self, article: Article) -> Post:
         text = compose.fit(
@@ -185,6 +192,31 @@ class XChannel(Channel[XOptions]):
             media_id = await self._upload_image(str(image_url))
             if media_id:
                 body["media"] = {"media_ids": [media_id]}
+        return await self._create(body)
+
+    async def reply(self, post: Post, article: Article, ref: Receipt, key: str) -> Receipt:
+        body = self.request_body(post, article)
+        body["reply"] = {"in_reply_to_tweet_id": ref.post_id}
+        return await self._create(body)
+
+    async def delete(self, article: Article, ref: Receipt, key: str) -> None:
+        url = f"{self.opts.base_url}/2/tweets/{quote(ref.post_id, safe='')}"
+        response = await request(
+            self.context.http, "DELETE", url, headers=self._auth("DELETE", url)
+        )
+        data = (_json(response) or {}).get("data")
+        deleted = data.get("deleted") if isinstance(data, dict) else None
+        if response.status_code == 200 and deleted is True:
+            return
+        if response.status_code == 404 or (response.status_code == 200 and deleted is False):
+            raise AlreadyDone(
+                f"X post {ref.post_id} is already gone", post_id=ref.post_id, url=ref.url
+            )
+        if response.status_code == 200:
+            raise UnreadableAnswer("X delete: HTTP 200 but the answer has no data.deleted")
+        self._raise(response)
+
+    async def _create(self, body: dict[str, Any]) -> Receipt:
         url = f"{self.opts.base_url}/2/tweets"
         response = await request(
             self.context.http, "POST", url, json=body, headers=self._auth("POST", url)

@@ -98,8 +98,9 @@ def commentary_length(text: str) -> int:
     return compose.count_chars(to_commentary(text))
 
 
-class LinkedInChannel(Channel[LinkedInOptions]):
-    """Posts an article card (title, description, thumbnail, link) with a short commentary."""
+class LinkedInPoster(Channel[LinkedInOptions]):
+    """Posts an article card (title, description, thumbnail, link) with a short commentary
+    (`lifecycle.LinkedInChannel` adds editing, commenting and deleting)."""
 
     type_name = "linkedin"
     card = CardStyle("LinkedIn", "#0A66C2", "#0A66C2")
@@ -326,6 +327,3 @@ def describe_error(status: int, data: dict[str, Any] | None, text: str) -> str:
     if code:
         out += f" ({code})"
     return out
-
-
-CHANNEL = LinkedInChannel  # this module is the `linkedin` type (see channels/registry.py)
