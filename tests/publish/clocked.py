@@ -4,15 +4,18 @@ engine asks to be woken (`next_due`), so days of posting windows take a second."
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import sqlalchemy as sa
 
 from bot import app
 from bot.content import library
 from bot.publish import Publisher
 from bot.store import Store
+from bot.store.schema import articles
 from tests.helpers import Project
 
 
@@ -46,13 +49,22 @@ class Row:
     id: int
 
 
+def open_store(project: Project) -> Store:
+    """The project's database (SQLite or PostgreSQL, as its bot.yaml says)."""
+    return Store(app.load_config(project.config, {}).database_url)
+
+
 def rows(project: Project, channel: str | None = None) -> list[Row]:
-    """The sent-log as it is on disk, in row order."""
-    with sqlite3.connect(project.root / "herald.sqlite3") as conn:
-        got = conn.execute(
-            "SELECT article_id, channel, op, revision, status, reason, next_attempt_at, "
-            "sent_at, parent_id, id FROM deliveries ORDER BY id"
-        ).fetchall()
+    """The sent-log as it is in the database, in row order."""
+    store = open_store(project)
+    try:
+        with store.engine.connect() as conn:
+            got = conn.exec_driver_sql(
+                "SELECT article_id, channel, op, revision, status, reason, next_attempt_at, "
+                "sent_at, parent_id, id FROM deliveries ORDER BY id"
+            ).fetchall()
+    finally:
+        store.close()
     out = [Row(*r) for r in got]
     return [r for r in out if channel is None or r.channel == channel]
 
@@ -68,7 +80,7 @@ def run_until(project: Project, clock: Clock, until: str, *, max_passes: int = 5
     time the previous one asked to be woken; the number of posts each pass sent."""
     end = ts(until)
     cfg = app.load_config(project.config, {})
-    store = Store(f"sqlite:///{project.root / 'herald.sqlite3'}")
+    store = Store(cfg.database_url)
     sent: list[int] = []
 
     async def passes() -> None:
@@ -94,22 +106,26 @@ def run_until(project: Project, clock: Clock, until: str, *, max_passes: int = 5
 
 def set_social(project: Project, article_id: str, social: dict[str, Any]) -> None:
     """Give a scanned article `social:` values as the front matter reader stores them."""
-    import json
-
-    with sqlite3.connect(project.root / "herald.sqlite3") as conn:
-        (data,) = conn.execute(
-            "SELECT data FROM articles WHERE article_id = ?", (article_id,)
-        ).fetchone()
-        parsed = json.loads(data)
-        parsed["social"] = social
-        conn.execute(
-            "UPDATE articles SET data = ? WHERE article_id = ?", (json.dumps(parsed), article_id)
-        )
+    store = open_store(project)
+    try:
+        with store.engine.begin() as conn:
+            data = conn.execute(
+                sa.select(articles.c.data).where(articles.c.article_id == article_id)
+            ).scalar_one()
+            parsed = json.loads(data)
+            parsed["social"] = social
+            conn.execute(
+                articles.update()
+                .where(articles.c.article_id == article_id)
+                .values(data=json.dumps(parsed))
+            )
+    finally:
+        store.close()
 
 
 def scan_only(project: Project, clock: Clock) -> None:
     cfg = app.load_config(project.config, {})
-    store = Store(f"sqlite:///{project.root / 'herald.sqlite3'}")
+    store = Store(cfg.database_url)
     try:
         library.scan(cfg, store, clock())
     finally:

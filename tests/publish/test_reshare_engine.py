@@ -7,6 +7,8 @@ import itertools
 import json
 from collections import Counter
 
+import pytest
+
 from tests.helpers import Project
 from tests.publish.clocked import Clock, rows, run_until, sent_times, set_social, ts
 
@@ -16,8 +18,9 @@ def outbox(project: Project) -> list[dict[str, object]]:
     return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
 
 
-def evergreen_site(project: Project, **reshare: object) -> None:
+def evergreen_site(project: Project, database: str | None = None, **reshare: object) -> None:
     project.write_config(
+        database=database,
         channels=[
             {
                 "name": "ever",
@@ -27,7 +30,7 @@ def evergreen_site(project: Project, **reshare: object) -> None:
                 "max_per_day": 3,
                 "reshare": reshare,
             },
-        ]
+        ],
     )
 
 
@@ -58,6 +61,17 @@ def test_reshares_fall_due_on_time_with_their_own_rows(project: Project) -> None
 
 def test_a_worker_down_for_a_year_posts_at_most_what_the_caps_allow(project: Project) -> None:
     evergreen_site(project, after="90d", every="180d", times=2)
+    down_for_a_year(project)
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_worker_down_for_a_year_on_postgresql(project: Project, pg_url: str) -> None:
+    evergreen_site(project, pg_url, after="90d", every="180d", times=2)
+    down_for_a_year(project)
+
+
+def down_for_a_year(project: Project) -> None:
     for i in range(8):
         project.article(f"e{i}.md", f"Evergreen {i}", "2025-01-06T10:00:00Z", id=f"e{i}")
     run_until(project, Clock("2025-01-06T10:00:00Z"), "2025-01-10T00:00:00Z")

@@ -20,9 +20,10 @@ def lines(path: Path) -> list[dict[str, object]]:
     return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
 
 
-def batch_of_ten(project: Project) -> None:
+def batch_of_ten(project: Project, database: str | None = None) -> None:
     out = project.root
     project.write_config(
+        database=database,
         channels=[
             {
                 "name": "paced",
@@ -38,7 +39,7 @@ def batch_of_ten(project: Project) -> None:
                 "min_interval": "15m",
             },
             {"name": "free", "type": "outbox", "path": str(out / "free.jsonl")},
-        ]
+        ],
     )
     for i in range(10):
         project.article(f"a{i}.md", f"Article {i}", "2026-03-10T09:00:00Z", id=f"a{i}")
@@ -68,6 +69,21 @@ def test_ten_articles_at_once_cap_and_spacing_per_channel(
         run_until(project, Clock(restart_at), restart_at)
         assert {(r.article, r.channel): r.next_attempt_at for r in rows(project)} == waiting
         run_until(project, Clock(restart_at), "2026-03-13T00:00:00Z")
+    assert_batch_spread(project)
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_ten_articles_at_once_on_postgresql(project: Project, pg_url: str) -> None:
+    batch_of_ten(project, pg_url)
+    run_until(project, Clock("2026-03-10T09:00:00Z"), "2026-03-10T09:50:00Z")
+    run_until(project, Clock("2026-03-10T09:50:00Z"), "2026-03-13T00:00:00Z")  # a restart
+    assert_batch_spread(project)
+
+
+def assert_batch_spread(project: Project) -> None:
+    """The free channel posted all ten at once; `paced` six on day one 15 minutes apart and
+    four on day two; `spaced` over 2 h 15 min; each really sent once."""
     free = sent_times(project, "free")
     assert [at for _a, at in free] == ["2026-03-10T09:00"] * 10
     paced = sent_times(project, "paced")
@@ -89,7 +105,7 @@ def test_status_and_preview_show_the_due_times(project: Project) -> None:
     clock = Clock("2026-03-10T09:00:00Z")
     run_until(project, clock, "2026-03-10T09:05:00Z")
     cfg = app.load_config(project.config, {})
-    store = Store(f"sqlite:///{project.root / 'herald.sqlite3'}")
+    store = Store(cfg.database_url)
     try:
         report = collect(cfg, store, clock())
     finally:
