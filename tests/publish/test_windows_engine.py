@@ -12,6 +12,7 @@ from bot import app
 from bot.app.preview import preview_rows
 from bot.store import Store
 from bot.web.report import collect, format_text
+from bot.web.status_page import render_status_page
 from tests.helpers import Project
 from tests.publish.clocked import Clock, rows, run_until, scan_only, sent_times, set_social, ts
 
@@ -114,6 +115,8 @@ def test_status_and_preview_show_the_due_times(project: Project) -> None:
     assert ("paced", "a1", "2026-03-10T09:15:00+00:00") in waiting
     assert ("paced", "a9", "2026-03-11T00:45:00+00:00") in waiting
     assert len([w for w in waiting if w[0] == "paced"]) == 9
+    page = render_status_page(report, "Site")
+    assert "Waiting for their posting window" in page and "2026-03-11 00:45 UTC" in page
     text = format_text(report)
     assert "Waiting for their posting window (18)" in text
     assert "due at 2026-03-11T00:45:00+00:00  paced  a9" in text
