@@ -3,6 +3,7 @@ due times stored when planned, restarts, DST, and what `status` and `preview` sa
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from bot import app
 from bot.app.preview import preview_rows
+from bot.publish import Publisher
 from bot.store import Store
 from bot.web.report import collect, format_text
 from bot.web.status_page import render_status_page
@@ -126,6 +128,25 @@ def test_status_and_preview_show_the_due_times(project: Project) -> None:
         "scheduled: due at 2026-03-11 00:45 UTC (the channel's posting windows)"
     )
     assert by[("a0", "free")].reason.startswith("already sent")
+
+
+def test_send_posts_a_waiting_article_at_once(project: Project) -> None:
+    batch_of_ten(project)
+    clock = Clock("2026-03-10T09:00:00Z")
+    run_until(project, clock, "2026-03-10T09:05:00Z")
+    cfg = app.load_config(project.config, {})
+    store = Store(cfg.database_url)
+
+    async def send() -> None:
+        async with Publisher(cfg, store, "sender", clock=clock) as pub:
+            await pub.send_now("a9", "paced")
+
+    try:
+        asyncio.run(send())
+    finally:
+        store.close()
+    assert ("a9", "2026-03-10T09:05") in sent_times(project, "paced")
+    assert [p["article"]["id"] for p in lines(project.root / "paced.jsonl")] == ["a0", "a9"]  # type: ignore[index]
 
 
 def test_preview_predicts_due_times_before_anything_is_planned(project: Project) -> None:
