@@ -1,6 +1,12 @@
 """Due times for one planning pass: each channel's windows (publish/windows.py) over what the
 sent-log already holds for it, with the times this pass hands out added as it goes, so a batch
-is spread in the order it is planned (publication order)."""
+is spread in the order it is planned (publication order).
+
+Planned posts that missed their due time by more than `LATE` (the worker was away, the channel
+paused) are spaced again from now, in their order, before anything new is planned: otherwise a
+worker back after three hours would send a whole spaced-out batch at once, past the spacing
+and the daily cap. Otherwise a planned post keeps the time it was given (restarts move
+nothing)."""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from bot.publish.windows import Windows, due_time, earliest_post, social_at, win
 from bot.store.schedule import Schedule
 
 DAY = 86400.0
+LATE = 60.0  # seconds a planned post may be late before it is spaced again
 
 
 class Pacer:
@@ -50,6 +57,28 @@ class Pacer:
         t = due_time(w, earliest, taken, slots=slots)
         bisect.insort(taken, t)
         return t
+
+    def respace_missed(self, cc: ChannelConfig) -> int:
+        """When planned posts of the channel missed their time, space its planned posts again
+        in their order: the missed ones from now, the others from their own time (they stay
+        where they are unless the missed ones now need their place). How many moved."""
+        w = self.windows(cc)
+        if w is None or not w.paced:
+            return 0
+        planned = self.schedule.planned(cc.name)
+        if not planned or planned[0][1] >= self.now - LATE:
+            return 0
+        taken = self._taken_on(cc.name, w)
+        for _row, was in planned:  # their places are free again
+            i = bisect.bisect_left(taken, was)
+            if i < len(taken) and taken[i] == was:
+                taken.pop(i)
+        moved = 0
+        for row, was in planned:
+            at = self.place(cc, max(was, self.now))
+            if at != was and self.schedule.move(row, was, at, self.now):
+                moved += 1
+        return moved
 
     def _taken_on(self, channel: str, w: Windows) -> list[float]:
         if channel not in self._taken:

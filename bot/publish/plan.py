@@ -34,6 +34,10 @@ class Planner(PublisherCore):
         wakes: dict[str, float] = {}
         for name, (cc, _ch) in self.channels.items():
             first_seen = states[name].first_seen
+            if moved := pacer.respace_missed(cc):
+                log.info(
+                    "%s: %d planned posts missed their time; spaced again from now", name, moved
+                )
             while True:  # in pages, so a first start on a huge folder stays within memory
                 page = self.log.unrecorded(name, now, PLAN_PAGE)
                 rows = [

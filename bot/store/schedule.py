@@ -1,5 +1,6 @@
 """The sent-log as the posting windows see it: when each channel's posts (and reshares) are due
-or went out, and which sent posts may be reshared."""
+or went out, which sent posts may be reshared, and the due times of planned posts that missed
+them (moved again by the planner, publish/pacing.py)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ class SentPost:
 
 
 class Schedule:
-    """Read-only queries over `deliveries` for the posting windows and reshares."""
+    """Queries over `deliveries` for the posting windows and reshares; the one write moves
+    the due time of a planned row that has not been claimed."""
 
     def __init__(self, store: Store) -> None:
         self.engine = store.engine
@@ -55,6 +57,33 @@ class Schedule:
         )
         with self.engine.connect() as conn:
             return [float(t) for (t,) in conn.execute(q)]
+
+    def planned(self, channel: str) -> list[tuple[int, float]]:
+        """(row id, due time) of the channel's planned posts and reshares not tried yet, in
+        the order they are due."""
+        q = (
+            sa.select(deliveries.c.id, deliveries.c.next_attempt_at)
+            .where(deliveries.c.channel == channel)
+            .where(deliveries.c.op.in_(PACED_OPS))
+            .where(deliveries.c.status == str(S.SCHEDULED))
+            .where(deliveries.c.attempts == 0)
+            .where(deliveries.c.next_attempt_at.is_not(None))
+            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [(int(i), float(at)) for i, at in conn.execute(q)]
+
+    def move(self, row_id: int, was: float, to: float, now: float) -> bool:
+        """Give a planned row a new due time, unless it was claimed or moved meanwhile."""
+        stmt = (
+            deliveries.update()
+            .where(deliveries.c.id == row_id)
+            .where(deliveries.c.status == str(S.SCHEDULED))
+            .where(deliveries.c.next_attempt_at == was)
+            .values(next_attempt_at=to, updated_at=now)
+        )
+        with self.engine.begin() as conn:
+            return bool(conn.execute(stmt).rowcount)
 
     def waiting(self, now: float, limit: int) -> list[Delivery]:
         """Planned posts and reshares waiting for their due time (after `now`), soonest first."""

@@ -103,6 +103,33 @@ def assert_batch_spread(project: Project) -> None:
         assert sorted(p["article"]["id"] for p in posted) == [f"a{i}" for i in range(10)]  # type: ignore[index]
 
 
+def test_a_worker_back_after_hours_keeps_the_spacing_and_the_cap(project: Project) -> None:
+    batch_of_ten(project)
+    run_until(project, Clock("2026-03-10T09:00:00Z"), "2026-03-10T09:05:00Z")
+    # down from 09:05 to 11:02: a1..a5 (due 09:15 to 10:15) missed their time
+    back = run_until(project, Clock("2026-03-10T11:02:00Z"), "2026-03-10T11:02:00Z")
+    assert back == [2]  # one on `paced`, one on `spaced`: not the five (or nine) missed
+    run_until(project, Clock("2026-03-10T11:02:00Z"), "2026-03-13T00:00:00Z")
+    assert sent_times(project, "paced") == [
+        ("a0", "2026-03-10T09:00"),
+        ("a1", "2026-03-10T11:02"),
+        ("a2", "2026-03-10T11:17"),
+        ("a3", "2026-03-10T11:32"),
+        ("a4", "2026-03-10T11:47"),
+        ("a5", "2026-03-10T12:02"),
+        # planned for tomorrow and not late: kept
+        ("a6", "2026-03-11T00:00"),
+        ("a7", "2026-03-11T00:15"),
+        ("a8", "2026-03-11T00:30"),
+        ("a9", "2026-03-11T00:45"),
+    ]
+    # the nine left of `spaced` from 11:02, 15 minutes apart, still in publication order
+    spaced = sent_times(project, "spaced")
+    assert [a for a, _at in spaced] == [f"a{i}" for i in range(10)]
+    assert [at for _a, at in spaced][1:3] == ["2026-03-10T11:02", "2026-03-10T11:17"]
+    assert spaced[-1] == ("a9", "2026-03-10T13:02")
+
+
 def test_status_and_preview_show_the_due_times(project: Project) -> None:
     batch_of_ten(project)
     clock = Clock("2026-03-10T09:00:00Z")
