@@ -50,6 +50,7 @@ class Planner(PublisherCore):
                     break
             rows, wake = plan_reshares(schedule, pacer, cc, now)
             result.planned += self.log.record(rows)
+            result.skipped += sum(1 for r in rows if r["status"] == S.SKIPPED)  # missed
             if wake is not None:
                 wakes[name] = wake
         self.reshare_wakes = wakes
