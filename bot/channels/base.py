@@ -116,6 +116,20 @@ class Image:
     content_type: str
 
 
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A public reply under a post, as the network shows it. `html` is the network's markup
+    (HTML on Mastodon) or None when `text` is plain; both are sanitised before they are shown."""
+
+    author: str
+    handle: str
+    avatar: str | None
+    text: str
+    html: str | None
+    url: str | None
+    published: str  # ISO 8601
+
+
 @dataclass(frozen=True)
 class ChannelContext:
     """What the engine hands every adapter: the shared HTTP client and the image fetcher."""
@@ -134,6 +148,9 @@ class Channel(ABC, Generic[OptionsT]):
     type_name: ClassVar[str]
     Options: ClassVar[type[ChannelOptions]]
     recovery: ClassVar[Recovery] = Recovery.NONE
+    # how a doubt about another new post on the network (a reply under the post, a reshare)
+    # is settled: IDEMPOTENT where the network de-duplicates it by the operation's key
+    keyed_recovery: ClassVar[Recovery] = Recovery.NONE
     card: ClassVar[CardStyle] = CardStyle()  # the preview page's look of this network
     default_template: ClassVar[str] = "{title}\n\n{description}\n\n{cta}\n\n{url}"
     # what the network lets Herald do to a post after it is out: "edit" (in place), "reply"
@@ -227,6 +244,18 @@ class Channel(ABC, Generic[OptionsT]):
         """Remove the post `ref` (only when "delete" is in `can`); for event channels
         (webhook, outbox) record the retraction instead."""
         raise NotImplementedError(f"{self.type_name} posts cannot be deleted")
+
+    # ------------------------------------------------------------------ what comes back
+    # Networks that let an account read its own posts' counts and public replies without more
+    # permissions put "reactions" (and "comments") in `can`.
+
+    async def reactions(self, ref: Receipt) -> dict[str, int]:
+        """The post's counts: any of `replies`, `reposts`, `likes` the network gives."""
+        raise NotImplementedError(f"{self.type_name} does not give reactions")
+
+    async def comments(self, ref: Receipt) -> list[Comment]:
+        """The public direct replies under the post, oldest first (at most a page)."""
+        raise NotImplementedError(f"{self.type_name} does not give replies")
 
     async def aclose(self) -> None:
         """Release anything the adapter holds (sessions); the HTTP client is not its own."""

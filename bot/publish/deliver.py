@@ -28,7 +28,7 @@ from bot.errors import (
 )
 from bot.models import Article, Operation, Post, Receipt
 from bot.publish.engine import INLINE_WAIT_CAP, PassResult, S, Stopping, db_reason, log
-from bot.publish.recover import Recoverer
+from bot.publish.reactions import Reactor
 from bot.publish.steps import Step, after_success, step_for, wants_comment
 from bot.redact import foreign_text
 from bot.store import Delivery
@@ -37,7 +37,7 @@ from bot.store.sentlog import SentLog
 OP = Operation
 
 
-class Publisher(Recoverer):
+class Publisher(Reactor):
     """One worker's engine. Use as `async with Publisher(cfg, store, worker_id) as p:`."""
 
     # ------------------------------------------------------------------ sending

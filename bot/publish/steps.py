@@ -43,14 +43,14 @@ class Step:
 
 def recovery_of(ch: Channel[Any], op: Operation) -> Recovery:
     """How a doubt about this operation is settled. An edit or a delete done twice is done
-    once (the same content, a post already gone), so it is simply repeated; a reply is
-    repeated only where the network de-duplicates by key; a reshare cannot be looked up apart
-    from the post it repeats."""
+    once (the same content, a post already gone), so it is simply repeated; a reply or a
+    reshare is repeated only where the network de-duplicates it by key (`keyed_recovery`): it
+    cannot be looked up apart from the post it answers or repeats."""
     if op in (OP.EDIT, OP.DELETE):
         return Recovery.IDEMPOTENT
-    if op == OP.POST:
+    if op == OP.POST or ch.recovery == Recovery.IDEMPOTENT:
         return ch.recovery
-    return Recovery.IDEMPOTENT if ch.recovery == Recovery.IDEMPOTENT else Recovery.NONE
+    return ch.keyed_recovery
 
 
 def reply_template(cc: ChannelConfig, ch: Channel[Any], op: Operation, article: Article) -> str:
@@ -119,7 +119,12 @@ def after_success(
             if wants_comment(cc, ch, article):
                 log.add_op(d, OP.COMMENT, now, now, conn=conn)
         elif d.op == OP.EDIT and parent is not None:
-            values: dict[str, Any] = {"article_digest": digest, "text_hash": text_hash(post.text)}
+            values: dict[str, Any] = {
+                "article_digest": digest,
+                "text_hash": text_hash(post.text),
+                "title": article.title,
+                "article_url": article.url,
+            }
             if receipt.url:
                 values["post_url"] = receipt.url
             conn.execute(deliveries.update().where(deliveries.c.id == parent.id).values(**values))

@@ -255,6 +255,64 @@ class Operations(WorkerState):
             )
             return [Delivery.from_row(r) for r in rows]
 
+    def due_for_reactions(
+        self, channels: Sequence[str], since: float, before: float, limit: int
+    ) -> list[Delivery]:
+        """Live posts of these channels sent after `since` whose reactions were last read
+        before `before` (or never), the least recently read first."""
+        if not channels or limit <= 0:
+            return []
+        op = deliveries.alias("op")
+        gone = (
+            sa.select(op.c.id)
+            .where(op.c.parent_id == deliveries.c.id)
+            .where(op.c.op == str(OP.DELETE))
+            .where(op.c.status == str(S.SENT))
+            .exists()
+        )
+        q = (
+            sa.select(deliveries)
+            .where(deliveries.c.channel.in_(list(channels)))
+            .where(deliveries.c.op == str(OP.POST))
+            .where(deliveries.c.status == str(S.SENT))
+            .where(deliveries.c.post_id.is_not(None))
+            .where(deliveries.c.sent_at >= since)
+            .where(sa.or_(deliveries.c.reactions_at.is_(None), deliveries.c.reactions_at < before))
+            .where(~gone)
+            .order_by(deliveries.c.reactions_at.is_not(None), deliveries.c.reactions_at)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [Delivery.from_row(r) for r in conn.execute(q)]
+
+    def save_reactions(self, post: Delivery, counts: dict[str, int] | None, now: float) -> None:
+        """Store a post's counts (None: could not read them; try again next time round)."""
+        values: dict[str, Any] = {"reactions_at": now}
+        if counts is not None:
+            values["reactions"] = json.dumps(counts, sort_keys=True)
+        with self.engine.begin() as conn:
+            conn.execute(deliveries.update().where(deliveries.c.id == post.id).values(**values))
+
+    def reaction_totals(self) -> dict[str, dict[str, int]]:
+        """channel -> kind -> the sum over its posts of the counts last read."""
+        out: dict[str, dict[str, int]] = {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(deliveries.c.channel, deliveries.c.reactions)
+                .where(deliveries.c.op == str(OP.POST))
+                .where(deliveries.c.reactions.is_not(None))
+            )
+            for channel, raw in rows:
+                try:
+                    counts = json.loads(raw)
+                except ValueError:
+                    continue
+                mine = out.setdefault(channel, {})
+                for kind, n in counts.items() if isinstance(counts, dict) else ():
+                    if isinstance(n, int):
+                        mine[kind] = mine.get(kind, 0) + n
+        return out
+
     def departed_article(self, article_id: str) -> Article | None:
         """The article as it was before its file vanished."""
         with self.engine.connect() as conn:

@@ -26,6 +26,7 @@ class PostRecord:
     url: str | None
     post_id: str | None
     sent_at: float | None
+    title: str | None = None
     edits: int = 0
     last_edit_at: float | None = None
     replies: int = 0  # corrections, retraction notes and first comments Herald posted under it
@@ -53,8 +54,11 @@ class PostRecord:
         }
 
 
-def post_records(engine: Engine, article_ids: list[str] | None = None) -> list[PostRecord]:
-    """Every post that went out (of these articles), oldest first, with its history."""
+def post_records(
+    engine: Engine, article_ids: list[str] | None = None, *, newest: int | None = None
+) -> list[PostRecord]:
+    """Every post that went out (of these articles; or the `newest` ones), oldest first,
+    with its history."""
     posts = (
         sa.select(deliveries)
         .where(deliveries.c.op.in_([str(OP.POST), str(OP.RESHARE)]))
@@ -75,6 +79,16 @@ def post_records(engine: Engine, article_ids: list[str] | None = None) -> list[P
     if article_ids is not None:
         posts = posts.where(deliveries.c.article_id.in_(article_ids))
         ops = ops.where(deliveries.c.article_id.in_(article_ids))
+    if newest is not None:
+        last = (
+            sa.select(deliveries.c.id)
+            .where(deliveries.c.op.in_([str(OP.POST), str(OP.RESHARE)]))
+            .where(deliveries.c.status == str(S.SENT))
+            .order_by(deliveries.c.sent_at.desc(), deliveries.c.id.desc())
+            .limit(newest)
+        )
+        posts = posts.where(deliveries.c.id.in_(last))
+        ops = ops.where(deliveries.c.parent_id.in_(last))
     by_id: dict[int, PostRecord] = {}
     with engine.connect() as conn:
         for r in conn.execute(posts):
@@ -84,6 +98,7 @@ def post_records(engine: Engine, article_ids: list[str] | None = None) -> list[P
                 url=r.post_url,
                 post_id=r.post_id,
                 sent_at=r.sent_at,
+                title=r.title,
                 reactions=_counts(r.reactions),
                 reactions_at=r.reactions_at,
             )

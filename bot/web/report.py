@@ -9,6 +9,7 @@ from bot.models import DeliveryStatus, iso_utc
 from bot.store import Delivery, Store
 from bot.store.schedule import Schedule
 from bot.store.sentlog import SentLog
+from bot.web.history import history_line, post_history
 
 S = DeliveryStatus
 
@@ -17,6 +18,7 @@ def _row(d: Delivery) -> dict[str, Any]:
     return {
         "article": d.article_id,
         "channel": d.channel,
+        "op": str(d.op),  # post, or what was done to a post: edit, delete, comment, ...
         "status": str(d.status),
         "title": d.title,
         "attempts": d.attempts,
@@ -78,6 +80,7 @@ def collect(cfg: Config, store: Store, now: float, limit: int = 20) -> dict[str,
             {**_row(d), "op": str(d.op), "revision": d.revision}
             for d in Schedule(store).waiting(now, limit)
         ],
+        "posts": post_history(cfg, store, limit),
         "scheduled": [
             {"article": a.id, "title": a.title, "publish_at": a.published.isoformat()}
             for a in store.scheduled_articles(now, limit)
@@ -124,10 +127,13 @@ def format_text(report: dict[str, Any]) -> str:
         "Recent deliveries",
         report["recent"],
         lambda r: (
-            f"{r['sent_at']}  {r['channel']}  {r['article']}  {r['post_url'] or r['post_id'] or ''}"
+            f"{r['sent_at']}  {r['channel']}  {r['article']}"
+            + (f" ({r['op']})" if r.get("op", "post") != "post" else "")
+            + f"  {r['post_url'] or r['post_id'] or ''}"
             + (f"  ({r['error']})" if r["error"] else "")  # e.g. re-fitted, found after a crash
         ),
     )
+    section("Posts and what happened to them", report.get("posts") or [], history_line)
     section(
         "Failures and unknowns",
         report["problems"],
