@@ -44,3 +44,58 @@ def parse_size(value: Any) -> int:
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Size = Annotated[int, BeforeValidator(parse_size)]
+
+
+_CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def clock_minutes(value: Any) -> int:
+    """`"09:30"` -> 570: a time of day as minutes after midnight (00:00 to 23:59)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        # YAML 1.1 reads an unquoted 17:30 as the number 1050 (base 60): ask for quotes
+        shown = f"{value // 60}:{value % 60:02d}"
+        raise ValueError(
+            f'YAML reads an unquoted {shown} as the number {value}; write it in quotes: "{shown}"'
+        )
+    if not isinstance(value, str):
+        raise ValueError(f'{value!r} is not a time of day; write it as "HH:MM" in quotes')
+    m = _CLOCK.match(value)
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise ValueError(f'{value!r} is not a time of day; write "HH:MM" from "00:00" to "23:59"')
+    return int(m.group(1)) * 60 + int(m.group(2))
+
+
+def quiet_span(value: Any) -> tuple[int, int]:
+    """`"22:00-07:00"` -> (1320, 420): the start and end of quiet hours in minutes after
+    midnight; the span may cross midnight, and may not be empty."""
+    text = value if isinstance(value, str) else ""
+    start, _sep, end = text.partition("-")
+    try:
+        span = clock_minutes(start), clock_minutes(end)
+    except ValueError:
+        raise ValueError(
+            f'{value!r} is not a span of time; write "HH:MM-HH:MM" from "00:00" to "23:59", '
+            'e.g. "22:00-07:00"'
+        ) from None
+    if span[0] == span[1]:
+        raise ValueError(f"{value!r} is empty (it starts when it ends); remove quiet_hours instead")
+    return span
+
+
+def zone_problem(name: str) -> str | None:
+    """Why `name` is not an IANA time zone (with the closest known name), or None."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+    try:
+        ZoneInfo(name)
+        return None
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    import difflib
+
+    zones = sorted(available_timezones())
+    lowered = {z.lower(): z for z in zones}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    if close:
+        return f"unknown time zone {name!r}; did you mean {lowered[close[0]]!r}?"
+    return f"unknown time zone {name!r}; use an IANA name such as Europe/Paris or UTC"

@@ -23,7 +23,9 @@ from bot.content import library
 from bot.errors import UsageError
 from bot.models import Article
 from bot.publish import verdict
+from bot.publish.pacing import Pacer
 from bot.store import Store
+from bot.store.schedule import Schedule
 from bot.store.sentlog import SentLog
 
 
@@ -90,8 +92,10 @@ def _verdicts(
     log = SentLog(store, "preview")
     states = log.channel_states()
     settings = cfg.settings.publishing
+    # the due times the next passes would give, in publication order (nothing is recorded)
+    pacer = Pacer(Schedule(store), cfg.settings.site.tz, now)
     out: dict[tuple[str, str], verdict.Verdict] = {}
-    for article in articles:
+    for article in sorted(articles, key=lambda a: (a.published, a.id)):
         seen = store.file_first_seen(article.id)
         for cc in configs:
             state = states.get(cc.name)
@@ -106,6 +110,7 @@ def _verdicts(
                 max_age=settings.max_age,
                 tz=cfg.settings.site.tz,
                 url_taken=partial(log.url_taken, cc.name, article.url, article.id),
+                due_at=partial(pacer.post_due, cc, article),
             )
     return out
 

@@ -46,6 +46,7 @@ FIELD_NAMES: tuple[str, ...] = (
     "author",
     "tags",
     "read_time",
+    "reshare_count",
 )
 
 
@@ -103,9 +104,10 @@ def hashtags(tags: Sequence[str]) -> str:
     return " ".join(out)
 
 
-def template_fields(article: Article) -> dict[str, str]:
+def template_fields(article: Article, reshare_count: int = 0) -> dict[str, str]:
     """The template fields of an article: title, subtitle, description, cta, url, author,
-    tags (as hashtags), read_time. Missing fields are empty strings."""
+    tags (as hashtags), read_time, reshare_count (the reshare's number, 1, 2, ...; empty for
+    the post itself). Missing fields are empty strings."""
     return {
         "title": article.title or "",
         "subtitle": article.subtitle or "",
@@ -115,6 +117,7 @@ def template_fields(article: Article) -> dict[str, str]:
         "author": article.author or "",
         "tags": hashtags(article.tags),
         "read_time": article.extra.get("read_time") or "",
+        "reshare_count": str(reshare_count) if reshare_count > 0 else "",
     }
 
 

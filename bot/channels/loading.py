@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from bot.channels import registry
 from bot.channels.compose import FIELD_NAMES, check_template
@@ -35,9 +42,15 @@ from bot.config_errors import (
 )
 from bot.config_errors import read_yaml as read_located_yaml
 from bot.errors import ConfigError
+from bot.units import clock_minutes, quiet_span, zone_problem
 from bot.yaml_positions import Loc
 
 _O = TypeVar("_O", bound=BaseModel)
+
+
+def _time_of_day(v: object) -> object:
+    clock_minutes(v)
+    return v
 
 
 class ChannelEntry(BaseModel):
@@ -61,10 +74,24 @@ class ChannelEntry(BaseModel):
     delay: Duration | None = None
     min_interval: Duration | None = None
     max_per_day: int | None = Field(default=None, ge=1)
-    quiet_hours: str | None = Field(default=None, pattern=r"^\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}$")
-    slots: tuple[Annotated[str, Field(pattern=r"^\d{1,2}:\d{2}$")], ...] = ()
+    quiet_hours: str | None = None
+    slots: tuple[Annotated[str, BeforeValidator(_time_of_day)], ...] = ()
     timezone: str | None = None
     reshare: ReshareSettings | None = None
+
+    @field_validator("quiet_hours", mode="before")
+    @classmethod
+    def _quiet(cls, v: object) -> object:
+        if v is not None:
+            quiet_span(v)
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str | None) -> str | None:
+        if v is not None and (problem := zone_problem(v)) is not None:
+            raise ValueError(problem)
+        return v
 
 
 # the templates of an entry, each checked against the fields an article gives
@@ -140,6 +167,9 @@ def load_channels(
         if (problem := lifecycle_problem(base, kind)) is not None:
             key, message = problem
             raise ConfigError(shown_path(path), f"{where}.{key}", message)
+        if (slot_problem := windows_problem(base)) is not None:
+            (key, i), message = slot_problem
+            raise ConfigError(shown_path(path), f"{where}.{key}[{i}]", message)
         opts_raw = {k: v for k, v in entry.items() if k not in COMMON_CHANNEL_KEYS}
         lenient = not base.enabled
         try:
@@ -190,6 +220,24 @@ def lifecycle_problem(entry: ChannelEntry, kind: type) -> tuple[str, str] | None
             continue
         choices = ", ".join([*(p for p in options if p in can), "ignore"])
         return key, f"Herald cannot {doing[policy]} on {entry.type}; use {choices}"
+    return None
+
+
+def windows_problem(entry: ChannelEntry) -> tuple[tuple[str, int], str] | None:
+    """(("slots", i), message) when a posting slot falls inside the channel's quiet hours (it would
+    never be used)."""
+    if entry.quiet_hours is None:
+        return None
+    start, end = quiet_span(entry.quiet_hours)
+    for i, slot in enumerate(entry.slots):
+        m = clock_minutes(slot)
+        inside = start <= m < end if start < end else (m >= start or m < end)
+        if inside:
+            return (
+                ("slots", i),
+                f"slot {slot} falls inside quiet_hours {entry.quiet_hours}, so nothing would "
+                "ever go out at it; move the slot or shorten the quiet hours",
+            )
     return None
 
 
@@ -267,11 +315,15 @@ def validate_channels(path: Path, env: Mapping[str, str]) -> list[ConfigProblem]
                     found.add((*base, key), str(e))
         if kind is not None:
             try:
-                problem = lifecycle_problem(ChannelEntry.model_validate(common), kind)
+                entry_ok = ChannelEntry.model_validate(common)
+                problem = lifecycle_problem(entry_ok, kind)
+                slot_problem = windows_problem(entry_ok)
             except ValidationError:
-                problem = None
+                problem = slot_problem = None
             if problem is not None:
                 found.add((*base, problem[0]), problem[1])
+            if slot_problem is not None:
+                found.add((*base, *slot_problem[0]), slot_problem[1])
         if kind is None:
             continue  # the options of an unknown or missing type cannot be checked
         opts = {k: v for k, v in entry.items() if k not in COMMON_CHANNEL_KEYS}

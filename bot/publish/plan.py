@@ -3,15 +3,25 @@ duplicate URL) or scheduled, and when the next one falls due."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from bot.config import ChannelConfig
-from bot.models import Article
+from bot.models import Article, iso_utc
 from bot.publish.engine import PLAN_PAGE, PassResult, PublisherCore, S, log
+from bot.publish.pacing import Pacer
+from bot.publish.reshare import plan_reshares
 from bot.publish.verdict import skip_reason  # the rule `preview` shows: one rule for both
+from bot.store.schedule import Schedule
 from bot.store.sentlog import SentLog
 
 
 class Planner(PublisherCore):
-    """The engine's planning: a sent-log row for every newly due (article, channel) pair."""
+    """The engine's planning: a sent-log row for every newly due (article, channel) pair, at
+    the time the channel's posting windows allow (publish/windows.py), and the reshares that
+    fall due (publish/reshare.py)."""
+
+    reshare_wakes: Mapping[str, float] = MappingProxyType({})  # channel -> next reshare due
 
     # ------------------------------------------------------------------ planning
     def plan(self, now: float | None = None) -> PassResult:
@@ -19,18 +29,31 @@ class Planner(PublisherCore):
         now = self.clock() if now is None else now
         result = PassResult()
         states = self.log.ensure_channels(list(self.channels), now)
+        schedule = Schedule(self.store)
+        pacer = Pacer(schedule, self.cfg.settings.site.tz, now)
+        wakes: dict[str, float] = {}
         for name, (cc, _ch) in self.channels.items():
             first_seen = states[name].first_seen
+            if moved := pacer.respace_missed(cc):
+                log.info(
+                    "%s: %d planned posts missed their time; spaced again from now", name, moved
+                )
             while True:  # in pages, so a first start on a huge folder stays within memory
                 page = self.log.unrecorded(name, now, PLAN_PAGE)
                 rows = [
-                    self._decide(name, cc, article, file_seen, first_seen, now)
+                    self._decide(name, cc, article, file_seen, first_seen, now, pacer)
                     for article, file_seen in page
                 ]
                 result.planned += self.log.record(rows)
                 result.skipped += sum(1 for r in rows if r["status"] == S.SKIPPED)
                 if len(page) < PLAN_PAGE:
                     break
+            rows, wake = plan_reshares(schedule, pacer, cc, now)
+            result.planned += self.log.record(rows)
+            result.skipped += sum(1 for r in rows if r["status"] == S.SKIPPED)  # missed
+            if wake is not None:
+                wakes[name] = wake
+        self.reshare_wakes = wakes
         return result
 
     def _decide(
@@ -41,6 +64,7 @@ class Planner(PublisherCore):
         file_seen: float,
         first_seen: float,
         now: float,
+        pacer: Pacer,
     ) -> dict[str, object]:
         """The new sent-log row for an unrecorded (article, channel) pair."""
         # baseline: the article was there when the channel was first seen
@@ -64,8 +88,14 @@ class Planner(PublisherCore):
                 other,
             )
         else:
-            status, reason = S.SCHEDULED, None
-            log.info("due: %s on %s", article.id, name)
+            due = pacer.post_due(cc, article)  # the posting windows; now without any
+            if due > now:
+                log.info("due: %s on %s at %s", article.id, name, iso_utc(due))
+            else:
+                log.info("due: %s on %s", article.id, name)
+            row = SentLog.new_row(article, name, S.SCHEDULED, now)
+            row["next_attempt_at"] = due
+            return row
         return SentLog.new_row(article, name, status, now, reason)
 
     def next_due(self, now: float | None = None) -> float | None:
@@ -83,4 +113,6 @@ class Planner(PublisherCore):
         publish_at = self.store.next_scheduled_time(now)
         if publish_at is not None:
             times.append(publish_at)
+        # the next reshare to plan (its due time, planned, then wakes the worker as above)
+        times.extend(at for name, at in self.reshare_wakes.items() if name in self.channels)
         return min(times) if times else None

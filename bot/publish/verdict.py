@@ -72,7 +72,9 @@ _SKIPPED = {
 }
 
 
-def from_delivery(d: Delivery, cc: ChannelConfig, article: Article, tz: tzinfo) -> Verdict:
+def from_delivery(
+    d: Delivery, cc: ChannelConfig, article: Article, tz: tzinfo, now: float | None = None
+) -> Verdict:
     """The verdict of a pair the sent-log already holds."""
     status = str(d.status)
     if d.status == S.SENT:
@@ -89,6 +91,8 @@ def from_delivery(d: Delivery, cc: ChannelConfig, article: Article, tz: tzinfo) 
         at = d.next_attempt_at
         what = "scheduled" if d.status == S.SCHEDULED else f"retrying (attempt {d.attempts + 1})"
         when = f" for {_when(at, tz)}" if at else "; due on the next pass"
+        if d.status == S.SCHEDULED and at and now is not None and at > now:
+            when = f": due at {_when(at, tz)} (the channel's posting windows)"
         return Verdict(True, f"{what}{when}", status, at)
     if d.status == S.SENDING:
         return Verdict(True, "being sent right now", status)
@@ -112,10 +116,12 @@ def verdict(
     max_age: timedelta,
     tz: tzinfo = UTC,
     url_taken: Callable[[], str | None] = lambda: None,
+    due_at: Callable[[], float] | None = None,
 ) -> Verdict:
-    """What will happen to the article on the channel."""
+    """What will happen to the article on the channel; `due_at` gives the due time the
+    channel's posting windows would give the post (publish/pacing.py)."""
     if delivery is not None:
-        return from_delivery(delivery, cc, article, tz)
+        return from_delivery(delivery, cc, article, tz, now)
     if not cc.enabled:
         return Verdict(False, "channel is disabled (enabled: false)", "new")
     if article.draft:
@@ -125,6 +131,15 @@ def verdict(
         reason = filter_reason(cc, article.tags)
         if reason:
             return Verdict(False, reason, "new")
+        at = due_at() if due_at is not None else published
+        if at > published:
+            return Verdict(
+                True,
+                f"scheduled for {_when(published, tz)}, due at {_when(at, tz)} "
+                "(the channel's posting windows)",
+                "new",
+                at,
+            )
         return Verdict(True, f"scheduled for {_when(published, tz)}", "new", published)
     seen = now if first_seen is None else first_seen  # a new channel is first seen now
     why = skip_reason(
@@ -143,4 +158,7 @@ def verdict(
     other = url_taken()
     if other:
         return Verdict(False, f"skipped: {other} has the same URL and was posted", "new")
+    at = due_at() if due_at is not None else now
+    if at > now:
+        return Verdict(True, f"due at {_when(at, tz)} (the channel's posting windows)", "new", at)
     return Verdict(True, "due: sent on the next pass", "new")

@@ -7,6 +7,7 @@ from typing import Any
 from bot.config import Config
 from bot.models import DeliveryStatus, iso_utc
 from bot.store import Delivery, Store
+from bot.store.schedule import Schedule
 from bot.store.sentlog import SentLog
 from bot.web.history import history_line, post_history
 
@@ -74,6 +75,11 @@ def collect(cfg: Config, store: Store, now: float, limit: int = 20) -> dict[str,
             )
         ],
         "skipped": skipped_by_reason,
+        # posts and reshares planned for later by the channels' posting windows
+        "waiting": [
+            {**_row(d), "op": str(d.op), "revision": d.revision}
+            for d in Schedule(store).waiting(now, limit)
+        ],
         "posts": post_history(cfg, store, limit),
         "scheduled": [
             {"article": a.id, "title": a.title, "publish_at": a.published.isoformat()}
@@ -139,6 +145,14 @@ def format_text(report: dict[str, Any]) -> str:
         lambda r: (
             f"{r['status']} {r['channel']}  {r['article']}  next at {r['next_attempt_at']}"
             f"  (attempt {r['attempts']}): {r['error']}"
+        ),
+    )
+    section(
+        "Waiting for their posting window",
+        report.get("waiting") or [],
+        lambda r: (
+            f"due at {r['next_attempt_at']}  {r['channel']}  {r['article']}"
+            + (f"  (reshare {r['revision']})" if r.get("op") == "reshare" else "")
         ),
     )
     section(

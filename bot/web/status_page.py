@@ -307,6 +307,21 @@ def render_status_page(report: dict[str, Any], site_title: str) -> str:
             "warn" if retries else "ok",
         )
     )
+    waiting = report.get("waiting") or []
+    parts.append(
+        _table(
+            "Waiting for their posting window",
+            waiting,
+            (("Due", "when"), ("Channel", ""), ("Article", ""), ("What", "")),
+            lambda r: (
+                _when(r.get("next_attempt_at"), now),
+                e(r.get("channel")),
+                _article(r),
+                e(f"reshare {r.get('revision')}" if r.get("op") == "reshare" else "post"),
+            ),
+            "Nothing is waiting for a posting window.",
+        )
+    )
     parts.append(
         _table(
             "Scheduled articles",

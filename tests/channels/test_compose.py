@@ -100,7 +100,9 @@ def test_template_fields_fill_missing_with_empty_and_tags_as_hashtags() -> None:
         "author": "",
         "tags": "#AI #OpenSource #MachineLearning",
         "read_time": "8 mins",
+        "reshare_count": "",  # a post; a reshare says which one it is
     }
+    assert template_fields(a, reshare_count=2)["reshare_count"] == "2"
 
 
 @pytest.mark.parametrize(
