@@ -30,6 +30,8 @@ class ReshareSettings(_Strict):
     every: Duration = timedelta(days=180)
     times: int = Field(default=1, ge=1, le=100)
     tags: tuple[str, ...] = ()
+    # the reshare's text: not the post's, which networks refuse as a duplicate
+    template: str = "From the archive: {title}\n\n{description}\n\n{url}"
 
 
 @dataclass(frozen=True)

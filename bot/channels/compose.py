@@ -104,6 +104,9 @@ def hashtags(tags: Sequence[str]) -> str:
     return " ".join(out)
 
 
+RESHARE_COUNT = "reshare_count"
+
+
 def template_fields(article: Article, reshare_count: int = 0) -> dict[str, str]:
     """The template fields of an article: title, subtitle, description, cta, url, author,
     tags (as hashtags), read_time, reshare_count (the reshare's number, 1, 2, ...; empty for
@@ -117,7 +120,10 @@ def template_fields(article: Article, reshare_count: int = 0) -> dict[str, str]:
         "author": article.author or "",
         "tags": hashtags(article.tags),
         "read_time": article.extra.get("read_time") or "",
-        "reshare_count": str(reshare_count) if reshare_count > 0 else "",
+        # a reshare is rendered from the article with its number in `extra` (publish/steps.py)
+        "reshare_count": str(reshare_count)
+        if reshare_count > 0
+        else article.extra.get(RESHARE_COUNT, ""),
     }
 
 

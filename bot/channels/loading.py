@@ -164,6 +164,13 @@ def load_channels(
                     check_template(template, (*FIELD_NAMES, *getattr(kind, "extra_fields", ())))
                 except ValueError as e:
                     raise ConfigError(shown_path(path), f"{where}.{key}", str(e)) from None
+        if base.reshare is not None:
+            try:
+                check_template(
+                    base.reshare.template, (*FIELD_NAMES, *getattr(kind, "extra_fields", ()))
+                )
+            except ValueError as e:
+                raise ConfigError(shown_path(path), f"{where}.reshare.template", str(e)) from None
         if (problem := lifecycle_problem(base, kind)) is not None:
             key, message = problem
             raise ConfigError(shown_path(path), f"{where}.{key}", message)

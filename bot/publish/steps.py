@@ -4,13 +4,14 @@ it, how a doubt about it is settled, and what its success changes in the sent-lo
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
 
-from bot.channel_config import ChannelConfig
+from bot.channel_config import ChannelConfig, ReshareSettings
 from bot.channels.base import Channel, Recovery
+from bot.channels.compose import RESHARE_COUNT
 from bot.models import Article, Operation, Post, Receipt
 from bot.store import Delivery, text_hash
 from bot.store.operations import Operations
@@ -77,8 +78,13 @@ def step_for(
     """The step of a claimed row (raises what rendering raises: nothing was sent)."""
     op = d.op
     recovery = recovery_of(ch, op)
-    if op in (OP.POST, OP.RESHARE):
+    if op == OP.POST:
         return Step(ch.render(article), lambda p: ch.send(p, article, d.key), recovery, True)
+    if op == OP.RESHARE:
+        again = replace(article, extra={**article.extra, RESHARE_COUNT: str(d.revision)})
+        template = (cc.reshare or ReshareSettings()).template
+        post = ch.render_with(template, again)
+        return Step(post, lambda p: ch.send(p, again, d.key), recovery, True)
     if parent is None or not parent.post_id:
         raise LookupError("the post it acts on has no id in the sent-log")
     ref = Receipt(parent.post_id, parent.post_url)

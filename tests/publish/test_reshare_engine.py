@@ -35,7 +35,14 @@ def evergreen_site(project: Project, database: str | None = None, **reshare: obj
 
 
 def test_reshares_fall_due_on_time_with_their_own_rows(project: Project) -> None:
-    evergreen_site(project, after="1d", every="2d", times=2, tags=["evergreen"])
+    evergreen_site(
+        project,
+        after="1d",
+        every="2d",
+        times=2,
+        tags=["evergreen"],
+        template="Again ({reshare_count}): {title} {url}",
+    )
     project.article("green.md", "Green", "2026-02-02T10:00:00Z", id="green", tags=["evergreen"])
     project.article("news.md", "News", "2026-02-02T10:00:00Z", id="news", tags=["news"])
     run_until(project, Clock("2026-02-02T10:00:00Z"), "2026-02-20T00:00:00Z")
@@ -57,6 +64,10 @@ def test_reshares_fall_due_on_time_with_their_own_rows(project: Project) -> None
         "green",
         "green",
     ]
+    # a reshare says it is one (networks refuse the post's own text as a duplicate)
+    texts = [line["text"] for line in outbox(project)]
+    assert texts[0].startswith("Green") and texts[2].startswith("Again (1): Green https://")
+    assert texts[3].startswith("Again (2): Green")
 
 
 def test_a_worker_down_for_a_year_posts_at_most_what_the_caps_allow(project: Project) -> None:
