@@ -258,3 +258,57 @@ def test_reactions_and_replies_come_back(project: Project, masto: FakeMastodon) 
     assert c["author"] == "Bob" and c["network"] == "mastodon"
     assert "<script>" not in c["content_html"] and "Great" in c["content_html"]
     assert f'href="{masto.url}/x"' in c["content_html"]  # made absolute against the reply
+
+
+def test_vanished_files_retract_only_behind_the_guard(
+    project: Project, masto: FakeMastodon
+) -> None:
+    setup(project, masto, publishing={"on_missing": "retract", "retract_after": "0s"})
+    for i in range(22):
+        project.article(f"a{i:02d}.md", f"Article {i}", ago(minutes=5 + i), id=f"a{i:02d}")
+    run(project)
+    assert len(top_level(masto)) == 22
+
+    # one file deleted: gone across two full scans, its post goes
+    (project.content / "a21.md").unlink()
+    run(project)
+    assert len(top_level(masto)) == 22  # one scan is not enough
+    run(project)
+    assert len(top_level(masto)) == 21
+
+    # 20 files deleted at once: nothing is deleted, the worker warns, on every pass
+    for i in range(1, 21):
+        (project.content / f"a{i:02d}.md").unlink()
+    for _ in range(3):
+        out = run(project)
+    assert "20 articles would be retracted at once" in out
+    assert len(top_level(masto)) == 21
+    done = project.cli("retract", "--confirm")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "retractions: 20 planned; 20 done" in done.stdout
+    assert [p["text"].split("\n")[0] for p in top_level(masto)] == ["Article 0"]
+
+
+@pytest.mark.parametrize("how", ["emptied", "removed"])
+def test_an_emptied_or_missing_folder_retracts_nothing(
+    project: Project, masto: FakeMastodon, how: str
+) -> None:
+    setup(
+        project,
+        masto,
+        publishing={"on_missing": "retract", "retract_after": "0s", "retract_guard": 100},
+    )
+    for i in range(3):
+        project.article(f"a{i}.md", f"Article {i}", ago(minutes=5 + i), id=f"a{i}")
+    run(project)
+    for path in project.content.iterdir():
+        path.unlink()
+    if how == "removed":
+        project.content.rmdir()
+    r = project.cli("run", "--once")
+    if how == "emptied":  # a missing folder stops the run before the scan, which says why
+        assert "the content folder is empty" in r.stdout + r.stderr
+        assert "their posts stay" in r.stdout + r.stderr
+    for _ in range(2):
+        project.cli("run", "--once")
+    assert len(top_level(masto)) == 3
