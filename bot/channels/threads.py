@@ -87,7 +87,7 @@ class ThreadsChannel(Channel[ThreadsOptions]):
     card = CardStyle("Threads", "#000000", "#0095F6")
     Options = ThreadsOptions
     recovery = Recovery.LOOKUP
-    default_template = "{title}\n\n{description}\n\n{cta} {url}"
+    default_template = "{title}\n\n{description}\n\n{cta}\n{url}"
     can = frozenset({"reply", "delete"})
 
     poll_interval = 1.0  # first wait between container status polls; doubles up to 5 s

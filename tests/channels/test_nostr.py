@@ -74,7 +74,7 @@ def test_a_signed_note_reaches_every_relay_with_the_article_link_image_and_tags(
             assert event["id"] == receipt.post_id
     assert event["content"] == post.text
     assert event["content"].startswith("Testing against loopback emulators\n\n")
-    assert "Read the article https://blog.example/articles/loopback-testing/" in post.text
+    assert "Read the article\nhttps://blog.example/articles/loopback-testing/" in post.text
     assert post.text.endswith("\n\nhttps://blog.example/img/hero.jpg")  # clients show it inline
     assert ["r", "https://blog.example/articles/loopback-testing/"] in event["tags"]
     assert ["t", "testing"] in event["tags"] and ["t", "opensource"] in event["tags"]

@@ -48,7 +48,7 @@ def test_an_image_post_is_a_finished_container_then_published() -> None:
         assert published["alt_text"] == "Testing against loopback emulators"
         assert published["text"] == post.text
         assert post.text.endswith(
-            "Read the article https://blog.example/articles/loopback-testing/"
+            "Read the article\nhttps://blog.example/articles/loopback-testing/"
         )
         paths = [(r.method, r.path) for r in fake.requests]
         assert paths[0] == ("GET", "/v1.0/me/threads_publishing_limit")

@@ -113,7 +113,8 @@ class FakeRelay:
             if not verify(event):
                 return [["OK", ident, False, "invalid: bad signature or id"]]
             if self.admitted is not None and event["pubkey"] not in self.admitted:
-                return [["OK", ident, False, "blocked: this pubkey is not admitted here"]]
+                # as nostr-relay does: the refusal names no event id
+                return [["OK", "", False, "blocked: this pubkey is not admitted here"]]
             if len(event["content"].encode()) > self.max_content_length:
                 return [["OK", ident, False, "invalid: content too long"]]
             if ident in self.events:

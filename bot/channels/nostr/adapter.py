@@ -87,7 +87,7 @@ class NostrChannel(Channel[NostrOptions]):
     card = CardStyle("Nostr", "#8E30EB", "#8E30EB", markup="plain")
     Options = NostrOptions
     recovery = Recovery.IDEMPOTENT
-    default_template = "{title}\n\n{description}\n\n{cta} {url}\n\n{tags}"
+    default_template = "{title}\n\n{description}\n\n{cta}\n{url}\n\n{tags}"
     can = frozenset({"delete", "reply"})
 
     @functools.cached_property

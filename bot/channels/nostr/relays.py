@@ -7,7 +7,9 @@ seconds to answer `["OK", id, accepted, message]`. A relay that already holds th
 event is out when `quorum` relays accepted it; otherwise the refusals decide the error class:
 `rate-limited:` waits, `blocked:` / `restricted:` / `auth-required:` are the key's problem,
 `invalid:` / `pow:` are this event's, and unreachable or silent relays are worth a retry (the
-same event id makes the retry harmless).
+same event id makes the retry harmless). Some relays refuse with an empty id
+(`["OK", "", false, "rejected: ..."]`, nostr-relay 1.14); as each connection carries one event,
+that refusal is read as the answer to it.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ from bot.redact import foreign_text
 
 MAX_MESSAGE = 1024 * 1024  # bytes of one relay message read at all
 _AUTH = ("blocked", "restricted", "auth-required")
-_REFUSED = ("invalid", "pow", "error", "mute")
 
 
 @dataclass(frozen=True)
@@ -97,12 +98,22 @@ def _read_ok(relay: str, raw: str, ident: str, secrets: list[str]) -> Answer | N
         data = json.loads(raw)
     except ValueError:
         return None
-    if not (isinstance(data, list) and len(data) >= 3 and data[0] == "OK" and data[1] == ident):
+    if not (isinstance(data, list) and len(data) >= 3 and data[0] == "OK"):
+        return None
+    # one event goes out per connection, so a refusal without the id (nostr-relay names none
+    # when a validator refuses) is about ours; an acceptance must name it
+    if data[1] != ident and not (data[1] == "" and data[2] is not True):
         return None
     text = foreign_text(str(data[3]) if len(data) > 3 else "", secrets, limit=200)
     prefix = text.partition(":")[0].strip().lower() if ":" in text else ""
     accepted = data[2] is True or prefix == "duplicate"
     return Answer(relay, accepted, text, prefix or ("refused" if not accepted else ""))
+
+
+def _not_allowed(answer: Answer) -> bool:
+    """Some relays refuse a key with `rejected: <pubkey> not allowed` (not NIP-01's
+    `blocked:`)."""
+    return answer.prefix == "rejected" and "not allowed" in answer.message
 
 
 def settle(answers: list[Answer], quorum: int, what: str) -> None:
@@ -122,7 +133,7 @@ def settle(answers: list[Answer], quorum: int, what: str) -> None:
     if hopeful >= quorum:
         raise TransientError(summary)
     error: type[DeliveryError] = PermanentError
-    if any(a.prefix in _AUTH for a in refused):
+    if any(a.prefix in _AUTH or _not_allowed(a) for a in refused):
         error = AuthError
         summary += "; check that the relays admit this key (private_key) and any paid membership"
     elif any("too long" in a.message.lower() or "too large" in a.message.lower() for a in refused):
