@@ -96,7 +96,10 @@ class NostrChannel(Channel[NostrOptions]):
 
     def credentials(self) -> list[str]:
         """The key as configured and in both of its other spellings (hex, nsec)."""
-        raw = secret_bytes(self.opts.private_key.get_secret_value())
+        try:
+            raw = secret_bytes(self.opts.private_key.get_secret_value())
+        except (AttributeError, ValueError):  # preview and check build options without it
+            return super().credentials()
         return [*super().credentials(), raw.hex(), bech32_encode("nsec", raw)]
 
     # -- composing
@@ -165,7 +168,7 @@ class NostrChannel(Channel[NostrOptions]):
     def preview_identity(self) -> dict[str, str]:
         try:
             npub = self.signer.npub
-        except ValueError:
+        except (AttributeError, ValueError):  # no key in the options (preview without secrets)
             return {}
         return {"handle": f"{npub[:12]}…{npub[-6:]}"}
 
