@@ -55,9 +55,7 @@ def threads(row: PreviewRow, site: str) -> str:
             f"{image_slot(row.image, missing_reason(row), 'link preview image')}"
             f'<span class="dom">{e(domain(href))} · link preview fetched by Threads</span></a>'
         )
-    parts.append(
-        '<div class="acts"><span>♡</span><span>↩</span><span>⇄</span><span>➤</span></div>'
-    )
+    parts.append('<div class="acts"><span>♡</span><span>↩</span><span>⇄</span><span>➤</span></div>')
     return "".join(parts)
 
 
