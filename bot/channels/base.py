@@ -118,10 +118,13 @@ class Image:
 
 @dataclass(frozen=True)
 class ChannelContext:
-    """What the engine hands every adapter: the shared HTTP client and the image fetcher."""
+    """What the engine hands every adapter: the shared HTTP client, the image fetcher and,
+    where the engine can read the content folder, each article's body as Markdown (absolute
+    links; None offline, e.g. in `preview`)."""
 
     http: httpx.AsyncClient
     fetch_image: ImageFetcher
+    article_markdown: Callable[[Article], str] | None = None
 
 
 OptionsT = TypeVar("OptionsT", bound=ChannelOptions)

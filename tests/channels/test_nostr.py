@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from bot.channels import registry
 from bot.channels.base import key_time
 from bot.channels.nostr import NostrChannel, NostrOptions
 from bot.channels.nostr.keys import Signer, bech32_decode, bech32_encode, verify
+from bot.content.markdown import absolute_markdown
 from bot.errors import AuthError, RateLimited, TooLong, TransientError
 from bot.models import Post, Receipt
 from tests.channels.conftest import KEY, article_factory, expect_failure, run_channel
@@ -195,6 +197,46 @@ def test_reply_tags_the_root_and_delete_asks_relays_to_remove_it() -> None:
         assert ["e", receipt.post_id] in deletion["tags"] and ["k", "1"] in deletion["tags"]
         assert receipt.post_id not in relay.events  # the relay honoured the request
     assert NostrChannel.can == {"delete", "reply"}
+
+
+BODY = "# Loopback\n\nSee ![diagram](img/flow.png) and [the code](https://git.example/x).\n"
+
+
+def test_long_form_is_the_whole_markdown_body_as_kind_30023() -> None:
+    item = article()
+    absolute = BODY.replace(
+        "img/flow.png", "https://blog.example/articles/loopback-testing/img/flow.png"
+    )
+
+    async def body(channel: NostrChannel) -> tuple[Post, Post, Receipt]:
+        channel.context = replace(channel.context, article_markdown=lambda a: absolute.strip())
+        post = channel.render(item)
+        note = channel.render_with("Updated: {title} {url}", item)  # corrections stay notes
+        return post, note, await channel.send(post, item, KEY)
+
+    with FakeRelay() as relay:
+        post, note, receipt = run([relay.url], body, long_form=True)
+        event = relay.events[receipt.post_id]
+    assert event["content"] == absolute.strip() == post.text
+    assert post.length == len(post.text.encode()) and post.limit == 65_536
+    assert note.text.startswith("Updated: Testing against loopback") and note.limit == 1000
+    assert channel_refit_is_none(post)
+
+
+def channel_refit_is_none(post: Post) -> bool:
+    async def refit(channel: NostrChannel) -> Post | None:
+        return channel.refit(post, article(), "invalid: too large")
+
+    return run(["wss://relay.example"], refit, long_form=True) is None
+
+
+def test_markdown_links_and_images_are_made_absolute() -> None:
+    text = "[a](rel/page) ![b](/img.png) [c](#top) [d](https://x.example/)\n[e]: ../up"
+    out = absolute_markdown(text, "https://blog.example/articles/post/")
+    assert "[a](https://blog.example/articles/post/rel/page)" in out
+    assert "![b](https://blog.example/img.png)" in out
+    assert "[c](#top)" in out and "[d](https://x.example/)" in out
+    assert "[e]: https://blog.example/articles/up" in out
 
 
 def test_long_form_is_a_kind_30023_article_addressed_by_the_article_id() -> None:

@@ -353,3 +353,23 @@ def test_a_bad_key_fails_clearly_and_shows_no_secret(relay: str, project: Projec
     database = (project.root / "herald.sqlite3").read_bytes()
     for secret in (BANNED, banned_nsec, BANNED[:16]):
         assert secret not in shown and secret.encode() not in database
+
+
+def test_long_form_carries_the_whole_markdown_body_with_absolute_links(
+    relay: str, project: Project
+) -> None:
+    project.write_config(channels=[entry([relay], long_form=True)])
+    body = "## Why\n\nA picture: ![flow](img/flow.png)\n\nMore in [the guide](../guide/).\n"
+    project.article("long.md", "Long form", ago(minutes=4), id="nostr-long", body=body)
+    run = project.cli_process("run", "--once", env={"NOSTR_KEY": NSEC})
+    assert run.returncode == 0, run.stderr
+    delivery = deliveries(project)["nostr-long"]
+    pubkey = Signer.from_key(SECRET).pubkey
+    (event,) = query(relay, ids=[delivery["post_id"]])
+    assert event["kind"] == 30023 and verify(event) and event["pubkey"] == pubkey
+    assert ["d", "nostr-long"] in event["tags"] and ["title", "Long form"] in event["tags"]
+    assert event["content"].startswith("## Why\n\nA picture: ![flow](https://blog.example.org/")
+    assert (
+        "/img/flow.png)" in event["content"]
+        and "[the guide](https://blog.example.org/" in (event["content"])
+    )

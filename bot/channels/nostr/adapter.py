@@ -16,11 +16,18 @@ nobody sees two notes.
 Lifecycle: `reply` is a kind-1 note with NIP-10 `e` (root) and `p` tags; `delete` is a NIP-09
 deletion request (kind 5) naming the event (relays and clients honour it, but copies others
 made may remain). A long-form event is replaceable by its `d` tag, so with `long_form: true` an
-`edit` publishes the same `d` with new content.
+`edit` publishes the same `d` with new content (not offered yet: `can` has no "edit").
+
+With `long_form: true` the event's content is the article's whole Markdown body (front matter
+removed, relative links and images made absolute) as the engine reads it from the content
+folder (`ChannelContext.article_markdown`), with `title`, `summary`, `image`, `published_at`,
+`t` and `r` tags; it is measured in UTF-8 bytes against 64 KiB and never cut. Replies,
+corrections and retraction notes stay kind-1 notes.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 from typing import Any
@@ -38,6 +45,7 @@ log = logging.getLogger("herald.channels.nostr")
 NOTE = 1
 DELETION = 5
 LONG_FORM = 30023
+LONG_FORM_LIMIT = 65_536  # bytes of content many relays take (NIP-11 max_content_length)
 DEFAULT_LIMIT = 1000
 
 
@@ -104,7 +112,37 @@ class NostrChannel(Channel[NostrOptions]):
 
     # -- composing
     def render(self, article: Article) -> Post:
+        if self.opts.long_form:
+            return self._long_form(article)
         return self._render(article, compose.count_graphemes, self.opts.max_characters)
+
+    def render_with(self, template: str, article: Article) -> Post:
+        """Corrections, retraction notes and comments are kind-1 notes, also for long-form."""
+        other = copy.copy(self)
+        other.template = template
+        return other._render(article, compose.count_graphemes, self.opts.max_characters)
+
+    def _long_form(self, article: Article) -> Post:
+        """The article's whole Markdown body (absolute links), measured in UTF-8 bytes against
+        the event size relays commonly take; the note's text when the body cannot be read
+        (offline preview)."""
+        reader = self.context.article_markdown
+        body = reader(article) if reader else ""
+        if not body:
+            note = self._render(article, compose.count_graphemes, self.opts.max_characters)
+            body = note.text
+        return Post(
+            text=body,
+            length=_utf8_bytes(body),
+            limit=LONG_FORM_LIMIT,
+            fields={
+                "image": None,  # the `image` tag instead
+                "limit": LONG_FORM_LIMIT,
+                "limit_source": "default",
+                "url_counting": "UTF-8 bytes of the Markdown",
+                "long_form": True,
+            },
+        )
 
     def _render(self, article: Article, measure: compose.Measure, fit_to: int) -> Post:
         fields = compose.template_fields(article)
@@ -129,7 +167,10 @@ class NostrChannel(Channel[NostrOptions]):
         )
 
     def refit(self, post: Post, article: Article, refusal: str) -> Post | None:
-        """Counted in UTF-8 bytes (what relays measure) with a safety margin."""
+        """Counted in UTF-8 bytes (what relays measure) with a safety margin; a long-form
+        body is never cut."""
+        if post.fields.get("long_form"):
+            return None
         fit_to = compose.strict_limit(self.opts.max_characters, refusal)
         again = self._render(article, _utf8_bytes, fit_to)
         if again.text == post.text or _utf8_bytes(again.text) > fit_to:
