@@ -100,7 +100,8 @@ def raise_for(response: httpx.Response, network: str, secrets: list[str]) -> Non
     error = graph_error(body)
     status = response.status_code
     if not error:
-        raise_for_status(response, f"{network}: " + foreign_text(response.text, secrets, 200))
+        shown = foreign_text(response.text, secrets, 200)
+        raise_for_status(response, f"{network}: HTTP {status}" + (f": {shown}" if shown else ""))
         return
     code = _number(error.get("code"))
     subcode = _number(error.get("error_subcode"))
