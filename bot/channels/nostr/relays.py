@@ -19,9 +19,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import (
     AuthError,
@@ -32,6 +30,9 @@ from bot.errors import (
     TransientError,
 )
 from bot.redact import foreign_text
+
+if TYPE_CHECKING:  # imported when an event is sent: `check` and `preview` do not pay for it
+    import aiohttp
 
 MAX_MESSAGE = 1024 * 1024  # bytes of one relay message read at all
 _AUTH = ("blocked", "restricted", "auth-required")
@@ -56,6 +57,8 @@ async def publish(
     event: dict[str, Any], relays: Iterable[str], *, timeout: float, secrets: list[str]
 ) -> list[Answer]:
     """Every relay's answer to `event`, gathered concurrently within `timeout` each."""
+    import aiohttp
+
     wire = json.dumps(["EVENT", event], ensure_ascii=False)
     client_timeout = aiohttp.ClientTimeout(total=None, connect=timeout, sock_read=timeout)
     async with aiohttp.ClientSession(timeout=client_timeout) as session:
@@ -71,6 +74,8 @@ async def _one(
     timeout: float,
     secrets: list[str],
 ) -> Answer:
+    import aiohttp
+
     try:
         async with asyncio.timeout(timeout):
             async with session.ws_connect(
