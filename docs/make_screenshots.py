@@ -1,6 +1,7 @@
 """Make the screenshots in docs/: each network's preview card for sample 000, and feeds/index.html.
 
     python docs/make_screenshots.py            # needs Debian's `chromium` (headless)
+    python docs/make_screenshots.py nostr      # only these channels' cards
 
 It builds the samples (tests/data/articles/samples) in a temporary project with one channel per
 network (stand-in credentials: a preview makes no call), writes `herald preview --html` for
@@ -58,6 +59,21 @@ CHANNELS = [
         "chat_id": "@magickai",
     },
     {"name": "webhook", "type": "webhook", "url": "https://hooks.example.org/herald"},
+    {
+        "name": "nostr",
+        "type": "nostr",
+        # NIP-19's published example key: a stand-in, never a real account's
+        "private_key": "nsec1vl029mgpspedva04g90vltkh6fvh240zqtv9k0t9af8935ke9laqsnlfe5",
+        "relays": ["wss://relay.example"],
+    },
+    {"name": "threads", "type": "threads", "token": "stand-in", "account": "magick.ai"},
+    {
+        "name": "facebook",
+        "type": "facebook",
+        "page_id": "104000000000001",
+        "token": "stand-in",
+        "page_name": "Magick Blog",
+    },
 ]
 
 
@@ -89,6 +105,7 @@ def run(command: list[str]) -> None:
 
 
 def main() -> None:
+    only = set(sys.argv[1:])
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "config").mkdir()
@@ -112,9 +129,13 @@ def main() -> None:
         cards = ROOT / "docs" / "cards"
         cards.mkdir(parents=True, exist_ok=True)
         for channel in CHANNELS:
+            if only and channel["name"] not in only:
+                continue
             page = root / f"{channel['name']}.html"
             run([*herald, "preview", ARTICLE, "--channel", channel["name"], "--html", str(page)])
             chromium(page.as_uri(), cards / f"{channel['name']}.png", "520,900")
+        if only:
+            return
         everything = root / "preview.html"  # every channel's card side by side
         run([*herald, "preview", ARTICLE, "--html", str(everything)])
         chromium(everything.as_uri(), ROOT / "docs" / "preview.png", "1500,1900")

@@ -27,7 +27,7 @@ from bot.content.fields import (
     FieldReader,
     scalar_text,
 )
-from bot.content.markdown import XML_FORBIDDEN, render_markdown
+from bot.content.markdown import XML_FORBIDDEN, absolute_markdown, render_markdown
 from bot.content.read import Unreadable, read_text, too_big
 from bot.content.similarity import signature
 from bot.content.urls import to_uri
@@ -286,6 +286,19 @@ class ArticleBuilder(FieldReader):
                 "differently than it is written; kept as written, remove them unless you meant "
                 "them",
             )
+
+
+def markdown_body(article: Article, rules: ContentRules) -> str:
+    """The article's body as Markdown, front matter removed, relative links and images made
+    absolute; "" when the file is unreadable."""
+    path = rules.root / article.path
+    if not is_inside(os.path.realpath(path), os.path.realpath(rules.root)):
+        return ""
+    try:
+        body = frontmatter.split(read_text(path, rules)).body
+    except (Unreadable, OSError, frontmatter.FrontMatterError):
+        return ""
+    return absolute_markdown(body, article.url).strip()
 
 
 def render_body(article: Article, rules: ContentRules) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -25,6 +26,8 @@ from bot.channels import registry
 from bot.channels.base import ChannelContext
 from bot.channels.images import image_fetcher
 from bot.config import ChannelConfig, Config
+from bot.content.article import markdown_body
+from bot.content.library import rules_for
 from bot.http import make_client
 from bot.models import DeliveryStatus
 from bot.redact import foreign_text
@@ -116,9 +119,12 @@ class PublisherCore:
             allow_private=img.allow_private,
         )
         self._clients: list[httpx.AsyncClient] = []
+        self._markdown = functools.partial(markdown_body, rules=rules_for(cfg))
         self.channels = registry.build_channels(
             [c for c in cfg.channels if c.enabled],
-            self._context_for if http is None else ChannelContext(http, self._fetch_image),
+            self._context_for
+            if http is None
+            else ChannelContext(http, self._fetch_image, self._markdown),
         )
         self.stopping = False
         self.semaphore = asyncio.Semaphore(self.settings.concurrency)
@@ -141,7 +147,7 @@ class PublisherCore:
         """Each channel talks to its network through its own small connection pool."""
         client = make_client(self._timeout, connections=self.settings.concurrency + 2)
         self._clients.append(client)
-        return ChannelContext(http=client, fetch_image=self._fetch_image)
+        return ChannelContext(client, self._fetch_image, self._markdown)
 
     def stop(self) -> None:
         """Take no new work; cut back-off waits short; in-flight requests finish."""

@@ -47,10 +47,14 @@ CHANNELS = (
     "telegram",
     "webhook",
     "webhook_noidem",
+    "threads",
+    "facebook",
 )
 KIND = {name: name.removesuffix("_noidem") for name in CHANNELS}
 # what the engine may do with an ambiguous outcome (the channel's `recovery`, as promised)
-SAFE_TO_RESEND = frozenset({"mastodon", "bluesky", "webhook"})  # IDEMPOTENT or LOOKUP
+SAFE_TO_RESEND = frozenset(  # IDEMPOTENT or LOOKUP
+    {"mastodon", "bluesky", "webhook", "threads", "facebook"}
+)
 NO_POST_ID = frozenset({"slack", "webhook", "webhook_noidem"})  # their contract has no id
 # the post's id comes in the answer's headers (LinkedIn: x-restli-id), so a body that drips
 # or never ends does not hide whether the post was made
@@ -86,6 +90,8 @@ SECRETS: dict[str, dict[str, str]] = {
         "WEBHOOK_PATH": _token(24),
         "WEBHOOK_SECRET": "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
     },
+    "threads": {"THREADS_TOKEN": "THAA" + _token(48)},
+    "facebook": {"FACEBOOK_PAGE_TOKEN": "EAAG" + _token(60)},
     "webhook_noidem": {
         "WEBHOOK2_PATH": _token(24),
         "WEBHOOK2_SECRET": "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
@@ -135,6 +141,16 @@ def channel_entry(name: str, url: str) -> dict[str, Any]:
             "base_url": url,
             "token": "${TELEGRAM_TOKEN}",
             "chat_id": "@heraldtest",
+        }
+    if kind == "threads":
+        return {"name": name, "type": kind, "base_url": url, "token": "${THREADS_TOKEN}"}
+    if kind == "facebook":
+        return {
+            "name": name,
+            "type": kind,
+            "base_url": url,
+            "page_id": "104",
+            "token": "${FACEBOOK_PAGE_TOKEN}",
         }
     env = "WEBHOOK2" if name == "webhook_noidem" else "WEBHOOK"
     entry: dict[str, Any] = {

@@ -115,6 +115,7 @@ class Hostile:
         self.lock = threading.Lock()
         self.requests: list[Seen] = []
         self.posts: list[dict[str, Any]] = []  # what the server stored, in order
+        self.containers: dict[str, str] = {}  # Threads: container id -> its text
         self.closing = threading.Event()
         service = self
 
@@ -212,6 +213,10 @@ class Hostile:
             return route == "/2/tweets"
         if self.kind == "telegram":
             return "/send" in route
+        if self.kind == "threads":
+            return route.endswith("/threads_publish")
+        if self.kind == "facebook":
+            return route.endswith("/feed")
         return True  # discord, slack, webhook: the POST to the webhook URL
 
     def answer(self, req: Seen) -> Answer:
@@ -251,6 +256,13 @@ class Hostile:
             record = data.get("record") if isinstance(data.get("record"), dict) else {}
             text = str((record or {}).get("text") or "")
             key = str(data.get("rkey") or "")
+        elif self.kind in ("threads", "facebook"):
+            form = parse_qs(req.body.decode("utf-8", "replace"))
+            if self.kind == "facebook":
+                text = (form.get("message") or [""])[0]
+            else:
+                with self.lock:
+                    text = self.containers.get((form.get("creation_id") or [""])[0], "")
         elif self.kind == "webhook":
             key = req.headers.get("webhook-id", "") or _secrets.token_hex(8)
             text = req.body.decode("utf-8", "replace")
@@ -366,11 +378,38 @@ class Hostile:
                     statuses = [self._mastodon_status(p) for p in reversed(self.posts)]
                 return _json(200, statuses)
             return _json(404, {"error": "Record not found"})
+        if self.kind in ("threads", "facebook"):
+            return self._graph_setup(req, route)
         if self.kind == "discord" and req.method == "GET":
             return _json(200, {"id": "1180000000000000001", "guild_id": "77", "channel_id": "88"})
         if self.kind == "telegram":
             return _json(200, {"ok": True, "result": {"id": 1, "is_bot": True}})
         return _json(404, {"error": "not found"})
+
+    def _graph_setup(self, req: Seen, route: str) -> Answer:
+        """Threads and Facebook Pages: containers, the quota, permalinks, the post lists."""
+        if self.kind == "threads" and req.method == "POST" and route.endswith("/threads"):
+            form = parse_qs(req.body.decode("utf-8", "replace"))
+            ident = str(190_000 + len(self.containers))
+            with self.lock:
+                self.containers[ident] = (form.get("text") or [""])[0]
+            return _json(200, {"id": ident})
+        if route.endswith("/threads_publishing_limit"):
+            quota = {"quota_usage": 0, "config": {"quota_total": 250, "quota_duration": 86400}}
+            return _json(200, {"data": [quota]})
+        if route.endswith(("/threads", "/posts")) and req.method == "GET":
+            with self.lock:
+                listed = [self._graph_post(p) for p in reversed(self.posts)]
+            return _json(200, {"data": listed})
+        if req.method == "GET":  # a container's status, a post's permalink
+            return _json(200, {"id": route.rsplit("/", 1)[-1], "status": "FINISHED"})
+        return _json(400, {"error": {"message": "Unsupported request", "code": 100}})
+
+    def _graph_post(self, post: dict[str, Any]) -> dict[str, Any]:
+        made = time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(post["at"]))
+        if self.kind == "threads":
+            return {"id": post["id"], "text": post["text"], "timestamp": made}
+        return {"id": f"104_{post['id']}", "message": post["text"], "created_time": made}
 
     # -- what an honest server answers to a post
     def _mastodon_account(self) -> dict[str, Any]:
@@ -420,6 +459,8 @@ class Hostile:
             return _json(201, {"data": {"id": pid, "text": post["text"][:50]}})
         if self.kind == "discord":
             return _json(200, {"id": pid, "channel_id": "88", "guild_id": "77", "content": "x"})
+        if self.kind in ("threads", "facebook"):
+            return _json(200, {"id": pid if self.kind == "threads" else f"104_{pid}"})
         if self.kind == "telegram":
             return _json(
                 200,

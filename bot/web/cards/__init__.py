@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.channels.preview import PreviewRow
-from bot.web.cards import chat, social
+from bot.web.cards import chat, nostr_meta, social
 from bot.web.cards.style import CARD_CSS
 
 __all__ = ["CARD_CSS", "card_body"]
@@ -29,6 +29,9 @@ _CARDS: dict[str, Callable[[PreviewRow, str], str]] = {
     "telegram": chat.telegram,
     "webhook": chat.payload,
     "outbox": chat.payload,
+    "nostr": nostr_meta.nostr,
+    "threads": nostr_meta.threads,
+    "facebook": nostr_meta.facebook,
 }
 
 
