@@ -14,10 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.channels.preview import PreviewRow
-from bot.web.cards import chat, social
-from bot.web.cards.style import CARD_CSS
+from bot.web.cards import chat, matrix_email, social
+from bot.web.cards.style import CARD_CSS as BASE_CSS
 
 __all__ = ["CARD_CSS", "card_body"]
+
+CARD_CSS = BASE_CSS + matrix_email.CSS
 
 _CARDS: dict[str, Callable[[PreviewRow, str], str]] = {
     "mastodon": social.mastodon,
@@ -29,6 +31,8 @@ _CARDS: dict[str, Callable[[PreviewRow, str], str]] = {
     "telegram": chat.telegram,
     "webhook": chat.payload,
     "outbox": chat.payload,
+    "matrix": matrix_email.matrix,
+    "email": matrix_email.email,
 }
 
 
