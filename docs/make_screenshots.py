@@ -1,6 +1,7 @@
 """Make the screenshots in docs/: each network's preview card for sample 000, and feeds/index.html.
 
     python docs/make_screenshots.py            # needs Debian's `chromium` (headless)
+    python docs/make_screenshots.py matrix email   # only these channels' cards
 
 It builds the samples (tests/data/articles/samples) in a temporary project with one channel per
 network (stand-in credentials: a preview makes no call), writes `herald preview --html` for
@@ -58,6 +59,23 @@ CHANNELS = [
         "chat_id": "@magickai",
     },
     {"name": "webhook", "type": "webhook", "url": "https://hooks.example.org/herald"},
+    {
+        "name": "matrix",
+        "type": "matrix",
+        "base_url": "https://matrix.magick.example",
+        "access_token": "stand-in",
+        "room": "#news:magick.example",
+        "user_id": "@herald:magick.example",
+    },
+    {
+        "name": "email",
+        "type": "email",
+        "host": "smtp.magick.example",
+        "username": "herald",
+        "password": "stand-in",
+        "sender": "Magick Blog <news@magick.example>",
+        "to": ["readers@lists.magick.example"],
+    },
 ]
 
 
@@ -88,7 +106,8 @@ def run(command: list[str]) -> None:
         sys.exit(f"{' '.join(command)} failed ({r.returncode}):\n{r.stdout}{r.stderr}")
 
 
-def main() -> None:
+def main(only: list[str]) -> None:
+    """Every screenshot, or only the cards of the channels named in `only`."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "config").mkdir()
@@ -112,9 +131,13 @@ def main() -> None:
         cards = ROOT / "docs" / "cards"
         cards.mkdir(parents=True, exist_ok=True)
         for channel in CHANNELS:
+            if only and channel["name"] not in only:
+                continue
             page = root / f"{channel['name']}.html"
             run([*herald, "preview", ARTICLE, "--channel", channel["name"], "--html", str(page)])
             chromium(page.as_uri(), cards / f"{channel['name']}.png", "520,900")
+        if only:
+            return
         everything = root / "preview.html"  # every channel's card side by side
         run([*herald, "preview", ARTICLE, "--html", str(everything)])
         chromium(everything.as_uri(), ROOT / "docs" / "preview.png", "1500,1900")
@@ -124,4 +147,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

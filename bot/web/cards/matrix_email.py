@@ -41,7 +41,12 @@ def matrix(row: PreviewRow, site: str) -> str:
     elif row.image:  # the channel has image: false
         parts.append(image_slot(None, missing_reason(row)))
     formatted = body.get("formatted_body")
-    shown = _clean(str(formatted), set(MATRIX_TAGS)) if formatted else e(str(body.get("body")))
+    # HTML: a client shows line breaks only where a <br> is (the card's text keeps newlines)
+    shown = (
+        _clean(str(formatted), set(MATRIX_TAGS)).replace("\n", "")
+        if formatted
+        else e(str(body.get("body")))
+    )
     parts.append(text_block(shown))
     parts.append(
         '<details class="mxplain"><summary>plain body (clients without HTML)</summary>'
