@@ -45,12 +45,13 @@ CHANNELS = (
     "discord",
     "slack",
     "telegram",
+    "matrix",
     "webhook",
     "webhook_noidem",
 )
 KIND = {name: name.removesuffix("_noidem") for name in CHANNELS}
 # what the engine may do with an ambiguous outcome (the channel's `recovery`, as promised)
-SAFE_TO_RESEND = frozenset({"mastodon", "bluesky", "webhook"})  # IDEMPOTENT or LOOKUP
+SAFE_TO_RESEND = frozenset({"mastodon", "bluesky", "matrix", "webhook"})  # IDEMPOTENT or LOOKUP
 NO_POST_ID = frozenset({"slack", "webhook", "webhook_noidem"})  # their contract has no id
 # the post's id comes in the answer's headers (LinkedIn: x-restli-id), so a body that drips
 # or never ends does not hide whether the post was made
@@ -82,6 +83,7 @@ SECRETS: dict[str, dict[str, str]] = {
     "discord": {"DISCORD_TOKEN": _token(51)},
     "slack": {"SLACK_PART": _token(18)},
     "telegram": {"TELEGRAM_TOKEN": f"{secrets.randbelow(10**9) + 10**9}:AA{_token(25)}"},
+    "matrix": {"MATRIX_TOKEN": "syt_" + _token(30)},
     "webhook": {
         "WEBHOOK_PATH": _token(24),
         "WEBHOOK_SECRET": "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
@@ -135,6 +137,14 @@ def channel_entry(name: str, url: str) -> dict[str, Any]:
             "base_url": url,
             "token": "${TELEGRAM_TOKEN}",
             "chat_id": "@heraldtest",
+        }
+    if kind == "matrix":
+        return {
+            "name": name,
+            "type": kind,
+            "base_url": url,
+            "access_token": "${MATRIX_TOKEN}",
+            "room": "!hostile:hostile.example",
         }
     env = "WEBHOOK2" if name == "webhook_noidem" else "WEBHOOK"
     entry: dict[str, Any] = {
@@ -250,6 +260,9 @@ def make_project(root: Path, servers: dict[str, Hostile], port: int | None = Non
             "give_up_after": f"{GIVE_UP_AFTER}s",
             "pause_after": 50,
             "catch_up": "24h",
+            # one slot per channel: a channel waiting for another's slot would add that
+            # channel's timeouts to the run (the default, 8, is fewer than the channels)
+            "concurrency": max(8, len(CHANNELS)),
         },
         "worker": {"grace_period": "2s", "scan_interval": "60s"},
     }
