@@ -164,7 +164,7 @@ class EmailChannel(Channel[EmailOptions]):
     card = CardStyle("E-mail", "#334155", "#1D4ED8", markup="html")
     Options = EmailOptions
     can = frozenset({"reply"})  # a follow-up message (In-Reply-To) for corrections
-    default_template = "{title}\n\n{subtitle}\n\n{description}\n\n{cta}: {url}"
+    default_template = "{title}\n\n{subtitle}\n\n{description}\n\n{cta}\n{url}"
     correction_template = "Updated: {title}\n\n{description}\n\n{url}"
     retraction_template = "This article has been withdrawn: {title}"
 

@@ -80,7 +80,7 @@ def test_one_message_with_text_and_html_parts_and_a_recognisable_message_id() ->
         assert text.strip() == post.text
         assert post.text == (
             'Fish & "chips" <b>\n\nWhy real HTTP beats mocks for adapters.\n\n'
-            f"Read the article: {URL}"
+            f"Read the article\n{URL}"
         )
         assert "<h1" in markup and "Fish &amp; &quot;chips&quot; &lt;b&gt;" in markup
         assert (
@@ -170,7 +170,7 @@ def test_a_size_refusal_refits_to_half() -> None:
                 await ch.send(post, item, KEY)
             fitted = ch.refit(post, item, info.value.message)
             assert fitted is not None and fitted.length <= post.limit // 2
-            assert fitted.text.endswith(f"Read the article: {URL}")
+            assert fitted.text.endswith(f"Read the article\n{URL}")
             await ch.send(fitted, item, KEY)
             return post.length
 
@@ -186,7 +186,7 @@ def test_long_articles_are_fitted_with_url_and_cta_kept() -> None:
         post, _ = send(smtp, article(description="naïve café 😀 " * 10_000), max_characters=5_000)
         text, markup = parts(smtp.messages[0])
         assert post.length <= 5_000 and text.strip() == post.text
-        assert post.text.endswith(f"…\n\nRead the article: {URL}")
+        assert post.text.endswith(f"…\n\nRead the article\n{URL}")
         assert "…" in markup and "Read the article</a>" in markup
 
 
