@@ -225,6 +225,21 @@ def test_rate_limit_waits_as_the_server_says() -> None:
         assert fake.events() == []
 
 
+def test_rate_limit_with_only_a_retry_after_header() -> None:
+    with FakeMatrix() as fake:
+        before = datetime.now(UTC)
+        fake.fail_next(
+            Fault.status(
+                429,
+                {"errcode": "M_LIMIT_EXCEEDED", "error": "Too Many Requests"},
+                {"Retry-After": "30"},
+            )
+        )
+        e = failure(fake, RateLimited)
+        assert e.retry_at is not None
+        assert timedelta(seconds=29) <= e.retry_at - before <= timedelta(seconds=32)
+
+
 def test_wrong_token_is_an_auth_error_without_the_token() -> None:
     with FakeMatrix() as fake:
         wrong = "syt_d3Jvbmc_WrongTokenValue_zz99"
