@@ -1,7 +1,7 @@
 """Make the screenshots in docs/: each network's preview card for sample 000, and feeds/index.html.
 
     python docs/make_screenshots.py            # needs Debian's `chromium` (headless)
-    python docs/make_screenshots.py nostr      # only these channels' cards
+    python docs/make_screenshots.py matrix nostr   # only these channels' cards
 
 It builds the samples (tests/data/articles/samples) in a temporary project with one channel per
 network (stand-in credentials: a preview makes no call), writes `herald preview --html` for
@@ -74,6 +74,23 @@ CHANNELS = [
         "token": "stand-in",
         "page_name": "Magick Blog",
     },
+    {
+        "name": "matrix",
+        "type": "matrix",
+        "base_url": "https://matrix.magick.example",
+        "access_token": "stand-in",
+        "room": "#news:magick.example",
+        "user_id": "@herald:magick.example",
+    },
+    {
+        "name": "email",
+        "type": "email",
+        "host": "smtp.magick.example",
+        "username": "herald",
+        "password": "stand-in",
+        "sender": "Magick Blog <news@magick.example>",
+        "to": ["readers@lists.magick.example"],
+    },
 ]
 
 
@@ -104,8 +121,8 @@ def run(command: list[str]) -> None:
         sys.exit(f"{' '.join(command)} failed ({r.returncode}):\n{r.stdout}{r.stderr}")
 
 
-def main() -> None:
-    only = set(sys.argv[1:])
+def main(only: list[str]) -> None:
+    """Every screenshot, or only the cards of the channels named in `only`."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "config").mkdir()
@@ -145,4 +162,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -45,6 +45,7 @@ CHANNELS = (
     "discord",
     "slack",
     "telegram",
+    "matrix",
     "webhook",
     "webhook_noidem",
     "threads",
@@ -53,7 +54,7 @@ CHANNELS = (
 KIND = {name: name.removesuffix("_noidem") for name in CHANNELS}
 # what the engine may do with an ambiguous outcome (the channel's `recovery`, as promised)
 SAFE_TO_RESEND = frozenset(  # IDEMPOTENT or LOOKUP
-    {"mastodon", "bluesky", "webhook", "threads", "facebook"}
+    {"mastodon", "bluesky", "matrix", "webhook", "threads", "facebook"}
 )
 NO_POST_ID = frozenset({"slack", "webhook", "webhook_noidem"})  # their contract has no id
 # the post's id comes in the answer's headers (LinkedIn: x-restli-id), so a body that drips
@@ -86,6 +87,7 @@ SECRETS: dict[str, dict[str, str]] = {
     "discord": {"DISCORD_TOKEN": _token(51)},
     "slack": {"SLACK_PART": _token(18)},
     "telegram": {"TELEGRAM_TOKEN": f"{secrets.randbelow(10**9) + 10**9}:AA{_token(25)}"},
+    "matrix": {"MATRIX_TOKEN": "syt_" + _token(30)},
     "webhook": {
         "WEBHOOK_PATH": _token(24),
         "WEBHOOK_SECRET": "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
@@ -151,6 +153,14 @@ def channel_entry(name: str, url: str) -> dict[str, Any]:
             "base_url": url,
             "page_id": "104",
             "token": "${FACEBOOK_PAGE_TOKEN}",
+        }
+    if kind == "matrix":
+        return {
+            "name": name,
+            "type": kind,
+            "base_url": url,
+            "access_token": "${MATRIX_TOKEN}",
+            "room": "!hostile:hostile.example",
         }
     env = "WEBHOOK2" if name == "webhook_noidem" else "WEBHOOK"
     entry: dict[str, Any] = {
@@ -266,6 +276,9 @@ def make_project(root: Path, servers: dict[str, Hostile], port: int | None = Non
             "give_up_after": f"{GIVE_UP_AFTER}s",
             "pause_after": 50,
             "catch_up": "24h",
+            # one slot per channel: a channel waiting for another's slot would add that
+            # channel's timeouts to the run (the default, 8, is fewer than the channels)
+            "concurrency": max(8, len(CHANNELS)),
         },
         "worker": {"grace_period": "2s", "scan_interval": "60s"},
     }

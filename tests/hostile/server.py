@@ -2,7 +2,8 @@
 
 `Hostile(kind, mode)` answers every path. For the channel `kind` it knows which request is the
 post (Mastodon `POST /api/v1/statuses`, Bluesky `createRecord`, Telegram `/bot<token>/send*`,
-LinkedIn `POST /rest/posts`, X `POST /2/tweets`, a Discord/Slack/webhook POST) and which are
+LinkedIn `POST /rest/posts`, X `POST /2/tweets`, Matrix `PUT …/send/m.room.message/{txnId}`, a
+Discord/Slack/webhook POST) and which are
 set-up or look-up calls (Bluesky `createSession`/`getRecord`, Mastodon `verify_credentials` and
 the account's statuses, Discord's webhook GET): set-up calls are answered honestly, so the
 hostile answer reaches the post, except in the echo modes, where every request is echoed
@@ -199,6 +200,8 @@ class Hostile:
     # -- answering
     def is_post(self, req: Seen) -> bool:
         route = req.route
+        if self.kind == "matrix":
+            return req.method == "PUT" and "/send/m.room.message/" in route
         if req.method != "POST":
             return False
         if self.kind == "mastodon":
@@ -263,15 +266,19 @@ class Hostile:
             else:
                 with self.lock:
                     text = self.containers.get((form.get("creation_id") or [""])[0], "")
+        elif self.kind == "matrix":
+            text = str(data.get("body") or "")
+            key = req.route.rsplit("/", 1)[-1]  # the transaction id
         elif self.kind == "webhook":
             key = req.headers.get("webhook-id", "") or _secrets.token_hex(8)
             text = req.body.decode("utf-8", "replace")
         else:
             text = req.body.decode("utf-8", "replace")
         with self.lock:
-            if self.kind == "bluesky" and key:
+            if self.kind in ("bluesky", "matrix") and key:
                 for p in self.posts:
-                    if p["key"] == key:  # a PDS keeps one record per key
+                    # a PDS keeps one record per key, a homeserver one event per transaction
+                    if p["key"] == key:
                         return p
             n = len(self.posts) + 1
             post = {
@@ -384,6 +391,8 @@ class Hostile:
             return _json(200, {"id": "1180000000000000001", "guild_id": "77", "channel_id": "88"})
         if self.kind == "telegram":
             return _json(200, {"ok": True, "result": {"id": 1, "is_bot": True}})
+        if self.kind == "matrix":
+            return _json(404, {"errcode": "M_UNRECOGNIZED", "error": "Unrecognized request"})
         return _json(404, {"error": "not found"})
 
     def _graph_setup(self, req: Seen, route: str) -> Answer:
@@ -461,6 +470,8 @@ class Hostile:
             return _json(200, {"id": pid, "channel_id": "88", "guild_id": "77", "content": "x"})
         if self.kind in ("threads", "facebook"):
             return _json(200, {"id": pid if self.kind == "threads" else f"104_{pid}"})
+        if self.kind == "matrix":
+            return _json(200, {"event_id": f"${pid}"})
         if self.kind == "telegram":
             return _json(
                 200,
@@ -492,7 +503,7 @@ class Hostile:
             data = {}
         if mode == "garbage_list":
             return _json(status, [data] if data else [])
-        id_keys = {"id", "uri", "cid", "message_id", "result", "data", "url"}
+        id_keys = {"id", "uri", "cid", "message_id", "result", "data", "url", "event_id"}
         if mode == "garbage_null":
             nulled = {k: None for k in data if k in id_keys} or {"id": None}
             if self.kind == "x":

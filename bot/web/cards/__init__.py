@@ -14,10 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.channels.preview import PreviewRow
-from bot.web.cards import chat, nostr_meta, social
-from bot.web.cards.style import CARD_CSS
+from bot.web.cards import chat, matrix_email, nostr_meta, social
+from bot.web.cards.style import CARD_CSS as BASE_CSS
 
 __all__ = ["CARD_CSS", "card_body"]
+
+CARD_CSS = BASE_CSS + matrix_email.CSS
 
 _CARDS: dict[str, Callable[[PreviewRow, str], str]] = {
     "mastodon": social.mastodon,
@@ -32,6 +34,8 @@ _CARDS: dict[str, Callable[[PreviewRow, str], str]] = {
     "nostr": nostr_meta.nostr,
     "threads": nostr_meta.threads,
     "facebook": nostr_meta.facebook,
+    "matrix": matrix_email.matrix,
+    "email": matrix_email.email,
 }
 
 
