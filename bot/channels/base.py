@@ -116,12 +116,18 @@ class Image:
     content_type: str
 
 
+BodyLoader = Callable[[Article], "str | None"]
+
+
 @dataclass(frozen=True)
 class ChannelContext:
-    """What the engine hands every adapter: the shared HTTP client and the image fetcher."""
+    """What the engine hands every adapter: the shared HTTP client, the image fetcher and,
+    for the channels that post the whole article (`whole_article`), the reader of an article's
+    Markdown body (`content.article.markdown_body` bound to the content rules; None: absent)."""
 
     http: httpx.AsyncClient
     fetch_image: ImageFetcher
+    load_body: BodyLoader | None = None
 
 
 OptionsT = TypeVar("OptionsT", bound=ChannelOptions)
@@ -141,6 +147,9 @@ class Channel(ABC, Generic[OptionsT]):
     can: ClassVar[frozenset[str]] = frozenset()
     correction_template: ClassVar[str] = "Updated: {title}\n\n{url}"
     retraction_template: ClassVar[str] = "This article has been withdrawn: {title}"
+    # posts the article's whole body (read through `context.load_body`): a change of the body
+    # alone (the store's `body_sig`) is a change of the post, to be edited like a title change
+    whole_article: ClassVar[bool] = False
 
     def __init__(
         self, name: str, options: ChannelOptions, context: ChannelContext, template: str | None

@@ -17,7 +17,7 @@ from bot.redact import REDACTOR
 # one network, named after its channels.yaml `type`, and says which class it is with `CHANNEL`:
 # adding a network is adding its module, nothing else.
 NOT_NETWORKS = frozenset(
-    {"base", "compose", "escaping", "images", "loading", "preview", "registry"}
+    {"base", "compose", "escaping", "images", "loading", "longform", "preview", "registry"}
 )
 
 

@@ -278,14 +278,21 @@ class ArticleBuilder(FieldReader):
             )
 
 
-def render_body(article: Article, rules: ContentRules) -> str:
-    """The article's body as sanitised HTML with absolute URLs; "" when the file is unreadable."""
+def markdown_body(article: Article, rules: ContentRules) -> str | None:
+    """The article's Markdown body as written (front matter removed, XML-forbidden characters
+    dropped); None when the file is gone, outside the folder or unreadable. The whole-article
+    channels (dev.to, Hashnode) get it through `ChannelContext.load_body`."""
     path = rules.root / article.path
     if not is_inside(os.path.realpath(path), os.path.realpath(rules.root)):
-        return ""
+        return None
     try:
         text = read_text(path, rules)
-        body = frontmatter.split(text).body
+        return XML_FORBIDDEN.sub("", frontmatter.split(text).body)
     except (Unreadable, OSError, frontmatter.FrontMatterError):
-        return ""
-    return render_markdown(body, article.url)
+        return None
+
+
+def render_body(article: Article, rules: ContentRules) -> str:
+    """The article's body as sanitised HTML with absolute URLs; "" when the file is unreadable."""
+    body = markdown_body(article, rules)
+    return "" if body is None else render_markdown(body, article.url)
