@@ -172,6 +172,11 @@ class Channel(ABC, Generic[OptionsT]):
         return other.render(article)
 
     @classmethod
+    def config_warnings(cls, options: ChannelOptions) -> list[tuple[str, str]]:
+        """What `herald check` should warn about in valid options: (option key, message)."""
+        return []
+
+    @classmethod
     def default_on_update(cls) -> str:
         """`on_update` when the channel does not set it: edit where the network can."""
         return "edit" if "edit" in cls.can else "ignore"
