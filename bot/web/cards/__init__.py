@@ -14,10 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.channels.preview import PreviewRow
-from bot.web.cards import chat, social
-from bot.web.cards.style import CARD_CSS
+from bot.web.cards import articles, chat, social
+from bot.web.cards.style import CARD_CSS as _BASE_CSS
 
 __all__ = ["CARD_CSS", "card_body"]
+
+CARD_CSS = _BASE_CSS + articles.ARTICLE_CSS
 
 _CARDS: dict[str, Callable[[PreviewRow, str], str]] = {
     "mastodon": social.mastodon,
@@ -29,6 +31,8 @@ _CARDS: dict[str, Callable[[PreviewRow, str], str]] = {
     "telegram": chat.telegram,
     "webhook": chat.payload,
     "outbox": chat.payload,
+    "devto": articles.devto,
+    "hashnode": articles.hashnode,
 }
 
 
