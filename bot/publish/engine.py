@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Self
 
 import httpx
@@ -25,6 +26,8 @@ from bot.channels import registry
 from bot.channels.base import ChannelContext
 from bot.channels.images import image_fetcher
 from bot.config import ChannelConfig, Config
+from bot.content.article import markdown_body
+from bot.content.library import rules_for
 from bot.http import make_client
 from bot.models import DeliveryStatus
 from bot.redact import foreign_text
@@ -96,10 +99,14 @@ class PublisherCore:
             timeout=img.timeout.total_seconds(),
             allow_private=img.allow_private,
         )
+        # the whole-article channels (dev.to, Hashnode) read the article's body through it
+        self._load_body = partial(markdown_body, rules=rules_for(cfg))
         self._clients: list[httpx.AsyncClient] = []
         self.channels = registry.build_channels(
             [c for c in cfg.channels if c.enabled],
-            self._context_for if http is None else ChannelContext(http, self._fetch_image),
+            self._context_for
+            if http is None
+            else ChannelContext(http, self._fetch_image, self._load_body),
         )
         self.stopping = False
         self.semaphore = asyncio.Semaphore(self.settings.concurrency)
@@ -122,7 +129,7 @@ class PublisherCore:
         """Each channel talks to its network through its own small connection pool."""
         client = make_client(self._timeout, connections=self.settings.concurrency + 2)
         self._clients.append(client)
-        return ChannelContext(http=client, fetch_image=self._fetch_image)
+        return ChannelContext(http=client, fetch_image=self._fetch_image, load_body=self._load_body)
 
     def stop(self) -> None:
         """Take no new work; cut back-off waits short; in-flight requests finish."""

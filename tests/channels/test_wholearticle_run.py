@@ -1,0 +1,88 @@
+"""dev.to and Hashnode through the engine: `herald run --once` reads the sample article's body
+from the content folder (ChannelContext.load_body) and both emulators receive the whole article
+with its canonical URL and absolute images; `preview` shows the same body."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.channels.longform import absolute_markdown
+from tests.channels.wholearticle import EXTRA, file_body, sample_source
+from tests.fakes.devto import FakeDevto
+from tests.fakes.hashnode import FakeHashnode
+from tests.helpers import Project
+
+DEVTO_KEY = "devto-Run-key-5d1e9a"
+HN_TOKEN = "hn-Run-token-77ac03"
+PUB = "65a1b2c3d4e5f60718293a4b"
+SECRETS = {"DEVTO_KEY": DEVTO_KEY, "HN_TOKEN": HN_TOKEN}
+
+
+@pytest.fixture
+def fakes() -> Iterator[tuple[FakeDevto, FakeHashnode]]:
+    with FakeDevto({DEVTO_KEY: "magick"}) as dev, FakeHashnode({HN_TOKEN: "magick"}) as hn:
+        hn.add_publication(PUB, "magick.hashnode.dev", members=("magick",))
+        yield dev, hn
+
+
+def site(project: Project, dev: FakeDevto, hn: FakeHashnode) -> Path:
+    project.write_config(
+        channels=[
+            {"name": "dev", "type": "devto", "base_url": dev.url, "api_key": "${DEVTO_KEY}"},
+            {
+                "name": "hn",
+                "type": "hashnode",
+                "base_url": hn.url,
+                "token": "${HN_TOKEN}",
+                "publication_id": PUB,
+            },
+        ],
+        publishing={"catch_up": "3650d", "max_age": "3650d"},
+    )
+    path = project.content / "deepseek.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(sample_source(), path)
+    with path.open("a", encoding="utf-8") as f:
+        f.write(EXTRA)
+    return path
+
+
+def test_run_posts_the_whole_sample_to_both_networks_once(
+    project: Project, fakes: tuple[FakeDevto, FakeHashnode]
+) -> None:
+    dev, hn = fakes
+    path = site(project, dev, hn)
+    r = project.cli("run", "--once", env=SECRETS)
+    assert r.returncode == 0, r.stderr
+    (article,) = dev.articles.values()
+    (post,) = hn.posts(PUB)
+    url = article.canonical_url
+    assert url is not None and url.startswith("https://blog.example.org/")
+    body = absolute_markdown(file_body(path), url)
+    assert article.body_markdown == body == post.content and post.canonical == url
+    assert f"![Diagram]({url}images/diagram.png" in body
+    for secret in SECRETS.values():
+        assert secret not in r.stdout + r.stderr
+    again = project.cli("run", "--once", env=SECRETS)  # nothing new: nothing sent again
+    assert again.returncode == 0 and len(dev.articles) == 1 and len(hn.posts(PUB)) == 1
+    status = project.cli("status", "--json", env=SECRETS)
+    sent = {(d["channel"], d["status"]) for d in json.loads(status.stdout)["recent"]}
+    assert sent == {("dev", "sent"), ("hn", "sent")}
+
+
+def test_preview_shows_the_body_that_would_be_posted(
+    project: Project, fakes: tuple[FakeDevto, FakeHashnode]
+) -> None:
+    dev, hn = fakes
+    path = site(project, dev, hn)
+    r = project.cli("preview", "--json", env=SECRETS)
+    assert r.returncode == 0, r.stderr
+    rows = {row["channel"]: row for row in json.loads(r.stdout)}
+    url = rows["dev"]["url"]
+    assert rows["dev"]["text"] == rows["hn"]["text"] == absolute_markdown(file_body(path), url)
+    assert dev.requests == [] and hn.requests == []  # a preview makes no call
