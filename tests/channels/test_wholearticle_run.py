@@ -5,7 +5,12 @@ with its canonical URL and absolute images; `preview` shows the same body."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +20,7 @@ from bot.channels.longform import absolute_markdown
 from tests.channels.wholearticle import EXTRA, file_body, sample_source
 from tests.fakes.devto import FakeDevto
 from tests.fakes.hashnode import FakeHashnode
+from tests.fakes.server import Reply, Request
 from tests.helpers import Project
 
 DEVTO_KEY = "devto-Run-key-5d1e9a"
@@ -86,3 +92,55 @@ def test_preview_shows_the_body_that_would_be_posted(
     url = rows["dev"]["url"]
     assert rows["dev"]["text"] == rows["hn"]["text"] == absolute_markdown(file_body(path), url)
     assert dev.requests == [] and hn.requests == []  # a preview makes no call
+
+
+class DevtoStoresThenHangs(FakeDevto):
+    """Makes the article, then holds the answer until the test has killed the worker."""
+
+    hold = 10.0
+
+    def dispatch(self, req: Request) -> Reply:
+        reply = super().dispatch(req)
+        if req.method == "POST" and self.hold:
+            time.sleep(self.hold)
+        return reply
+
+
+class HashnodeStoresThenHangs(FakeHashnode):
+    hold = 10.0
+
+    def dispatch(self, req: Request) -> Reply:
+        reply = super().dispatch(req)
+        if b"publishPost(" in req.body and self.hold:
+            time.sleep(self.hold)
+        return reply
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_sigkill_after_the_post_then_restart_posts_nothing_twice(project: Project) -> None:
+    with (
+        DevtoStoresThenHangs({DEVTO_KEY: "magick"}) as dev,
+        HashnodeStoresThenHangs({HN_TOKEN: "magick"}) as hn,
+    ):
+        hn.add_publication(PUB, "magick.hashnode.dev", members=("magick",))
+        site(project, dev, hn)
+        env = {**os.environ, **SECRETS, "HERALD_CONFIG": str(project.config)}
+        cmd = [sys.executable, "-m", "bot", "run", "--once"]
+        proc = subprocess.Popen(cmd, cwd=project.root, env=env, stderr=subprocess.PIPE)
+        end = time.monotonic() + 30
+        while not (dev.articles and hn.posts(PUB)):
+            assert proc.poll() is None and time.monotonic() < end, "never posted"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)  # both exist; the sent-log says `sending`
+        proc.wait()
+        counts = project.status()["channels"]
+        assert counts["dev"]["counts"]["sending"] == counts["hn"]["counts"]["sending"] == 1
+        dev.hold = hn.hold = 0.0
+        again = subprocess.run(cmd, cwd=project.root, env=env, capture_output=True, timeout=60)
+        assert again.returncode == 0, again.stderr.decode()
+        assert len(dev.articles) == 1 and len(hn.posts(PUB)) == 1, "posted twice"
+        recent = {d["channel"]: d for d in project.status()["recent"]}
+        assert recent["dev"]["status"] == recent["hn"]["status"] == "sent"
+        assert recent["dev"]["post_id"] == str(next(iter(dev.articles)))
+        assert recent["hn"]["post_id"] == hn.posts(PUB)[0].id
