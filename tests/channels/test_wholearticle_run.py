@@ -22,6 +22,7 @@ from tests.fakes.devto import FakeDevto
 from tests.fakes.hashnode import FakeHashnode
 from tests.fakes.server import Reply, Request
 from tests.helpers import Project
+from tests.test_secrets import everything_visible
 
 DEVTO_KEY = "devto-Run-key-5d1e9a"
 HN_TOKEN = "hn-Run-token-77ac03"
@@ -144,3 +145,20 @@ def test_sigkill_after_the_post_then_restart_posts_nothing_twice(project: Projec
         assert recent["dev"]["status"] == recent["hn"]["status"] == "sent"
         assert recent["dev"]["post_id"] == str(next(iter(dev.articles)))
         assert recent["hn"]["post_id"] == hn.posts(PUB)[0].id
+
+
+def test_wrong_credentials_fail_clearly_and_no_secret_is_visible(
+    project: Project, fakes: tuple[FakeDevto, FakeHashnode], tmp_path: Path
+) -> None:
+    dev, hn = fakes
+    site(project, dev, hn)
+    wrong = {k: v.replace("Run", "Wrong") for k, v in SECRETS.items()}
+    r = project.cli("run", "--once", env=wrong)
+    assert r.returncode == 1
+    problems = {d["channel"]: d for d in project.status()["problems"]}
+    assert set(problems) == {"dev", "hn"}
+    assert dev.articles == {} and hn.posts(PUB) == []
+    visible = r.stdout + r.stderr + everything_visible(project, wrong, tmp_path / "p.html")
+    assert "HTTP 401: unauthorized" in visible and "UNAUTHENTICATED" in visible
+    for value in [*SECRETS.values(), *wrong.values()]:
+        assert value not in visible, f"a secret leaked: {value[:8]}..."
