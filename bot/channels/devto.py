@@ -8,7 +8,8 @@ with the same body updates it in place (an edit never makes a second article).
 What is sent: the article's Markdown body as written, every relative link and image made
 absolute against the article's URL (`channels.longform`); `canonical_url` = the article's URL,
 so search engines credit the original; the hero image as `main_image`; `published` or a draft
-by the channel's `published` option.
+by the channel's `published` option (an edit on a draft channel leaves the article's state
+alone, so one the author published by hand stays published).
 
 Limits (Forem's Article model): title at most 128 characters (cut at a word with an ellipsis);
 at most 4 tags, each lowercase letters and digits only, at most 30 characters, so tags are
@@ -184,9 +185,10 @@ class DevtoChannel(Channel[DevtoOptions]):
     async def edit(self, post: Post, article: Article, ref: Receipt, key: str) -> Receipt:
         """PUT the article's current content over the dev.to article `ref`."""
         self._check(post)
-        response = await self._call(
-            "PUT", f"/api/articles/{_article_id(ref)}", json=self.request_body(post, article)
-        )
+        body = self.request_body(post, article)
+        if not self.opts.published:  # a draft the author may have published by hand stays so
+            del body["article"]["published"]
+        response = await self._call("PUT", f"/api/articles/{_article_id(ref)}", json=body)
         if response.status_code == 200:
             return _receipt(json_answer(response, "dev.to article", "id"))
         if response.status_code == 404:

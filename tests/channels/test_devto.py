@@ -114,10 +114,22 @@ def test_an_edit_updates_the_article_rather_than_duplicating_it(
     assert [r.method for r in fake.requests] == ["POST", "PUT"]
 
 
-def test_draft_by_config(fake: FakeDevto) -> None:
-    send(fake, article(), published=False)
+def test_draft_by_config_and_an_edit_leaves_a_hand_published_draft_published(
+    fake: FakeDevto,
+) -> None:
+    item = article()
+    first = send(fake, item, published=False)
     (posted,) = fake.articles.values()
     assert posted.published is False and "-temp-slug-" in posted.slug
+    posted.published = True  # the author reviewed it and published it on dev.to
+    changed = dataclasses.replace(item, title="Testing against loopback emulators, again")
+
+    async def edit(ch: DevtoChannel) -> Receipt:
+        return await ch.edit(ch.render(changed), changed, first, "3lbzq7wqdfk2b")
+
+    on(fake, edit, published=False)
+    assert posted.published is True and posted.title == changed.title
+    assert "published" not in fake.requests[-1].json()["article"]
 
 
 def test_tags_are_mapped_to_dev_to_rules_and_accepted(fake: FakeDevto) -> None:
