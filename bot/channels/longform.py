@@ -5,7 +5,8 @@ The body comes from `ChannelContext.load_body` (the engine reads the file; chann
 the content folder). Links are rewritten in the Markdown itself, outside code: inline links and
 images `[text](dest "title")` / `![alt](dest)`, autolinks stay as they are (always absolute),
 reference definitions `[ref]: dest`, and `src=` / `href=` attributes of raw HTML. Fenced and
-indented code blocks and code spans are left exactly as written.
+indented code blocks and code spans are left exactly as written (an indented line inside a
+list continues the item: its links are rewritten).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bot.models import Article
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _INDENTED = re.compile(r"^(?: {4}|\t)")
+_LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:\s|$)")
 _CODE_SPAN = re.compile(r"(`+)(?:.|\n)*?(?<!`)\1(?!`)")
 # `](dest` or `](<dest>` of an inline link or image
 _INLINE = re.compile(r"(\]\(\s*)(<[^>\n]*>|[^\s)<>]+)")
@@ -72,21 +74,34 @@ def absolute_markdown(body: str, base: str) -> str:
     out: list[str] = []
     fence: str | None = None
     previous_blank = True
+    in_code = False  # inside an indented code block
+    in_list = False  # indented lines continue a list item, they are not code
     for line in body.splitlines(keepends=True):
         opened = _FENCE.match(line)
+        blank = not line.strip()
+        indented = bool(_INDENTED.match(line))
         if fence is not None:
-            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
+            closing = line.strip()  # the same character, at least as many, nothing else
+            if opened and set(closing) == {fence[0]} and len(closing) >= len(fence):
                 fence = None
+            out.append(line)
+        elif in_code and (blank or indented):
             out.append(line)
         elif opened:
             fence = opened.group(1)
             out.append(line)
-        elif previous_blank and _INDENTED.match(line) and line.strip():
-            out.append(line)  # an indented code block (approximately: after a blank line)
-            continue
+            in_code = False
+        elif previous_blank and indented and not blank and not in_list:
+            out.append(line)  # an indented code block starts
+            in_code = True
         else:
+            in_code = False
+            if _LIST_ITEM.match(line):
+                in_list = True
+            elif not blank and not indented and previous_blank:
+                in_list = False  # a paragraph after a blank line ends the list
             out.append(_inline(line, base))
-        previous_blank = not line.strip()
+        previous_blank = blank
     return "".join(out)
 
 
