@@ -94,7 +94,6 @@ class DevtoChannel(Channel[DevtoOptions]):
         fields: dict[str, Any] = {
             "title": title,
             "tags": tags,
-            "dropped_tags": [t for t in article.tags if _NOT_TAG.sub("", t.lower()) not in tags],
             "canonical_url": article.url,
             "main_image": article.image,
             "description": article.description or article.subtitle or "",
