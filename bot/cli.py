@@ -88,10 +88,14 @@ def _main(argv: Sequence[str] | None = None) -> int:
     required = bool(args.config or os.environ.get("HERALD_CONFIG"))
     fmt = getattr(args, "format", "text")
     problems = app.check_config(path, required=required)
-    if problems and args.command == "healthcheck":  # a health check answers healthy or not
-        print(f"unhealthy: {Finding.of(problems[0]).text()}")
+    errors = [p for p in problems if p.severity == "error"]
+    # warnings (a LinkedIn-Version near retirement) stop nothing: `check` lists them, the other
+    # commands log them
+    args.config_warnings = [] if errors else problems
+    if errors and args.command == "healthcheck":  # a health check answers healthy or not
+        print(f"unhealthy: {Finding.of(errors[0]).text()}")
         return 1
-    if problems:
+    if errors:
         findings = [Finding.of(p) for p in problems]
         if fmt == "text":
             style = Style(sys.stderr)
@@ -115,6 +119,9 @@ def _main(argv: Sequence[str] | None = None) -> int:
             return 1
         _error(str(e))
         return EXIT_CONFIG
+    if args.command != "check":
+        for warning in args.config_warnings:
+            log.warning("%s", Finding.of(warning).text())
     handler = COMMANDS[args.command]
     try:
         return handler(cfg, args)
@@ -167,7 +174,8 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
         result = library.scan(cfg, store, time.time(), progress=_progress())
     finally:
         store.close()
-    findings = [Finding.of(p) for p in result.problems]
+    findings = [Finding.of(p) for p in getattr(args, "config_warnings", [])]
+    findings += [Finding.of(p) for p in result.problems]
     if args.format == "text":
         style = Style(sys.stdout)
         for f in findings:

@@ -267,9 +267,18 @@ class Collector:
         self.pos = pos
         self.problems: list[ConfigProblem] = []
 
-    def add(self, loc: Loc, message: str, *, at_key: bool = False, shown: str = "") -> None:
+    def add(
+        self,
+        loc: Loc,
+        message: str,
+        *,
+        at_key: bool = False,
+        shown: str = "",
+        severity: str = "error",
+    ) -> None:
         line, col = self.pos.of_key(loc) if at_key else self.pos.of_value(loc)
-        self.problems.append(ConfigProblem(self.file, line, col, shown or key_path(loc), message))
+        shown = shown or key_path(loc)
+        self.problems.append(ConfigProblem(self.file, line, col, shown, message, severity))
 
     def from_validation(
         self,

@@ -74,6 +74,9 @@ class Article:
     fixed_id: bool = False
     # the front matter's `social:` overrides, validated (skip, only, text, hashtags, at, ...)
     social: dict[str, Any] = field(default_factory=dict)
+    # a short hash of the Markdown body: a body edit changes `digest()`, so channels that post
+    # the whole article (dev.to, Hashnode, Nostr long-form) follow it
+    body_hash: str = ""
 
     def is_published(self, now: datetime) -> bool:
         return not self.draft and not self.retracted and self.published <= now
@@ -104,6 +107,7 @@ class Article:
             "retracted": self.retracted,
             "fixed_id": self.fixed_id,
             "social": dict(self.social),
+            "body_hash": self.body_hash,
         }
 
     @classmethod
@@ -128,6 +132,7 @@ class Article:
             retracted=bool(d.get("retracted")),
             fixed_id=bool(d.get("fixed_id")),
             social=dict(d.get("social") or {}),
+            body_hash=str(d.get("body_hash") or ""),
         )
 
     def digest(self) -> str:

@@ -20,6 +20,7 @@ from bot.channels.preview import (
 )
 from bot.config import ChannelConfig, Config
 from bot.content import library
+from bot.content.article import markdown_body
 from bot.errors import UsageError
 from bot.models import Article
 from bot.publish import verdict
@@ -71,7 +72,11 @@ def preview_rows(
         verdicts = _verdicts(cfg, store, articles, configs, now)
     finally:
         store.close()
-    built = registry.build_channels(configs, offline_context())
+    # the whole-article channels (dev.to, Hashnode) show the body they would post
+    context = replace(
+        offline_context(), load_body=partial(markdown_body, rules=library.rules_for(cfg))
+    )
+    built = registry.build_channels(configs, context)
     channels = [(name, ch) for name, (_cc, ch) in built.items()]
     learn_limits([ch for _name, ch in channels])
     rows = render_rows(articles, channels)

@@ -130,15 +130,18 @@ class Comment:
     published: str  # ISO 8601
 
 
+BodyLoader = Callable[[Article], "str | None"]
+
+
 @dataclass(frozen=True)
 class ChannelContext:
     """What the engine hands every adapter: the shared HTTP client, the image fetcher and,
-    where the engine can read the content folder, each article's body as Markdown (absolute
-    links; None offline, e.g. in `preview`)."""
+    for the channels that post the whole article (`whole_article`), the reader of an article's
+    Markdown body (`content.article.markdown_body` bound to the content rules; None: absent)."""
 
     http: httpx.AsyncClient
     fetch_image: ImageFetcher
-    article_markdown: Callable[[Article], str] | None = None
+    load_body: BodyLoader | None = None
 
 
 OptionsT = TypeVar("OptionsT", bound=ChannelOptions)
@@ -161,6 +164,9 @@ class Channel(ABC, Generic[OptionsT]):
     can: ClassVar[frozenset[str]] = frozenset()
     correction_template: ClassVar[str] = "Updated: {title}\n\n{url}"
     retraction_template: ClassVar[str] = "This article has been withdrawn: {title}"
+    # posts the article's whole body (read through `context.load_body`): a change of the body
+    # alone (the store's `body_sig`) is a change of the post, to be edited like a title change
+    whole_article: ClassVar[bool] = False
 
     def __init__(
         self, name: str, options: ChannelOptions, context: ChannelContext, template: str | None
@@ -181,6 +187,11 @@ class Channel(ABC, Generic[OptionsT]):
         other = copy.copy(self)
         other.template = template
         return other.render(article)
+
+    @classmethod
+    def config_warnings(cls, options: ChannelOptions) -> list[tuple[str, str]]:
+        """What `herald check` should warn about in valid options: (option key, message)."""
+        return []
 
     @classmethod
     def default_on_update(cls) -> str:

@@ -337,7 +337,10 @@ def validate_channels(path: Path, env: Mapping[str, str]) -> list[ConfigProblem]
         unset: set[Loc] = set()
         opts = stand_in(opts, env, unset)
         try:
-            kind.Options.model_validate(opts)
+            valid = kind.Options.model_validate(opts)
         except ValidationError as e:
             found.from_validation(e, opts, base, allowed, unset)
+        else:
+            for key, message in kind.config_warnings(valid):
+                found.add((*base, key), message, severity="warning")
     return sorted(found.problems, key=lambda p: (p.line, p.column))

@@ -17,7 +17,17 @@ from bot.redact import REDACTOR
 # one network, named after its channels.yaml `type`, and says which class it is with `CHANNEL`:
 # adding a network is adding its module, nothing else.
 NOT_NETWORKS = frozenset(
-    {"base", "compose", "escaping", "graph_api", "images", "loading", "preview", "registry"}
+    {
+        "base",
+        "compose",
+        "escaping",
+        "graph_api",
+        "images",
+        "loading",
+        "longform",
+        "preview",
+        "registry",
+    }
 )
 
 

@@ -7,6 +7,8 @@ reading `bot.content.read`, the fields `bot.content.fields`.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 import unicodedata
 from dataclasses import dataclass
@@ -27,7 +29,7 @@ from bot.content.fields import (
     FieldReader,
     scalar_text,
 )
-from bot.content.markdown import XML_FORBIDDEN, absolute_markdown, render_markdown
+from bot.content.markdown import XML_FORBIDDEN, render_markdown
 from bot.content.read import Unreadable, read_text, too_big
 from bot.content.similarity import signature
 from bot.content.urls import to_uri
@@ -121,6 +123,9 @@ class ArticleBuilder(FieldReader):
                 "of this file's fields and report this message",
             )
             article = None
+        if article is not None:
+            digest = hashlib.blake2b(fm.body.encode("utf-8", "replace"), digest_size=8)
+            article = dataclasses.replace(article, body_hash=digest.hexdigest())
         parsed = self.done(article)
         article = parsed.article
         if article is None or article.fixed_id:
@@ -288,27 +293,21 @@ class ArticleBuilder(FieldReader):
             )
 
 
-def markdown_body(article: Article, rules: ContentRules) -> str:
-    """The article's body as Markdown, front matter removed, relative links and images made
-    absolute; "" when the file is unreadable."""
+def markdown_body(article: Article, rules: ContentRules) -> str | None:
+    """The article's Markdown body as written (front matter removed, XML-forbidden characters
+    dropped); None when the file is gone, outside the folder or unreadable. The whole-article
+    channels (dev.to, Hashnode) get it through `ChannelContext.load_body`."""
     path = rules.root / article.path
     if not is_inside(os.path.realpath(path), os.path.realpath(rules.root)):
-        return ""
+        return None
     try:
-        body = frontmatter.split(read_text(path, rules)).body
+        text = read_text(path, rules)
+        return XML_FORBIDDEN.sub("", frontmatter.split(text).body)
     except (Unreadable, OSError, frontmatter.FrontMatterError):
-        return ""
-    return absolute_markdown(body, article.url).strip()
+        return None
 
 
 def render_body(article: Article, rules: ContentRules) -> str:
     """The article's body as sanitised HTML with absolute URLs; "" when the file is unreadable."""
-    path = rules.root / article.path
-    if not is_inside(os.path.realpath(path), os.path.realpath(rules.root)):
-        return ""
-    try:
-        text = read_text(path, rules)
-        body = frontmatter.split(text).body
-    except (Unreadable, OSError, frontmatter.FrontMatterError):
-        return ""
-    return render_markdown(body, article.url)
+    body = markdown_body(article, rules)
+    return "" if body is None else render_markdown(body, article.url)

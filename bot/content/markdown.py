@@ -67,24 +67,3 @@ def render_markdown(text: str, base_url: str) -> str:
     """Markdown body -> sanitised HTML with absolute URLs (XML-forbidden characters removed)."""
     text = XML_FORBIDDEN.sub("", text)
     return sanitize_html(_markdown().render(text), base_url)
-
-
-# Markdown link and image destinations: `[label](dest "title")`, `![alt](dest)`, `[id]: dest`
-_INLINE_DEST = re.compile(r"(\]\(\s*<?)([^)\s>]+)")
-_REFERENCE_DEST = re.compile(r"^( {0,3}\[[^\]\n]+\]:[ \t]*<?)([^\s>]+)", re.MULTILINE)
-
-
-def absolute_markdown(text: str, base_url: str) -> str:
-    """Markdown with every relative link and image destination made absolute against
-    `base_url`, for networks that take the Markdown itself (Nostr long-form); other text,
-    absolute URLs and anchors stay as written. A `](x)` inside a code span is read as a link
-    too (a regular expression, not a parser)."""
-
-    def resolve(m: re.Match[str]) -> str:
-        dest = m.group(2)
-        if dest.startswith("#") or urlsplit(dest).scheme:
-            return m.group(0)
-        return m.group(1) + (absolute_url(dest, base_url, images=True) or dest)
-
-    text = XML_FORBIDDEN.sub("", text)
-    return _REFERENCE_DEST.sub(resolve, _INLINE_DEST.sub(resolve, text))

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Self
 
 import httpx
@@ -118,13 +118,14 @@ class PublisherCore:
             timeout=img.timeout.total_seconds(),
             allow_private=img.allow_private,
         )
+        # the whole-article channels (dev.to, Hashnode) read the article's body through it
+        self._load_body = partial(markdown_body, rules=rules_for(cfg))
         self._clients: list[httpx.AsyncClient] = []
-        self._markdown = functools.partial(markdown_body, rules=rules_for(cfg))
         self.channels = registry.build_channels(
             [c for c in cfg.channels if c.enabled],
             self._context_for
             if http is None
-            else ChannelContext(http, self._fetch_image, self._markdown),
+            else ChannelContext(http, self._fetch_image, self._load_body),
         )
         self.stopping = False
         self.semaphore = asyncio.Semaphore(self.settings.concurrency)
@@ -147,7 +148,7 @@ class PublisherCore:
         """Each channel talks to its network through its own small connection pool."""
         client = make_client(self._timeout, connections=self.settings.concurrency + 2)
         self._clients.append(client)
-        return ChannelContext(client, self._fetch_image, self._markdown)
+        return ChannelContext(http=client, fetch_image=self._fetch_image, load_body=self._load_body)
 
     def stop(self) -> None:
         """Take no new work; cut back-off waits short; in-flight requests finish."""

@@ -31,9 +31,7 @@ def fake() -> Iterator[FakeLinkedIn]:
 
 
 def on(fake: FakeLinkedIn, body: Callable[[LinkedInChannel], Awaitable[T]], **options: Any) -> T:
-    opts = LinkedInOptions(
-        **{"base_url": fake.url, "token": TOKEN, "author": AUTHOR, "version": "202510", **options}
-    )
+    opts = LinkedInOptions(**{"base_url": fake.url, "token": TOKEN, "author": AUTHOR, **options})
     return run_channel(
         lambda context: LinkedInChannel("li", opts, context, None), body, images=no_image
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -11,8 +11,14 @@ import pytest
 from pydantic import ValidationError
 
 from bot.channels.base import Image
-from bot.channels.linkedin import LinkedInChannel, LinkedInOptions, to_commentary
+from bot.channels.linkedin import (
+    LinkedInChannel,
+    LinkedInOptions,
+    default_version,
+    to_commentary,
+)
 from bot.channels.loading import load_channels
+from bot.cli import main
 from bot.errors import (
     AlreadyDone,
     AuthError,
@@ -27,6 +33,7 @@ from bot.models import Article, Receipt
 from tests.channels.conftest import PNG, article_factory, no_image, png_image, run_channel
 from tests.fakes.linkedin import FakeLinkedIn, read_little
 from tests.fakes.server import Fault
+from tests.helpers import Project, kept_logging
 
 TOKEN = "li-token-good"
 AUTHOR = "urn:li:person:AbC123"
@@ -55,9 +62,7 @@ def run(
     timeout: float = 5.0,
     **options: Any,
 ) -> T:
-    opts = LinkedInOptions(
-        **{"base_url": fake.url, "token": TOKEN, "author": AUTHOR, "version": "202510", **options}
-    )
+    opts = LinkedInOptions(**{"base_url": fake.url, "token": TOKEN, "author": AUTHOR, **options})
     return run_channel(
         lambda context: LinkedInChannel("li", opts, context, None),
         body,
@@ -246,12 +251,12 @@ def test_author_without_permission_is_auth_error() -> None:
 
 def test_sunset_version_is_permanent_and_says_to_update_version() -> None:
     with (
-        FakeLinkedIn(token=TOKEN, authors=(AUTHOR,), active_versions=("202601",)) as fake,
+        FakeLinkedIn(token=TOKEN, authors=(AUTHOR,)) as fake,
         pytest.raises(PermanentError) as e,
     ):
-        post_once(fake, article())
+        post_once(fake, article(), version="202401")
     assert e.value.status == 426
-    assert "202510" in str(e.value) and "`version`" in str(e.value)
+    assert "202401" in str(e.value) and "`version`" in str(e.value)
 
 
 def test_other_4xx_is_permanent() -> None:
@@ -312,3 +317,55 @@ def test_created_without_a_post_urn_is_unreadable(headers: dict[str, str]) -> No
         fake.fail_next(Fault.status(201, b"", headers, path="/rest/posts"))
         with pytest.raises(UnreadableAnswer):
             post_once(fake, article())
+
+
+# --- LinkedIn-Version: derived from the date, pinned versions warned about ----------------------
+
+
+def test_the_default_version_is_three_months_back_and_active() -> None:
+    assert default_version(date(2026, 12, 2)) == "202609"
+    assert default_version(date(2026, 2, 10)) == "202511"
+    assert default_version(date(2027, 3, 31)) == "202612"
+    assert LinkedInOptions(token="t", author=AUTHOR).version == default_version()
+    with FakeLinkedIn(token=TOKEN, authors=(AUTHOR,)) as fake:  # LinkedIn's last 12 months
+        post_once(fake, article())
+    assert fake.requests[-1].headers["linkedin-version"] == default_version()
+
+
+def test_a_pinned_version_is_used_and_validated() -> None:
+    with FakeLinkedIn(token=TOKEN, authors=(AUTHOR,)) as fake:
+        post_once(fake, article(), version=default_version())
+    with pytest.raises(ValidationError, match="no month 13"):
+        LinkedInOptions(token="t", author=AUTHOR, version="202613")
+
+
+def test_a_pinned_version_over_a_year_old_is_warned_about() -> None:
+    today = date(2026, 12, 2)
+
+    def warnings(**kw: Any) -> list[tuple[str, str]]:
+        opts = LinkedInOptions(token="t", author=AUTHOR, **kw)
+        return LinkedInChannel.config_warnings(opts, today)
+
+    assert warnings() == []  # the default follows the date
+    assert warnings(version="202512") == []  # 12 months: still supported
+    ((key, message),) = warnings(version="202510")
+    assert key == "version"
+    assert message.startswith("LinkedIn-Version 202510 is 14 months old")
+    assert "remove `version`" in message and "(202609)" in message
+
+
+def test_check_warns_about_an_old_version_at_its_line_and_still_passes(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    channel = {"name": "li", "type": "linkedin", "token": "x", "author": AUTHOR}
+    project.write_config(channels=[{**channel, "version": "202401"}])
+    with kept_logging():
+        assert main(["--config", str(project.config), "check"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"{project.root}/config/channels.yaml:6:12: warning: ")
+    assert ": warning: channels[0].version: LinkedIn-Version 202401 is " in out[0]
+    assert out[-1].endswith("0 errors, 1 warning")
+    project.write_config(channels=[channel])  # no pinned version: nothing to say
+    with kept_logging():
+        assert main(["--config", str(project.config), "check"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["0 files checked: 0 errors, 0 warnings"]

@@ -457,6 +457,31 @@ def test_a_5000_character_instance_gets_the_article_unshortened() -> None:
         assert fake.instance_requests == 1
 
 
+def test_a_smaller_instance_limit_and_url_weight_are_what_posts_are_fitted_to() -> None:
+    art = long_article()
+    with FakeMastodon(tokens={TOKEN: "alice"}, max_characters=300, url_weight=40) as fake:
+
+        async def go(client: httpx.AsyncClient) -> tuple[Post, Post]:
+            first = channel(client, fake.url)
+            await first.load_limits()
+            before = first.render(art)
+            await first.send(before, art, KEY)
+            second = channel(client, fake.url)  # another channel on the instance: no new read
+            after = second.render(art)
+            await second.send(after, art, "3lbq2bbbbbb22")
+            return before, after
+
+        before, after = run(go)
+    assert fake.instance_requests == 1 and len(fake.posts) == 2
+    for rendered, posted in zip((before, after), fake.posts, strict=True):
+        assert rendered.limit == 300 and rendered.fields["limit_source"] == "server"
+        assert rendered.fields["characters_reserved_per_url"] == 40
+        assert posted["text"] == rendered.text
+        assert 300 - 40 < mastodon_length(rendered.text, 40) <= 300  # filled, not over
+        assert LONG_URL in rendered.text and CTA in rendered.text
+    assert count_mastodon(before.text, 40) == before.length
+
+
 def test_instance_limits_are_read_once_per_process() -> None:
     with FakeMastodon(tokens={TOKEN: "alice"}, max_characters=1200) as fake:
 

@@ -14,7 +14,6 @@ from bot.channels import registry
 from bot.channels.base import key_time
 from bot.channels.nostr import NostrChannel, NostrOptions
 from bot.channels.nostr.keys import Signer, bech32_decode, bech32_encode, verify
-from bot.content.markdown import absolute_markdown
 from bot.errors import AuthError, RateLimited, TooLong, TransientError
 from bot.models import Post, Receipt
 from tests.channels.conftest import KEY, article_factory, expect_failure, run_channel
@@ -209,7 +208,7 @@ def test_long_form_is_the_whole_markdown_body_as_kind_30023() -> None:
     )
 
     async def body(channel: NostrChannel) -> tuple[Post, Post, Receipt]:
-        channel.context = replace(channel.context, article_markdown=lambda a: absolute.strip())
+        channel.context = replace(channel.context, load_body=lambda a: BODY)
         post = channel.render(item)
         note = channel.render_with("Updated: {title} {url}", item)  # corrections stay notes
         return post, note, await channel.send(post, item, KEY)
@@ -228,15 +227,6 @@ def channel_refit_is_none(post: Post) -> bool:
         return channel.refit(post, article(), "invalid: too large")
 
     return run(["wss://relay.example"], refit, long_form=True) is None
-
-
-def test_markdown_links_and_images_are_made_absolute() -> None:
-    text = "[a](rel/page) ![b](/img.png) [c](#top) [d](https://x.example/)\n[e]: ../up"
-    out = absolute_markdown(text, "https://blog.example/articles/post/")
-    assert "[a](https://blog.example/articles/post/rel/page)" in out
-    assert "![b](https://blog.example/img.png)" in out
-    assert "[c](#top)" in out and "[d](https://x.example/)" in out
-    assert "[e]: https://blog.example/articles/up" in out
 
 
 def test_long_form_is_a_kind_30023_article_addressed_by_the_article_id() -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -75,6 +76,13 @@ def read_little(commentary: str) -> tuple[str, bool, list[str]]:
     return "".join(out), False, tags
 
 
+def supported_versions(today: date | None = None) -> tuple[str, ...]:
+    """The versions LinkedIn keeps active: the last twelve months' (released monthly)."""
+    today = today or datetime.now(UTC).date()
+    now = today.year * 12 + today.month - 1
+    return tuple(f"{m // 12:04d}{m % 12 + 1:02d}" for m in range(now - 11, now + 1))
+
+
 class FakeLinkedIn(FakeService):
     """LinkedIn REST emulator; `posts` and `images` record what was created."""
 
@@ -82,7 +90,7 @@ class FakeLinkedIn(FakeService):
         self,
         token: str = "li-token-good",
         authors: tuple[str, ...] = ("urn:li:person:AbC123",),
-        active_versions: tuple[str, ...] = ("202504", "202507", "202510", "202601"),
+        active_versions: tuple[str, ...] | None = None,
         *,
         strict_length: bool = False,
     ) -> None:
@@ -92,7 +100,8 @@ class FakeLinkedIn(FakeService):
         self.strict_length = strict_length
         self.token = token
         self.authors = set(authors)
-        self.active_versions = set(active_versions)
+        # LinkedIn's rule: each monthly version is active for about a year after its release
+        self.active_versions = set(active_versions or supported_versions())
         self.posts: list[LinkedInPost] = []
         self.images: dict[str, bytes | None] = {}  # image URN -> uploaded bytes (None: waiting)
         self.upload_auth: list[str | None] = []  # Authorization header seen on each upload PUT

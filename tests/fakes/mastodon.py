@@ -53,13 +53,14 @@ VISIBILITIES = ("public", "unlisted", "private", "direct")
 INVALID_TOKEN = {"error": "The access token is invalid"}
 
 
-def mastodon_length(text: str) -> int:
-    """Graphemes, each http(s) URL (without trailing punctuation) counted as 23."""
+def mastodon_length(text: str, url_weight: int = URL_WEIGHT) -> int:
+    """Graphemes, each http(s) URL (without trailing punctuation) counted as `url_weight`
+    (the instance's characters_reserved_per_url, 23 on Mastodon)."""
 
     def placeholder(m: re.Match[str]) -> str:
         url = m.group(0)
         stripped = url.rstrip(TRAILING)
-        return "x" * URL_WEIGHT + url[len(stripped) :]
+        return "x" * url_weight + url[len(stripped) :]
 
     return len(regex.findall(r"\X", URL_RE.sub(placeholder, text)))
 
@@ -126,6 +127,7 @@ class FakeMastodon(FakeService):
         honour_idempotency: bool = True,
         instance: dict[str, Any] | str | bytes | None = None,
         instance_v1: dict[str, Any] | str | bytes | None = None,
+        url_weight: int = URL_WEIGHT,
     ) -> None:
         super().__init__()
         # stop within 50 ms instead of the default 0.5 s poll (keeps test teardown fast)
@@ -134,6 +136,7 @@ class FakeMastodon(FakeService):
         )
         self.tokens = tokens if tokens is not None else {"test-token": "herald"}
         self.max_characters = max_characters
+        self.url_weight = url_weight  # advertised and counted (a fork may differ from 23)
         self.idempotency_ttl = idempotency_ttl
         self.raw_length = raw_length
         self.honour_idempotency = honour_idempotency
@@ -216,7 +219,7 @@ class FakeMastodon(FakeService):
                     "statuses": {
                         "max_characters": self.max_characters,
                         "max_media_attachments": 4,
-                        "characters_reserved_per_url": URL_WEIGHT,
+                        "characters_reserved_per_url": self.url_weight,
                     },
                     "media_attachments": {"image_size_limit": 16777216},
                 },
@@ -288,7 +291,7 @@ class FakeMastodon(FakeService):
                 return Reply(422, {"error": "Validation failed: Text can't be blank"})
             if self.raw_length and len(regex.findall(r"\X", text)) > self.max_characters:
                 return Reply(400, {"error": "Status is too long"})
-            if mastodon_length(text) > self.max_characters:
+            if mastodon_length(text, self.url_weight) > self.max_characters:
                 message = (
                     f"Validation failed: Text character limit of {self.max_characters} exceeded"
                 )

@@ -2,10 +2,12 @@
 
 `Hostile(kind, mode)` answers every path. For the channel `kind` it knows which request is the
 post (Mastodon `POST /api/v1/statuses`, Bluesky `createRecord`, Telegram `/bot<token>/send*`,
-LinkedIn `POST /rest/posts`, X `POST /2/tweets`, Matrix `PUT …/send/m.room.message/{txnId}`, a
-Discord/Slack/webhook POST) and which are
-set-up or look-up calls (Bluesky `createSession`/`getRecord`, Mastodon `verify_credentials` and
-the account's statuses, Discord's webhook GET): set-up calls are answered honestly, so the
+LinkedIn `POST /rest/posts`, X `POST /2/tweets`, Matrix `PUT …/send/m.room.message/{txnId}`,
+Threads `threads_publish`, a Facebook Page's `/feed`, dev.to `POST /api/articles`, Hashnode's
+`publishPost` mutation, a Discord/Slack/webhook POST) and which are set-up or look-up calls
+(Bluesky `createSession`/`getRecord`, Mastodon `verify_credentials` and the account's statuses,
+Discord's webhook GET, dev.to `/api/articles/me/all`, Hashnode's publication queries): set-up
+calls are answered honestly, so the
 hostile answer reaches the post, except in the echo modes, where every request is echoed
 (a Bluesky `createSession` echo carries the app password).
 
@@ -220,6 +222,10 @@ class Hostile:
             return route.endswith("/threads_publish")
         if self.kind == "facebook":
             return route.endswith("/feed")
+        if self.kind == "devto":
+            return route == "/api/articles"
+        if self.kind == "hashnode":
+            return b"publishPost(" in req.body
         return True  # discord, slack, webhook: the POST to the webhook URL
 
     def answer(self, req: Seen) -> Answer:
@@ -251,6 +257,7 @@ class Hostile:
         data = data if isinstance(data, dict) else {}
         text = ""
         key = ""
+        canonical = None
         if self.kind == "mastodon":
             text = str(data.get("status") or "") or " ".join(
                 v[0] for v in parse_qs(req.body.decode("utf-8", "replace")).get("status", [])
@@ -272,6 +279,12 @@ class Hostile:
         elif self.kind == "webhook":
             key = req.headers.get("webhook-id", "") or _secrets.token_hex(8)
             text = req.body.decode("utf-8", "replace")
+        elif self.kind in ("devto", "hashnode"):
+            inner = data.get("article") or (data.get("variables") or {}).get("input") or {}
+            inner = inner if isinstance(inner, dict) else {}
+            text = str(inner.get("body_markdown") or inner.get("contentMarkdown") or "")
+            canonical = inner.get("canonical_url") or inner.get("originalArticleURL")
+            key = str(inner.get("slug") or "")
         else:
             text = req.body.decode("utf-8", "replace")
         with self.lock:
@@ -286,6 +299,7 @@ class Hostile:
                 "key": key or _secrets.token_hex(7),
                 "text": text,
                 "at": time.time(),
+                "canonical": canonical,
             }
             self.posts.append(post)
             return post
@@ -387,6 +401,24 @@ class Hostile:
             return _json(404, {"error": "Record not found"})
         if self.kind in ("threads", "facebook"):
             return self._graph_setup(req, route)
+        if self.kind == "devto" and route == "/api/articles/me/all":
+            with self.lock:
+                return _json(200, [self._devto_article(p) for p in reversed(self.posts)])
+        if self.kind == "devto":
+            return _json(404, {"error": "not found", "status": 404})
+        if self.kind == "hashnode":
+            data = req.json()
+            slug = ((data or {}).get("variables") or {}).get("slug")
+            with self.lock:
+                nodes = [self._hashnode_post(p) for p in reversed(self.posts)]
+            if slug is not None:
+                hit = next((n for n in nodes if n["slug"] == slug), None)
+                return _json(200, {"data": {"publication": {"post": hit}}})
+            edges = [{"node": n, "cursor": n["id"]} for n in nodes]
+            info = {"hasNextPage": False, "endCursor": None}
+            return _json(
+                200, {"data": {"publication": {"posts": {"edges": edges, "pageInfo": info}}}}
+            )
         if self.kind == "discord" and req.method == "GET":
             return _json(200, {"id": "1180000000000000001", "guild_id": "77", "channel_id": "88"})
         if self.kind == "telegram":
@@ -453,8 +485,25 @@ class Hostile:
             "value": {"$type": "app.bsky.feed.post", "text": post["text"]},
         }
 
+    def _devto_article(self, post: dict[str, Any]) -> dict[str, Any]:
+        url = f"https://dev.to/herald/post-{post['id']}"
+        return {"id": int(post["id"]), "url": url, "canonical_url": post["canonical"] or url}
+
+    def _hashnode_post(self, post: dict[str, Any]) -> dict[str, Any]:
+        slug = post["key"]
+        return {
+            "id": f"{int(post['id']):024x}"[-24:],
+            "slug": slug,
+            "url": f"https://herald.hashnode.dev/{slug}",
+            "canonicalUrl": post["canonical"],
+        }
+
     def _success(self, post: dict[str, Any]) -> Answer:
         pid = post["id"]
+        if self.kind == "devto":
+            return _json(201, self._devto_article(post))
+        if self.kind == "hashnode":
+            return _json(200, {"data": {"publishPost": {"post": self._hashnode_post(post)}}})
         if self.kind == "mastodon":
             return _json(200, self._mastodon_status(post))
         if self.kind == "bluesky":

@@ -11,6 +11,12 @@ template keeps raw URLs out of the commentary (LinkedIn does not document how UR
 escaping). Length is measured on the commentary as sent (escapes and markup included), limit
 3000, so the text can never be cut by LinkedIn.
 
+`LinkedIn-Version`: LinkedIn releases a version each month and retires each about a year
+later (an inactive one answers 426 NONEXISTENT_VERSION). The default is derived from today's date:
+the month three months back (`default_version`), so a long-running install keeps moving to a
+version that is both released and still supported; `version` in channels.yaml pins one, and
+`herald check` warns when a pinned version is more than a year old (`config_warnings`).
+
 Recovery is NONE: LinkedIn has no idempotency key. It does reject an identical post with
 422 DUPLICATE_POST naming the earlier post's URN, which is reported as AlreadyDone.
 """
@@ -19,12 +25,12 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime, time, timedelta
-from typing import Any, Literal, NoReturn
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal, NoReturn, cast
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from bot.channels import compose
 from bot.channels.base import CardStyle, Channel, ChannelOptions, HttpUrl, Recovery
@@ -55,13 +61,30 @@ _TOO_LONG = re.compile(
 _POST_URN = re.compile(r"urn:li:(?:share|ugcPost|activity):[0-9]+")
 
 
+VERSION_LAG = 3  # months the default LinkedIn-Version stays behind today's month
+VERSION_LIFE = 12  # months LinkedIn supports a version after its release (about a year)
+
+
+def months_between(version: str, today: date) -> int:
+    """How many months `version` (YYYYMM) is before today's month (negative: in the future)."""
+    return (today.year * 12 + today.month) - (int(version[:4]) * 12 + int(version[4:6]))
+
+
+def default_version(today: date | None = None) -> str:
+    """The LinkedIn-Version to send when none is configured: VERSION_LAG months back, YYYYMM."""
+    today = today or datetime.now(UTC).date()
+    months = today.year * 12 + today.month - 1 - VERSION_LAG
+    return f"{months // 12:04d}{months % 12 + 1:02d}"
+
+
 class LinkedInOptions(ChannelOptions):
     """channels.yaml keys of a `linkedin` channel."""
 
     base_url: HttpUrl = "https://api.linkedin.com"
     token: SecretStr
     author: str
-    version: str = "202510"
+    # None in channels.yaml: derived from today's date (default_version)
+    version: str = Field(default_factory=default_version)
     visibility: Literal["PUBLIC", "CONNECTIONS", "LOGGED_IN"] = "PUBLIC"
     image: bool = True
 
@@ -79,7 +102,11 @@ class LinkedInOptions(ChannelOptions):
     @classmethod
     def _version(cls, v: str) -> str:
         if not _VERSION.match(v):
-            raise ValueError("must be a LinkedIn-Version in YYYYMM form, such as 202510")
+            raise ValueError(
+                f"must be a LinkedIn-Version in YYYYMM form, such as {default_version()}"
+            )
+        if not 1 <= int(v[4:]) <= 12:
+            raise ValueError(f"{v} has no month {v[4:]}: use YYYYMM, such as {default_version()}")
         return v
 
 
@@ -107,6 +134,28 @@ class LinkedInPoster(Channel[LinkedInOptions]):
     Options = LinkedInOptions
     recovery = Recovery.NONE
     default_template = "{title}\n\n{description}\n\n{cta}\n\n{tags}"
+
+    @classmethod
+    def config_warnings(
+        cls, options: ChannelOptions, today: date | None = None
+    ) -> list[tuple[str, str]]:
+        """A pinned `version` more than a year old: LinkedIn has retired it or soon will."""
+        opts = cast(LinkedInOptions, options)
+        if "version" not in opts.model_fields_set:
+            return []
+        today = today or datetime.now(UTC).date()
+        age = months_between(opts.version, today)
+        if age <= VERSION_LIFE:
+            return []
+        return [
+            (
+                "version",
+                f"LinkedIn-Version {opts.version} is {age} months old; LinkedIn retires each "
+                f"version about a year after its release (then every post fails with HTTP "
+                f"426): remove `version` to follow the current default "
+                f"({default_version(today)}) or set a newer one",
+            )
+        ]
 
     def render(self, article: Article) -> Post:
         text = compose.fit(

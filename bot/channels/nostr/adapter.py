@@ -19,10 +19,10 @@ made may remain). A long-form event is replaceable by its `d` tag, so with `long
 `edit` publishes the same `d` with new content (not offered yet: `can` has no "edit").
 
 With `long_form: true` the event's content is the article's whole Markdown body (front matter
-removed, relative links and images made absolute) as the engine reads it from the content
-folder (`ChannelContext.article_markdown`), with `title`, `summary`, `image`, `published_at`,
-`t` and `r` tags; it is measured in UTF-8 bytes against 64 KiB and never cut. Replies,
-corrections and retraction notes stay kind-1 notes.
+removed) as the engine reads it from the content folder (`ChannelContext.load_body`), with
+relative links and images made absolute (`channels.longform`), and `title`, `summary`,
+`image`, `published_at`, `t` and `r` tags; it is measured in UTF-8 bytes against 64 KiB and
+never cut. Replies, corrections and retraction notes stay kind-1 notes.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from bot.channels import compose
+from bot.channels import compose, longform
 from bot.channels.base import CardStyle, Channel, ChannelOptions, Recovery, key_time
 from bot.channels.nostr.keys import Signer, bech32_encode, secret_bytes
 from bot.channels.nostr.relays import publish, settle
@@ -126,8 +126,7 @@ class NostrChannel(Channel[NostrOptions]):
         """The article's whole Markdown body (absolute links), measured in UTF-8 bytes against
         the event size relays commonly take; the note's text when the body cannot be read
         (offline preview)."""
-        reader = self.context.article_markdown
-        body = reader(article) if reader else ""
+        body = (longform.article_body(self.context.load_body, article) or "").strip()
         if not body:
             note = self._render(article, compose.count_graphemes, self.opts.max_characters)
             body = note.text

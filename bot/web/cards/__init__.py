@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.channels.preview import PreviewRow
-from bot.web.cards import chat, matrix_email, nostr_meta, social
+from bot.web.cards import articles, chat, matrix_email, nostr_meta, social
 from bot.web.cards.style import CARD_CSS as BASE_CSS
 
 __all__ = ["CARD_CSS", "card_body"]
 
-CARD_CSS = BASE_CSS + matrix_email.CSS
+CARD_CSS = BASE_CSS + matrix_email.CSS + articles.ARTICLE_CSS
 
 _CARDS: dict[str, Callable[[PreviewRow, str], str]] = {
     "mastodon": social.mastodon,
@@ -36,6 +36,8 @@ _CARDS: dict[str, Callable[[PreviewRow, str], str]] = {
     "facebook": nostr_meta.facebook,
     "matrix": matrix_email.matrix,
     "email": matrix_email.email,
+    "devto": articles.devto,
+    "hashnode": articles.hashnode,
 }
 
 
