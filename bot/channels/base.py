@@ -162,15 +162,24 @@ class Channel(ABC, Generic[OptionsT]):
         other.template = template
         return other.render(article)
 
-    @classmethod
-    def default_on_update(cls) -> str:
-        """`on_update` when the channel does not set it: edit where the network can."""
-        return "edit" if "edit" in cls.can else "ignore"
+    # said when `can` holds a policy that these options do not allow (see `capabilities`)
+    capability_note: ClassVar[str] = ""
 
     @classmethod
-    def default_on_retract(cls) -> str:
+    def capabilities(cls, options: ChannelOptions | None = None) -> frozenset[str]:
+        """What a channel with these options can do: `can`, unless the options narrow it (a
+        Slack channel with only an incoming webhook can do nothing after the post)."""
+        return cls.can
+
+    @classmethod
+    def default_on_update(cls, options: ChannelOptions | None = None) -> str:
+        """`on_update` when the channel does not set it: edit where the network can."""
+        return "edit" if "edit" in cls.capabilities(options) else "ignore"
+
+    @classmethod
+    def default_on_retract(cls, options: ChannelOptions | None = None) -> str:
         """`on_retract` when the channel does not set it: delete where the network can."""
-        return "delete" if "delete" in cls.can else "ignore"
+        return "delete" if "delete" in cls.capabilities(options) else "ignore"
 
     def request_body(self, post: Post, article: Article) -> dict[str, Any]:
         """The JSON body `send` posts for `post`, built without a network call. `send` uses
