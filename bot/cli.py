@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("herald")
 
 EXIT_OK, EXIT_ARTICLE_ERRORS, EXIT_CONFIG = 0, 1, 2
-POSTING_COMMANDS = frozenset({"run", "send"})  # the others read the config without secrets
+POSTING_COMMANDS = frozenset(
+    {"run", "send", "retract"}
+)  # the others read the config without secrets
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as Unix tools exit when their reader goes away
 
 
@@ -348,6 +350,18 @@ def cmd_healthcheck(cfg: Config, args: argparse.Namespace) -> int:
     return EXIT_OK if ok else 1
 
 
+def cmd_retract(cfg: Config, args: argparse.Namespace) -> int:
+    from bot.cli_posts import cmd_retract as retract
+
+    return retract(cfg, args, open_store)
+
+
+def cmd_links(cfg: Config, args: argparse.Namespace) -> int:
+    from bot.cli_posts import cmd_links as links
+
+    return links(cfg, args, open_store)
+
+
 COMMANDS = {
     "check": cmd_check,
     "build": cmd_build,
@@ -355,6 +369,8 @@ COMMANDS = {
     "status": cmd_status,
     "retry": cmd_retry,
     "send": cmd_send,
+    "retract": cmd_retract,
+    "links": cmd_links,
     "preview": cmd_preview,
     "config": cmd_config,
     "db": cmd_db,

@@ -85,6 +85,24 @@ def build_parser() -> argparse.ArgumentParser:
     sd.add_argument("article", metavar="ARTICLE", help="article id")
     sd.add_argument("--channel", metavar="C")
 
+    rx = command("retract", "delete (or answer) the posts of retracted articles, past the guard")
+    rx.add_argument(
+        "--confirm",
+        action="store_true",
+        help="retract every withdrawn article now, even more than publishing.retract_guard",
+    )
+    rx.add_argument(
+        "--article",
+        metavar="A",
+        action="append",
+        default=[],
+        help="retract this article's posts now (repeatable)",
+    )
+
+    ln = command("links", "where an article's posts are: channel, state, URL, reactions")
+    ln.add_argument("article", metavar="ARTICLE", help="article id")
+    ln.add_argument("--json", action="store_true", help="print JSON")
+
     pv = command("preview", "each channel's post for an article and whether it will be sent")
     pv.add_argument(
         "article",

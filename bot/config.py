@@ -106,6 +106,8 @@ class FeedsSettings(_Strict):
     url: str | None = None
     websub_hub: str | None = None
     per_tag: bool = False
+    # the public replies to Mastodon and Bluesky posts as feeds/comments/<article>.json
+    comments: bool = False
 
 
 class DatabaseSettings(_Strict):
@@ -130,6 +132,11 @@ class PublishingSettings(_Strict):
     retract_after: Duration = timedelta(hours=1)
     # more vanished-or-draft retractions than this in one scan wait for `herald retract --confirm`
     retract_guard: int = Field(default=5, ge=0)
+    # reactions (replies, reposts, likes) of posts younger than `reactions_for` are read again
+    # every `reactions_every`, at most `reactions_per_pass` posts a pass; 0s turns it off
+    reactions_every: Duration = timedelta(hours=1)
+    reactions_for: Duration = timedelta(days=14)
+    reactions_per_pass: int = Field(default=20, ge=0, le=1000)
 
 
 class ImageSettings(_Strict):

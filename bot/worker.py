@@ -246,6 +246,7 @@ class Worker:
             self.sentlog.counts,
             self.sentlog.channel_states,
             lambda: self.sentlog.due_count(time.time()),
+            self.sentlog.reaction_totals,
         )
         server = Server(
             host=self.cfg.settings.server.host,

@@ -33,6 +33,7 @@ class PassOutcome:
     build: BuildResult = field(default_factory=BuildResult)
     publish: PassResult = field(default_factory=PassResult)
     errors: list[str] = field(default_factory=list)  # "stage: reason" of each failed stage
+    reactions: int = 0  # posts whose reactions were read
     scan_seconds: float = 0.0
     build_seconds: float = 0.0
 
@@ -88,6 +89,18 @@ async def one_pass(
             out.publish.merge(await run())
         except Exception as e:
             _failed(out, stage, e)
+    try:
+        out.reactions = await pub.refresh_reactions()
+    except Exception as e:
+        _failed(out, "reactions", e)
+    if out.publish.sent or out.reactions:  # syndication links or counts changed
+        try:
+            again = await asyncio.to_thread(
+                build, cfg, store, time.time(), shadowed=out.scan.shadowed
+            )
+            out.build.written = sorted({*out.build.written, *again.written})
+        except Exception as e:
+            _failed(out, "feeds", e)
     return out
 
 

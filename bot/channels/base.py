@@ -116,6 +116,20 @@ class Image:
     content_type: str
 
 
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A public reply under a post, as the network shows it. `html` is the network's markup
+    (HTML on Mastodon) or None when `text` is plain; both are sanitised before they are shown."""
+
+    author: str
+    handle: str
+    avatar: str | None
+    text: str
+    html: str | None
+    url: str | None
+    published: str  # ISO 8601
+
+
 @dataclass(frozen=True)
 class ChannelContext:
     """What the engine hands every adapter: the shared HTTP client and the image fetcher."""
@@ -134,11 +148,15 @@ class Channel(ABC, Generic[OptionsT]):
     type_name: ClassVar[str]
     Options: ClassVar[type[ChannelOptions]]
     recovery: ClassVar[Recovery] = Recovery.NONE
+    # how a doubt about another new post on the network (a reply under the post, a reshare)
+    # is settled: IDEMPOTENT where the network de-duplicates it by the operation's key
+    keyed_recovery: ClassVar[Recovery] = Recovery.NONE
     card: ClassVar[CardStyle] = CardStyle()  # the preview page's look of this network
     default_template: ClassVar[str] = "{title}\n\n{description}\n\n{cta}\n\n{url}"
     # what the network lets Herald do to a post after it is out: "edit" (in place), "reply"
     # (a reply under it) and "delete"; each is one method below
-    can: ClassVar[frozenset[str]] = frozenset()
+    # (each channel's own `can` is `capabilities(its options)`, set when it is made)
+    can: frozenset[str] = frozenset()
     correction_template: ClassVar[str] = "Updated: {title}\n\n{url}"
     retraction_template: ClassVar[str] = "This article has been withdrawn: {title}"
 
@@ -150,6 +168,7 @@ class Channel(ABC, Generic[OptionsT]):
         self.opts = cast(OptionsT, options)
         self.context = context
         self.template = template or self.default_template
+        self.can = type(self).capabilities(options)
 
     @abstractmethod
     def render(self, article: Article) -> Post:
@@ -171,15 +190,13 @@ class Channel(ABC, Generic[OptionsT]):
         Slack channel with only an incoming webhook can do nothing after the post)."""
         return cls.can
 
-    @classmethod
-    def default_on_update(cls, options: ChannelOptions | None = None) -> str:
-        """`on_update` when the channel does not set it: edit where the network can."""
-        return "edit" if "edit" in cls.capabilities(options) else "ignore"
+    def default_on_update(self) -> str:
+        """`on_update` when the channel does not set it: edit where this channel can."""
+        return "edit" if "edit" in self.can else "ignore"
 
-    @classmethod
-    def default_on_retract(cls, options: ChannelOptions | None = None) -> str:
-        """`on_retract` when the channel does not set it: delete where the network can."""
-        return "delete" if "delete" in cls.capabilities(options) else "ignore"
+    def default_on_retract(self) -> str:
+        """`on_retract` when the channel does not set it: delete where this channel can."""
+        return "delete" if "delete" in self.can else "ignore"
 
     def request_body(self, post: Post, article: Article) -> dict[str, Any]:
         """The JSON body `send` posts for `post`, built without a network call. `send` uses
@@ -236,6 +253,18 @@ class Channel(ABC, Generic[OptionsT]):
         """Remove the post `ref` (only when "delete" is in `can`); for event channels
         (webhook, outbox) record the retraction instead."""
         raise NotImplementedError(f"{self.type_name} posts cannot be deleted")
+
+    # ------------------------------------------------------------------ what comes back
+    # Networks that let an account read its own posts' counts and public replies without more
+    # permissions put "reactions" (and "comments") in `can`.
+
+    async def reactions(self, ref: Receipt) -> dict[str, int]:
+        """The post's counts: any of `replies`, `reposts`, `likes` the network gives."""
+        raise NotImplementedError(f"{self.type_name} does not give reactions")
+
+    async def comments(self, ref: Receipt) -> list[Comment]:
+        """The public direct replies under the post, oldest first (at most a page)."""
+        raise NotImplementedError(f"{self.type_name} does not give replies")
 
     async def aclose(self) -> None:
         """Release anything the adapter holds (sessions); the HTTP client is not its own."""

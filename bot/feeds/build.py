@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from bot import __version__
 from bot.config import Config
@@ -20,9 +21,11 @@ from bot.content.progress import Progress
 from bot.content.library import rules_for
 from bot.feeds import index as feeds_index
 from bot.feeds import render as feeds
+from bot.feeds import syndication
 from bot.feeds.files import write_if_changed
 from bot.models import Article
 from bot.store import NewestRow, Store
+from bot.store.syndication import post_records
 
 log = logging.getLogger("herald.build")
 FEED_FILES = ("rss.xml", "atom.xml", "feed.json", feeds.INDEX_PAGE)
@@ -73,7 +76,18 @@ def build(
             return BuildResult(locked=True)
         limit = cfg.settings.feeds.limit
         rows = store.newest_articles(now, limit, exclude_paths=shadowed)
-        key = _fingerprint(cfg, (json.dumps([r.article.to_dict(), r.mtime_ns]) for r in rows))
+        records = post_records(store.engine)
+        networks = {c.name: c.type for c in cfg.channels}
+        posts = syndication.document(
+            records, networks, {r.article.id: (r.article.url, r.article.title) for r in rows}
+        )
+        key = _fingerprint(
+            cfg,
+            (
+                *(json.dumps([r.article.to_dict(), r.mtime_ns]) for r in rows),
+                posts.decode(),
+            ),
+        )
         out_dir = cfg.feeds_dir
         present = all((out_dir / name).exists() for name in FEED_FILES)
         if not force and present and _last_fingerprint(store) == key:
@@ -81,7 +95,8 @@ def build(
         entries, fresh = _bodies(cfg, rows)
         store.save_rendered(fresh)
         try:
-            entries, files = _render(cfg, entries)
+            entries, files = _render(cfg, entries, syndication.links(records, networks))
+            files[syndication.FILE] = posts
         except Exception as e:  # the site settings themselves: no entry can be rendered
             error = f"cannot render the feeds: {type(e).__name__}: {e}"
             log.error("feeds: %s; the previous feed files are kept", error)
@@ -108,18 +123,21 @@ def _write_error(out_dir: Path, e: OSError) -> str:
 Entries = list[tuple[Article, str]]
 
 
-def _render(cfg: Config, entries: Entries) -> tuple[Entries, dict[str, bytes]]:
+def _render(
+    cfg: Config, entries: Entries, links: Mapping[str, Sequence[Mapping[str, Any]]]
+) -> tuple[Entries, dict[str, bytes]]:
     """The feed files and the page for people (index.html)."""
-    kept, files = _render_feeds(cfg, entries)
+    kept, files = _render_feeds(cfg, entries, replace(feed_meta(cfg), syndication=links))
     per_tag = cfg.settings.feeds.per_tag
     files[feeds.INDEX_PAGE] = feeds_index.render_index(kept, feed_meta(cfg), per_tag=per_tag)
     return kept, files
 
 
-def _render_feeds(cfg: Config, entries: Entries) -> tuple[Entries, dict[str, bytes]]:
+def _render_feeds(
+    cfg: Config, entries: Entries, meta: feeds.FeedMeta
+) -> tuple[Entries, dict[str, bytes]]:
     """The feed files; an entry that cannot be rendered is left out with a logged error (the
     reader checks every value, so this is a net for what it did not foresee)."""
-    meta = feed_meta(cfg)
     per_tag = cfg.settings.feeds.per_tag
     try:
         return entries, feeds.render_feeds(entries, meta, per_tag=per_tag)

@@ -9,8 +9,8 @@ import importlib.resources
 import json
 import re
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +31,7 @@ __all__ = ["FeedMeta", "render_feeds", "tag_slug"]
 STYLESHEET = "feed.xsl"
 INDEX_PAGE = "index.html"  # the feed's page for people (feeds/index.py); every feed links it
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+SYNDICATION_ABOUT = "https://github.com/herald-bot/herald#syndication"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 # the date of a feed that has no entries: fixed, so an empty feed is byte-stable too
@@ -58,6 +59,8 @@ class FeedMeta:
     websub_hub: str | None = None
     generator: str = "Herald"  # include the version: f"Herald {bot.__version__}"
     timezone: str = "UTC"  # IANA name: the dates people read (index.html) are in it
+    # article id -> its posts elsewhere (feeds/syndication.py), carried by JSON Feed items
+    syndication: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -327,6 +330,9 @@ def _json_item(article: Article, body_html: str, meta: FeedMeta, host: str) -> d
         item["authors"] = [{"name": _clean(split_author(author)[0])}]
     if article.tags:
         item["tags"] = [_clean(t) for t in article.tags]
+    if links := meta.syndication.get(article.id):
+        # the JSON Feed extension convention: an underscore key (jsonfeed.org, Extensions)
+        item["_herald"] = {"about": SYNDICATION_ABOUT, "syndication": list(links)}
     return item
 
 

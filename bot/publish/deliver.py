@@ -26,15 +26,18 @@ from bot.errors import (
     TransientError,
     UnreadableAnswer,
 )
-from bot.models import Article, Post, Receipt
+from bot.models import Article, Operation, Post, Receipt
 from bot.publish.engine import INLINE_WAIT_CAP, PassResult, S, Stopping, db_reason, log
-from bot.publish.recover import Recoverer
+from bot.publish.reactions import Reactor
+from bot.publish.steps import Step, after_success, step_for, wants_comment
 from bot.redact import foreign_text
 from bot.store import Delivery
 from bot.store.sentlog import SentLog
 
+OP = Operation
 
-class Publisher(Recoverer):
+
+class Publisher(Reactor):
     """One worker's engine. Use as `async with Publisher(cfg, store, worker_id) as p:`."""
 
     # ------------------------------------------------------------------ sending
@@ -81,7 +84,7 @@ class Publisher(Recoverer):
                     name = running.pop(task)
                     load[name] -= 1
                     outcome = task.result()
-                    if outcome.retrying:  # a retry may fall due within this pass
+                    if outcome.retrying or outcome.follow_up:  # more may fall due in this pass
                         drained.discard(name)
                     result.merge(outcome)
                     bar.advance()
@@ -112,8 +115,9 @@ class Publisher(Recoverer):
         return result
 
     async def _deliver(self, d: Delivery) -> PassResult:
-        """Send one claimed delivery and record how it ended: `sent`, `retrying`, `failed` or
-        `unknown`, whatever the channel raised or answered, within `publishing.deadline`."""
+        """Send one claimed row (a post, or an operation on one) and record how it ended:
+        `sent`, `retrying`, `failed` or `unknown`, whatever the channel raised or answered,
+        within `publishing.deadline`."""
         self.held.add(d.id)
         self.began[d.id] = time.monotonic()
         result = PassResult()
@@ -122,24 +126,28 @@ class Publisher(Recoverer):
             await self.write_outcome(d, lambda now: self.log.release(d, now))
             return result
         cc, ch = entry
-        article: Article | None = await self.read_log(lambda: self.store.article(d.article_id))
+        article: Article | None = await self.read_log(lambda: self.article_for(d))
         if article is None:
             return await self.record_failed(d, "the article was deleted before it could be sent")
+        if d.op in (OP.POST, OP.RESHARE) and article.withdrawn:
+            return await self.record_skipped(d, "withdrawn")
+        parent = await self.read_log(lambda: self.log.parent(d)) if d.parent_id else None
         try:
-            post = ch.render(article)
+            step = step_for(d, parent, cc, ch, article)
         except Exception as e:  # this article's values: nothing was sent
             return await self.record_failed(
                 d, f"could not compose the post: {type(e).__name__}: {e}"
             )
+        post = step.post
         note: str | None = None
         attempts = 0
         try:
             async with asyncio.timeout(self.deadline):
                 try:
-                    receipt, attempts = await self._attempt(ch, post, article, d)
+                    receipt, attempts = await self._attempt(ch, step, post, article, d)
                 except TooLong as e:
                     fitted = ch.refit(post, article, foreign_text(e.message))
-                    if fitted is None or fitted.text == post.text:
+                    if not step.refit or fitted is None or fitted.text == post.text:
                         raise
                     note = (
                         f"re-fitted to {fitted.length}/{fitted.limit} after the network "
@@ -147,7 +155,7 @@ class Publisher(Recoverer):
                     )
                     log.warning("%s on %s: %s", d.article_id, d.channel, note)
                     post = fitted
-                    receipt, more = await self._attempt(ch, post, article, d)
+                    receipt, more = await self._attempt(ch, step, post, article, d)
                     attempts += more
         except Stopping:
             await self.write_outcome(
@@ -163,13 +171,14 @@ class Publisher(Recoverer):
             result.outcomes.append((d.article_id, d.channel, "retrying"))
             return result
         except AlreadyDone as e:
-            receipt, note = Receipt(e.post_id or "", e.url), f"already on the channel: {e.message}"
+            found = Receipt(e.post_id or (parent.post_id if parent else "") or "", e.url)
+            receipt, note = found, f"already done on the channel: {e.message}"
         except UnreadableAnswer as e:
-            return await self.in_doubt(d, cc, ch, post, article, e.message, attempts)
+            return await self.in_doubt(d, cc, ch, post, article, e.message, attempts, step)
         except Ambiguous as e:
-            if ch.recovery == Recovery.IDEMPOTENT:
+            if step.recovery == Recovery.IDEMPOTENT:
                 return await self.record_failure(d, cc, e, max(attempts, 1))
-            return await self.in_doubt(d, cc, ch, post, article, e.message, attempts)
+            return await self.in_doubt(d, cc, ch, post, article, e.message, attempts, step)
         except TooLong as e:
             e.message = (
                 f"refused as too long{' even after re-fitting' if note else ''}: {e.message}"
@@ -179,15 +188,28 @@ class Publisher(Recoverer):
             return await self.record_failure(d, cc, e, max(attempts, 1))
         except TimeoutError:
             reason = f"no answer within the delivery deadline ({self.settings.deadline})"
-            return await self.in_doubt(d, cc, ch, post, article, reason, attempts)
+            return await self.in_doubt(d, cc, ch, post, article, reason, attempts, step)
+        except NotImplementedError as e:  # the network cannot do it (config changed since)
+            return await self.record_failed(d, f"{e}; set on_update/on_retract to another policy")
         except Exception as e:  # whatever a channel raises, the delivery ends truthfully
             log.debug("%s on %s: unexpected error", d.article_id, d.channel, exc_info=True)
             reason = f"unexpected error while sending: {type(e).__name__}: {e}"
-            return await self.in_doubt(d, cc, ch, post, article, reason, attempts)
-        return await self.record_sent(d, receipt, post, note)
+            return await self.in_doubt(d, cc, ch, post, article, reason, attempts, step)
+        then = after_success(self.log, d, parent, cc, ch, article, post, receipt, self.clock())
+        result = await self.record_sent(d, receipt, post, note, then)
+        result.follow_up = d.op == OP.POST and wants_comment(cc, ch, article)
+        return result
+
+    def article_for(self, d: Delivery) -> Article | None:
+        """The article a row is about: as its file says now, else as it was before the file
+        vanished (a retraction of a deleted file), else None."""
+        article = self.store.article(d.article_id)
+        if article is None and d.op != OP.POST:
+            article = self.log.departed_article(d.article_id)
+        return article
 
     async def _attempt(
-        self, ch: Channel[Any], post: Post, article: Article, d: Delivery
+        self, ch: Channel[Any], step: Step, post: Post, article: Article, d: Delivery
     ) -> tuple[Receipt, int]:
         """Up to `publishing.attempts` tries in this process, waiting as the server asks."""
         attempts = 0
@@ -210,7 +232,7 @@ class Publisher(Recoverer):
             # a request that may have been acted on is repeated only where the network
             # de-duplicates it
             if isinstance(e, Ambiguous):
-                return ch.recovery == Recovery.IDEMPOTENT
+                return step.recovery == Recovery.IDEMPOTENT
             return isinstance(e, TransientError)
 
         retrying = AsyncRetrying(
@@ -232,12 +254,12 @@ class Publisher(Recoverer):
                         d.attempts + attempts - 1,
                     )
                 async with self.semaphore:
-                    if ch.recovery == Recovery.LOOKUP and (attempts > 1 or d.attempts > 1):
+                    if step.recovery == Recovery.LOOKUP and (attempts > 1 or d.attempts > 1):
                         # tried before: the server may have made the post and still said no
                         # (a 5xx after storing it), so look before sending again
                         found = await ch.find_existing(post, article, d.key)
                         if found is not None:
                             return found, attempts
-                    receipt = await ch.send(post, article, d.key)
+                    receipt = await step.act(post)
                 return receipt, attempts
         raise AssertionError("unreachable")  # pragma: no cover

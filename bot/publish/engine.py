@@ -57,12 +57,31 @@ class PassResult:
     retrying: int = 0
     unknown: int = 0
     recovered: int = 0
+    edits: int = 0  # edits and corrections planned
+    retractions: int = 0  # deletes and retraction notes planned
+    held: int = 0  # retractions held back by publishing.retract_guard
+    follow_up: bool = False  # a success planned more work due now (a first comment)
     outcomes: list[tuple[str, str, str]] = field(default_factory=list)  # (article, channel, status)
 
     def merge(self, other: PassResult) -> None:
-        for name in ("planned", "skipped", "sent", "failed", "retrying", "unknown", "recovered"):
+        for name in COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.follow_up = self.follow_up or other.follow_up
         self.outcomes.extend(other.outcomes)
+
+
+COUNTS = (
+    "planned",
+    "skipped",
+    "sent",
+    "failed",
+    "retrying",
+    "unknown",
+    "recovered",
+    "edits",
+    "retractions",
+    "held",
+)
 
 
 class PublisherCore:

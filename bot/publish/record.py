@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from bot.channels.base import Channel, Recovery
@@ -20,12 +22,13 @@ from bot.errors import (
 )
 from bot.models import Article, Post, Receipt, iso_utc
 from bot.publish.engine import BACKOFF, LOOKUP_DEADLINE, PassResult, db_reason, log
-from bot.publish.plan import Planner
+from bot.publish.lifecycle import Lifecycle
+from bot.publish.steps import DONE, Step, recovery_of
 from bot.redact import foreign_text
 from bot.store import Delivery, text_hash
 
 
-class Recorder(Planner):
+class Recorder(Lifecycle):
     """The engine's bookkeeping of outcomes, shared by recovery and delivery."""
 
     def settled(
@@ -52,9 +55,15 @@ class Recorder(Planner):
         return result
 
     async def record_sent(
-        self, d: Delivery, receipt: Receipt, post: Post, note: str | None
+        self,
+        d: Delivery,
+        receipt: Receipt,
+        post: Post,
+        note: str | None,
+        then: Callable[[Connection], object] | None = None,
     ) -> PassResult:
-        # one transaction: the delivery is sent and the channel counts as healthy
+        # one transaction: the delivery is sent, the channel counts as healthy, and what
+        # follows from it (`then`) is written
         await self.write_outcome(
             d,
             lambda now: self.log.mark_sent(
@@ -64,18 +73,27 @@ class Recorder(Planner):
                 receipt.url,
                 text_hash(post.text),
                 foreign_text(note) if note else None,
+                then,
             ),
         )
         return self.settled(
             d,
             "sent",
             logging.INFO,
-            "sent %s to %s (attempt %d)%s",
+            "%s %s on %s (attempt %d)%s",
+            DONE[d.op],
             d.article_id,
             d.channel,
             d.attempts,
             f": {receipt.url}" if receipt.url else "",
             post_url=receipt.url,
+        )
+
+    async def record_skipped(self, d: Delivery, reason: str) -> PassResult:
+        """Not sent after all, on purpose (its article was withdrawn since it was planned)."""
+        await self.write_outcome(d, lambda now: self.log.mark_skipped(d, now, reason))
+        return self.settled(
+            d, "skipped", logging.INFO, "skipped %s on %s: %s", d.article_id, d.channel, reason
         )
 
     async def record_failed(self, d: Delivery, reason: str) -> PassResult:
@@ -96,14 +114,16 @@ class Recorder(Planner):
         article: Article,
         reason: str,
         attempts: int,
+        step: Step | None = None,
     ) -> PassResult:
         """The request went out and the answer cannot tell whether the post exists: settle
         as after a crash. An idempotent channel re-sends with the same key; a channel that can
         look, looks; any other is `unknown` until an operator checks."""
         reason = foreign_text(reason)
-        if ch.recovery == Recovery.IDEMPOTENT:
+        recovery = step.recovery if step is not None else recovery_of(ch, d.op)
+        if recovery == Recovery.IDEMPOTENT:
             return await self.record_failure(d, cc, TransientError(reason), max(attempts, 1))
-        if ch.recovery == Recovery.LOOKUP:
+        if recovery == Recovery.LOOKUP:
             found, doubt = await self.look_for_post(ch, article, d)
             if found is not None:
                 return await self.record_sent(

@@ -7,6 +7,7 @@ from bot.channels.base import Recovery
 from bot.models import Receipt
 from bot.publish.engine import PassResult, S, log
 from bot.publish.record import Recorder
+from bot.publish.steps import recovery_of
 
 
 class Recoverer(Recorder):
@@ -32,9 +33,10 @@ class Recoverer(Recorder):
             receipt: Receipt | None = None
             if entry is not None:
                 _cc, ch = entry
-                if ch.recovery == Recovery.IDEMPOTENT:
+                recovery = recovery_of(ch, d.op)
+                if recovery == Recovery.IDEMPOTENT:
                     status, error = S.SCHEDULED, "re-sent after a crash (idempotent channel)"
-                elif ch.recovery == Recovery.LOOKUP:
+                elif recovery == Recovery.LOOKUP:
                     article = self.store.article(d.article_id)
                     if article is not None:
                         found, doubt = await self.look_for_post(ch, article, d)

@@ -44,6 +44,8 @@ class Store(Database):
                     "data",
                     "problems",
                     "rendered",
+                    "digest",
+                    "body_sig",
                 )
             },
         )

@@ -7,14 +7,15 @@ any number of workers on PostgreSQL never claim the same delivery twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from bot.models import Article, DeliveryStatus, Operation
+from bot.store.operations import Operations
 from bot.store.schema import Delivery, articles, deliveries
-from bot.store.state import CHANNEL_OK, WorkerState
+from bot.store.state import CHANNEL_OK
 from bot.store.statements import CLAIM as _CLAIM
 from bot.store.statements import POSTED_OR_PENDING as _POSTED_OR_PENDING
 from bot.store.statements import SENT as _SENT
@@ -24,7 +25,7 @@ S = DeliveryStatus
 LEASE = 60.0  # seconds a claim lives without a heartbeat (publishing.lease)
 
 
-class SentLog(WorkerState):
+class SentLog(Operations):
     """The sent-log over a Store: what is due, claims, outcomes, reports."""
 
     # ------------------------------------------------------------------ what is due
@@ -175,8 +176,11 @@ class SentLog(WorkerState):
         post_url: str | None,
         text_hash: str,
         note: str | None = None,
+        then: Callable[[sa.Connection], object] | None = None,
     ) -> bool:
-        """Record the post, and the channel as healthy, in one transaction."""
+        """Record the post, and the channel as healthy, in one transaction; `then` runs in
+        the same transaction when this worker still held the delivery (what follows from the
+        post: the parent of an edit updated, a first comment planned)."""
         with self.engine.begin() as conn:
             held = conn.execute(
                 _SENT,
@@ -191,6 +195,8 @@ class SentLog(WorkerState):
                 },
             ).rowcount
             conn.execute(CHANNEL_OK, {"channel": d.channel, "now": now})
+            if held and then is not None:
+                then(conn)
         return bool(held)
 
     def mark_retry(self, d: Delivery, now: float, at: float, error: str) -> bool:

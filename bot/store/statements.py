@@ -8,10 +8,25 @@ import sqlalchemy as sa
 from bot.models import DeliveryStatus as S
 from bot.store.schema import deliveries
 
-# The hot path's statements, built once (building them per call costs more than running them).
 WAITING = [str(S.SCHEDULED), str(S.RETRYING)]
 # rows that mean an article is (or may be) on the channel, or about to be
 POSTED_OR_PENDING = (S.SENT, S.SENDING, S.UNKNOWN, S.SCHEDULED, S.RETRYING)
+_parent = deliveries.alias("parent")
+_sibling = deliveries.alias("sibling")
+# an operation on a post waits until the post is out, and until the post's operation being
+# sent (by any worker) is settled: operations on one post go out one at a time, in order
+READY = sa.or_(
+    deliveries.c.parent_id.is_(None),
+    sa.select(_parent.c.id)
+    .where(_parent.c.id == deliveries.c.parent_id)
+    .where(_parent.c.status == str(S.SENT))
+    .exists(),
+) & ~(
+    sa.select(_sibling.c.id)
+    .where(_sibling.c.parent_id == deliveries.c.parent_id)
+    .where(_sibling.c.status == str(S.SENDING))
+    .exists()
+)
 CLAIM = (
     deliveries.update()
     .where(
@@ -20,6 +35,7 @@ CLAIM = (
             .where(deliveries.c.status.in_(WAITING))
             .where(deliveries.c.next_attempt_at <= sa.bindparam("now"))
             .where(deliveries.c.channel.in_(sa.bindparam("channels", expanding=True)))
+            .where(READY)
             .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
             .limit(sa.bindparam("limit"))
             .with_for_update(skip_locked=True)

@@ -20,6 +20,7 @@ log = logging.getLogger("herald.metrics")
 
 SentLogCounts = Callable[[], dict[str, dict[str, int]]]
 ChannelStates = Callable[[], dict[str, ChannelState]]
+ReactionTotals = Callable[[], dict[str, dict[str, int]]]
 
 
 class SentLogCollector(Collector):
@@ -31,11 +32,13 @@ class SentLogCollector(Collector):
         channel_states: ChannelStates,
         due_queue: Callable[[], int],
         clock: Callable[[], float] = time.time,
+        reaction_totals: ReactionTotals | None = None,
     ) -> None:
         self.sentlog_counts = sentlog_counts
         self.channel_states = channel_states
         self.due_queue = due_queue
         self.clock = clock
+        self.reaction_totals = reaction_totals
 
     def describe(self) -> Iterable[Metric]:
         return []  # values come from the database; do not read it when registering
@@ -82,7 +85,23 @@ class SentLogCollector(Collector):
             "herald_due_queue_length", "Deliveries due now (scheduled or retrying)"
         )
         queue.add_metric([], due)
-        return [up, deliveries, last_success, paused, queue]
+        found: list[Metric] = [up, deliveries, last_success, paused, queue]
+        if self.reaction_totals is not None:
+            reactions = GaugeMetricFamily(
+                "herald_post_reactions",
+                "Replies, reposts and likes of the posts, as last read from each network",
+                labels=["channel", "kind"],
+            )
+            try:
+                totals = self.reaction_totals()
+            except Exception as e:
+                log.warning("metrics: cannot read reactions: %s", type(e).__name__)
+                totals = {}
+            for channel, kinds in sorted(totals.items()):
+                for kind, n in sorted(kinds.items()):
+                    reactions.add_metric([channel, kind], n)
+            found.append(reactions)
+        return found
 
 
 class Metrics:
@@ -93,9 +112,14 @@ class Metrics:
         sentlog_counts: SentLogCounts,
         channel_states: ChannelStates,
         due_queue: Callable[[], int],
+        reaction_totals: ReactionTotals | None = None,
     ) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(SentLogCollector(sentlog_counts, channel_states, due_queue))
+        self.registry.register(
+            SentLogCollector(
+                sentlog_counts, channel_states, due_queue, reaction_totals=reaction_totals
+            )
+        )
         self.retries = Counter(
             "herald_delivery_retries_total",
             "Delivery attempts that ended in a retry",

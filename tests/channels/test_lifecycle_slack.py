@@ -61,11 +61,6 @@ def test_what_slack_can_do_depends_on_the_token(fake: FakeSlack) -> None:
     hook = SlackOptions(url=fake.webhook_url)
     assert SlackChannel.capabilities(bot) == {"edit", "reply", "delete"}
     assert SlackChannel.capabilities(hook) == frozenset()
-    assert (SlackChannel.default_on_update(bot), SlackChannel.default_on_retract(bot)) == (
-        "edit",
-        "delete",
-    )
-    assert SlackChannel.default_on_update(hook) == SlackChannel.default_on_retract(hook) == "ignore"
     with pytest.raises(ValidationError, match="either url"):
         SlackOptions(url=fake.webhook_url, token="xoxb-1", channel=CHANNEL)
     with pytest.raises(ValidationError, match="needs `channel`"):

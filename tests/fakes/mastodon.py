@@ -242,6 +242,8 @@ class FakeMastodon(FakeService):
             "DELETE",
         ):
             reply = self._one_status(req, account, req.path.rsplit("/", 1)[1])
+        elif req.method == "GET" and re.fullmatch(r"/api/v1/statuses/[^/]+/context", req.path):
+            reply = self._context(req.path.split("/")[4])
         elif req.method == "POST" and req.path == "/api/v2/media":
             reply = self._upload(req, account)
         elif req.method == "GET" and req.path.startswith("/api/v1/media/"):
@@ -359,10 +361,61 @@ class FakeMastodon(FakeService):
             if post is None or (req.method != "GET" and post["account"] != account):
                 return Reply(404, {"error": "Record not found"})
             if req.method == "GET":
-                return Reply(200, post["status"])
+                return Reply(200, self._counted(post))
             if req.method == "DELETE":
                 return self._delete(post, account)
             return self._edit(post, self._params(req), account)
+
+    # -- reactions and replies, as an account reads them on its own statuses
+    def react(self, status_id: str, *, reblogs: int = 0, favourites: int = 0) -> None:
+        """Other people boost and favourite a status."""
+        with self.lock:
+            post = self.live(status_id)
+            assert post is not None
+            post["reblogs"], post["favourites"] = reblogs, favourites
+
+    def reply_from(self, account: str, status_id: str, html: str) -> str:
+        """Someone else replies under a status (HTML content as Mastodon stores it)."""
+        with self.lock:
+            reply_id = self._next_id()
+            status = {
+                "id": reply_id,
+                "url": f"{self.url}/@{account}/{reply_id}",
+                "created_at": iso(datetime.now(UTC)),
+                "content": html,
+                "visibility": "public",
+                "in_reply_to_id": status_id,
+                "account": {
+                    **self._account_entity(account),
+                    "display_name": account.title(),
+                    "avatar": f"{self.url}/avatars/{account}.png",
+                },
+            }
+            self.posts.append(
+                {"id": reply_id, "account": account, "text": html, "edits": [], "status": status}
+                | {"in_reply_to_id": status_id, "foreign": True}
+            )
+            return reply_id
+
+    def _counted(self, post: dict[str, Any]) -> dict[str, Any]:
+        replies = sum(1 for p in self.posts if p.get("in_reply_to_id") == post["id"])
+        return {
+            **post["status"],
+            "replies_count": replies,
+            "reblogs_count": post.get("reblogs", 0),
+            "favourites_count": post.get("favourites", 0),
+        }
+
+    def _context(self, status_id: str) -> Reply:
+        with self.lock:
+            if self.live(status_id) is None:
+                return Reply(404, {"error": "Record not found"})
+            below = [
+                p["status"]
+                for p in self.posts
+                if p.get("in_reply_to_id") == status_id and not p.get("deleted")
+            ]
+            return Reply(200, {"ancestors": [], "descendants": below})
 
     def _edit(self, post: dict[str, Any], params: dict[str, Any], account: str) -> Reply:
         text = str(params.get("status") or "")

@@ -49,7 +49,8 @@ def feeds(project: Project) -> Path:
 
 
 def feed_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".xml", ".json"))
+    feeds = (p for p in folder.rglob("*") if p.is_file() and p.suffix in (".xml", ".json"))
+    return sorted(p for p in feeds if p.name != "syndication.json")  # not a feed
 
 
 def xml_urls(root: ET.Element) -> Iterator[tuple[str, str]]:

@@ -47,13 +47,13 @@ def test_a_failed_write_leaves_every_old_file_and_no_temporary_file(
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 64 KiB tmpfs (needs root and mount rights; skipped otherwise), unmounted after."""
+    """A 128 KiB tmpfs (needs root and mount rights; skipped otherwise), unmounted after."""
     where = tmp_path / "tiny"
     where.mkdir()
     if shutil.which("mount") is None:
         pytest.skip("no mount command to make a small file system")
     r = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(where)],
+        ["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(where)],
         capture_output=True,
         text=True,
     )
@@ -113,7 +113,7 @@ def test_a_full_feed_disk_still_announces_every_due_article(
     assert after == before  # old feeds intact, no temporary files left
     assert json.loads(after["feed.json"])["items"][0]["title"] == "First"
 
-    # space again (and fewer articles, for 64 KiB): the next build writes the feeds
+    # space again (and fewer articles, for 128 KiB with syndication.json beside the feeds): the next build writes the feeds
     (tiny_disk / "filler").unlink()
     for i in range(5, 40):
         (project.content / f"due-{i:02d}.md").unlink()

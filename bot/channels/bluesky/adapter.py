@@ -69,6 +69,8 @@ class BlueskyOptions(ChannelOptions):
     app_password: SecretStr
     image: bool = True
     langs: tuple[str, ...] | None = Field(default=None, max_length=3)
+    # where reactions and replies are read (an AppView; the public one needs no login)
+    appview_url: HttpUrl = "https://public.api.bsky.app"
 
     @field_validator("handle")
     @classmethod
@@ -88,6 +90,7 @@ class BlueskyPoster(Channel[BlueskyOptions]):
     card = CardStyle("Bluesky", "#1185FE", "#1185FE")
     Options = BlueskyOptions
     recovery = Recovery.LOOKUP
+    keyed_recovery = Recovery.IDEMPOTENT  # replies carry the operation's key too
     default_template = "{title}\n\n{description}\n\n{cta} {url}\n\n{tags}"
 
     def __init__(

@@ -98,6 +98,7 @@ class MastodonPoster(Channel[MastodonOptions]):
     card = CardStyle("Mastodon", "#6364FF", "#563ACC")
     Options = MastodonOptions
     recovery = Recovery.LOOKUP
+    keyed_recovery = Recovery.IDEMPOTENT  # replies carry the operation's key too
     default_template = "{title}\n\n{description}\n\n{cta} {url}\n\n{tags}"
 
     def __init__(
