@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.channels import registry
 from bot.channels.base import ChannelContext
 from bot.channels.loading import load_channels
-from bot.channels.registry import build_channels
 from tests.channels.conftest import no_image
 
 ENTRIES = {
@@ -51,8 +51,12 @@ def test_each_channel_can_what_the_readme_says(tmp_path: Path, name: str) -> Non
 
     async def go() -> tuple[set[str], str, str]:
         async with httpx.AsyncClient() as client:
-            built = build_channels(load_channels(path, {}), ChannelContext(client, no_image))
-            channel = built[name][1]
+            # made as build_channels makes it, without registering these fake secrets with the
+            # process-wide redactor (a one-letter "secret" would blank that letter in later logs)
+            (cc,) = load_channels(path, {})
+            kind = registry.get(cc.type)
+            assert kind is not None
+            channel = kind(cc.name, cc.options, ChannelContext(client, no_image), cc.template)
             lifecycle = set(channel.can) & {"edit", "reply", "delete"}
             return lifecycle, channel.default_on_update(), channel.default_on_retract()
 
