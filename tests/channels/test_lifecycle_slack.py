@@ -13,7 +13,15 @@ from pydantic import ValidationError
 
 from bot.channels.loading import load_channels, validate_channels
 from bot.channels.slack import SlackChannel, SlackOptions
-from bot.errors import AlreadyDone, AuthError, ConfigError, PermanentError, RateLimited, TooLong
+from bot.errors import (
+    AlreadyDone,
+    AuthError,
+    ConfigError,
+    PermanentError,
+    RateLimited,
+    TooLong,
+    TransientError,
+)
 from bot.models import Receipt
 from tests.channels.conftest import article_factory, no_image, run_channel
 from tests.fakes.server import Fault
@@ -177,3 +185,14 @@ def test_errors_map_like_send_and_hide_the_token(fake: FakeSlack) -> None:
     with pytest.raises(TooLong):
         on(fake, edit)
     assert fake.live(CHANNEL, ts_of(receipt)) is not None
+
+
+def test_a_webhook_refusal_without_an_error_word_is_not_a_post(fake: FakeSlack) -> None:
+    # the web API path shares the webhook's delivery code: a body naming no error is a refusal
+    fake.fail_next(Fault.status(500, "<html>" + "x" * 2000 + "</html>"))
+    with pytest.raises(TransientError):
+        posted(fake, url=fake.webhook_url)
+    fake.fail_next(Fault.status(400, b""))
+    with pytest.raises(PermanentError):
+        posted(fake, url=fake.webhook_url)
+    assert fake.messages == []

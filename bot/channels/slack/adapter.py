@@ -42,6 +42,7 @@ from bot.models import Article, Post, Receipt
 
 log = logging.getLogger(__name__)
 
+UNNAMED = "-"  # a refusal whose body names no error (an HTML page, a huge body, nothing)
 SECTION_LIMIT = 3000  # a section block's text; the `text` fallback (4000) is the same string
 ALT_TEXT_LIMIT = 2000
 
@@ -201,7 +202,7 @@ class SlackChannel(Channel[SlackOptions]):
             if self.opts.token is None:
                 response = await self._post(body)
                 ok = 200 <= response.status_code < 300
-                return ("" if ok else _error_code(response)), response, {}
+                return ("" if ok else _error_code(response) or UNNAMED), response, {}
             token = self.opts.token.get_secret_value()
             body = {**body, "channel": self._channel_of(body)}
             response, answer = await webapi.call(
@@ -296,7 +297,7 @@ class SlackChannel(Channel[SlackOptions]):
 
     def _raise(self, response: httpx.Response, code: str = "") -> NoReturn:
         status = response.status_code
-        code = code or _error_code(response)
+        code = "" if code == UNNAMED else code or _error_code(response)
         text = self._scrub(f"Slack: {code or error_text(response)} [HTTP {status}]")
         if self.opts.token is not None:
             webapi.raise_for(response, code, text)
