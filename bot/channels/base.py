@@ -161,7 +161,8 @@ class Channel(ABC, Generic[OptionsT]):
     default_template: ClassVar[str] = "{title}\n\n{description}\n\n{cta}\n\n{url}"
     # what the network lets Herald do to a post after it is out: "edit" (in place), "reply"
     # (a reply under it) and "delete"; each is one method below
-    can: ClassVar[frozenset[str]] = frozenset()
+    # (each channel's own `can` is `capabilities(its options)`, set when it is made)
+    can: frozenset[str] = frozenset()
     correction_template: ClassVar[str] = "Updated: {title}\n\n{url}"
     retraction_template: ClassVar[str] = "This article has been withdrawn: {title}"
     # posts the article's whole body (read through `context.load_body`): a change of the body
@@ -176,6 +177,7 @@ class Channel(ABC, Generic[OptionsT]):
         self.opts = cast(OptionsT, options)
         self.context = context
         self.template = template or self.default_template
+        self.can = type(self).capabilities(options)
 
     @abstractmethod
     def render(self, article: Article) -> Post:
@@ -193,15 +195,22 @@ class Channel(ABC, Generic[OptionsT]):
         """What `herald check` should warn about in valid options: (option key, message)."""
         return []
 
-    @classmethod
-    def default_on_update(cls) -> str:
-        """`on_update` when the channel does not set it: edit where the network can."""
-        return "edit" if "edit" in cls.can else "ignore"
+    # said when `can` holds a policy that these options do not allow (see `capabilities`)
+    capability_note: ClassVar[str] = ""
 
     @classmethod
-    def default_on_retract(cls) -> str:
-        """`on_retract` when the channel does not set it: delete where the network can."""
-        return "delete" if "delete" in cls.can else "ignore"
+    def capabilities(cls, options: ChannelOptions | None = None) -> frozenset[str]:
+        """What a channel with these options can do: `can`, unless the options narrow it (a
+        Slack channel with only an incoming webhook can do nothing after the post)."""
+        return cls.can
+
+    def default_on_update(self) -> str:
+        """`on_update` when the channel does not set it: edit where this channel can."""
+        return "edit" if "edit" in self.can else "ignore"
+
+    def default_on_retract(self) -> str:
+        """`on_retract` when the channel does not set it: delete where this channel can."""
+        return "delete" if "delete" in self.can else "ignore"
 
     def request_body(self, post: Post, article: Article) -> dict[str, Any]:
         """The JSON body `send` posts for `post`, built without a network call. `send` uses

@@ -4,6 +4,14 @@ Limits: `content` 2000, embed title 256, description 4096, 6000 over the embed, 
 characters (Discord does not say which unit). A refusal for length (400, code 50035, "Must be
 2000 or fewer in length", "Embed size exceeds maximum size of 6000") raises TooLong; `refit`
 counts in UTF-16 code units (the strictest unit: astral characters count 2) with a margin.
+
+After the post: the post is sent with `?wait=true`, so Discord answers the message and its id
+is kept. `edit` is `PATCH /webhooks/{id}/{token}/messages/{message_id}` (content and embed
+again, fitted as for the post), `delete` is `DELETE` on the same path (204); a message already
+gone (404, code 10008 Unknown Message) raises AlreadyDone on delete and PermanentError on edit,
+while a deleted webhook (10015) stays the PermanentError it is for posts. A webhook cannot reply
+to a message (Execute Webhook takes no message reference), so "reply" is not in `can`. A
+`thread_id` in the webhook URL is kept on every call, as Discord needs it for thread messages.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from bot.channels import compose
 from bot.channels.base import CardStyle, Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
 from bot.channels.escaping import Escaper
 from bot.errors import (
+    AlreadyDone,
     AuthError,
     DeliveryError,
     PermanentError,
@@ -70,6 +79,7 @@ _escape, _expand, _measure = _MARKUP.hold, _MARKUP.expand, _MARKUP.measure
 
 
 EMBED_TOTAL_LIMIT = 6000
+UNKNOWN_MESSAGE = 10008
 _TOO_LONG = re.compile(r"or fewer in length|BASE_TYPE_MAX_LENGTH|MAX_EMBED_SIZE|exceeds maximum")
 
 
@@ -106,6 +116,7 @@ class DiscordChannel(Channel[DiscordOptions]):
     Options = DiscordOptions
     recovery = Recovery.NONE
     default_template = "**{title}**\n{cta}\n{url}"
+    can = frozenset({"edit", "delete"})
 
     def __init__(
         self, name: str, options: ChannelOptions, context: ChannelContext, template: str | None
@@ -236,6 +247,39 @@ class DiscordChannel(Channel[DiscordOptions]):
             message_id, url=f"https://discord.com/channels/{guild}/{channel_id}/{message_id}"
         )
 
+    def _message_url(self, ref: Receipt) -> str:
+        if not ref.post_id.isdigit():
+            raise PermanentError(
+                f"Discord: the post {ref.post_id!r} was answered without a message id "
+                "(HTTP 204), so it cannot be edited or deleted"
+            )
+        parts = urlsplit(self._webhook_url())
+        path = parts.path.rstrip("/") + f"/messages/{ref.post_id}"
+        return urlunsplit(parts._replace(path=path))
+
+    async def edit(self, post: Post, article: Article, ref: Receipt, key: str) -> Receipt:
+        payload = self.request_body(post, article)
+        for name in ("username", "avatar_url"):  # not editable: the message keeps its author
+            payload.pop(name, None)
+        payload.setdefault("embeds", [])
+        response = await self._call("PATCH", self._message_url(ref), json=payload)
+        if response.status_code != 200:
+            self._raise(response)
+        return ref
+
+    async def delete(self, article: Article, ref: Receipt, key: str) -> None:
+        response = await self._call("DELETE", self._message_url(ref))
+        if response.status_code == 204 or response.status_code == 200:
+            return
+        if response.status_code == 404 and _code(response) == UNKNOWN_MESSAGE:
+            raise AlreadyDone(
+                f"Discord message {ref.post_id} is already gone",
+                post_id=ref.post_id,
+                url=ref.url,
+                status=404,
+            )
+        self._raise(response)
+
     async def _lookup_guild_id(self) -> str | None:
         """The webhook's server id (for message links), asked once; None when it cannot be had."""
         if self._guild_id is None:
@@ -269,6 +313,8 @@ class DiscordChannel(Channel[DiscordOptions]):
                 response.headers, body_retry_after=body.get("retry_after")
             )
             raise RateLimited(text, retry_at=retry_at)
+        if code == UNKNOWN_MESSAGE:
+            raise PermanentError(text + "; the message was deleted", status=status)
         if code == 10015 or status == 404:
             raise PermanentError(
                 text
@@ -281,6 +327,15 @@ class DiscordChannel(Channel[DiscordOptions]):
             raise AuthError(text + "; check the webhook URL's token", status=status)
         raise_for_status(response, text)
         raise PermanentError(text, status=status)  # a 1xx/3xx answer: not a posted message
+
+
+def _code(response: httpx.Response) -> object:
+    """Discord's JSON error `code`, None when the answer has none."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("code") if isinstance(body, dict) else None
 
 
 CHANNEL = DiscordChannel  # this module is the `discord` type (see channels/registry.py)

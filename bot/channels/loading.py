@@ -171,9 +171,6 @@ def load_channels(
                 )
             except ValueError as e:
                 raise ConfigError(shown_path(path), f"{where}.reshare.template", str(e)) from None
-        if (problem := lifecycle_problem(base, kind)) is not None:
-            key, message = problem
-            raise ConfigError(shown_path(path), f"{where}.{key}", message)
         if (slot_problem := windows_problem(base)) is not None:
             (key, i), message = slot_problem
             raise ConfigError(shown_path(path), f"{where}.{key}[{i}]", message)
@@ -193,6 +190,9 @@ def load_channels(
                 raise first_error(e, path, where) from None
             options = kind.Options.model_construct(**opts_raw)
         options = _resolve_paths(options, path.parent)
+        if (problem := lifecycle_problem(base, kind, None if lenient else options)) is not None:
+            key, message = problem
+            raise ConfigError(shown_path(path), f"{where}.{key}", message)
         out.append(
             ChannelConfig(
                 name=base.name,
@@ -215,17 +215,29 @@ _LIFECYCLE_AND_MARKETING = tuple(
 )
 
 
-def lifecycle_problem(entry: ChannelEntry, kind: type) -> tuple[str, str] | None:
-    """(key, message) when `on_update` or `on_retract` asks for what the network cannot do."""
-    can: frozenset[str] = getattr(kind, "can", frozenset())
+def lifecycle_problem(
+    entry: ChannelEntry, kind: type, options: ChannelOptions | None = None
+) -> tuple[str, str] | None:
+    """(key, message) when `on_update` or `on_retract` asks for what the network cannot do,
+    or (with the channel's validated `options`) what this channel of it cannot do."""
+    network: frozenset[str] = getattr(kind, "can", frozenset())
+    can = network
+    if options is not None and hasattr(kind, "capabilities"):
+        can = frozenset(kind.capabilities(options))
     doing = {"edit": "edit its posts", "reply": "reply under its posts", "delete": "delete posts"}
-    for key, policy, options in (
+    for key, policy, policies in (
         ("on_update", entry.on_update, ("edit", "reply")),
         ("on_retract", entry.on_retract, ("delete", "reply")),
     ):
         if policy is None or policy == "ignore" or policy in can:
             continue
-        choices = ", ".join([*(p for p in options if p in can), "ignore"])
+        choices = ", ".join([*(p for p in policies if p in can), "ignore"])
+        if policy in network:
+            note = getattr(kind, "capability_note", "")
+            return (
+                key,
+                f"this {entry.type} channel cannot {doing[policy]}: {note}; or use {choices}",
+            )
         return key, f"Herald cannot {doing[policy]} on {entry.type}; use {choices}"
     return None
 
@@ -322,13 +334,9 @@ def validate_channels(path: Path, env: Mapping[str, str]) -> list[ConfigProblem]
                     found.add((*base, key), str(e))
         if kind is not None:
             try:
-                entry_ok = ChannelEntry.model_validate(common)
-                problem = lifecycle_problem(entry_ok, kind)
-                slot_problem = windows_problem(entry_ok)
+                slot_problem = windows_problem(ChannelEntry.model_validate(common))
             except ValidationError:
-                problem = slot_problem = None
-            if problem is not None:
-                found.add((*base, problem[0]), problem[1])
+                slot_problem = None
             if slot_problem is not None:
                 found.add((*base, *slot_problem[0]), slot_problem[1])
         if kind is None:
@@ -336,11 +344,18 @@ def validate_channels(path: Path, env: Mapping[str, str]) -> list[ConfigProblem]
         opts = {k: v for k, v in entry.items() if k not in COMMON_CHANNEL_KEYS}
         unset: set[Loc] = set()
         opts = stand_in(opts, env, unset)
+        options: ChannelOptions | None = None
         try:
-            valid = kind.Options.model_validate(opts)
+            options = kind.Options.model_validate(opts)
         except ValidationError as e:
             found.from_validation(e, opts, base, allowed, unset)
         else:
-            for key, message in kind.config_warnings(valid):
+            for key, message in kind.config_warnings(options):
                 found.add((*base, key), message, severity="warning")
+        try:
+            problem = lifecycle_problem(ChannelEntry.model_validate(common), kind, options)
+        except ValidationError:
+            problem = None
+        if problem is not None:
+            found.add((*base, problem[0]), problem[1])
     return sorted(found.problems, key=lambda p: (p.line, p.column))

@@ -3,6 +3,12 @@
 It is the default channel, so a fresh clone publishes somewhere real. After a crash it looks
 in its own file for the delivery key before sending again (Recovery.LOOKUP): exactly once.
 
+After the post, the outbox records what happened to it, one line each, keyed by the
+operation's key (looked for first, so a retry after a crash does not write it twice): `edit`
+appends `{"key", "event": "article.updated", "post": <the post's key>, "channel", "article",
+"text"}`, `delete` appends `{"key", "event": "article.retracted", "post", "channel",
+"article"}`. A post's own line has no `event` (it is `article.published`).
+
 A line counts only when it is whole: an append writes all of it and fsyncs before a Receipt
 is returned; a write that fails (disk full, ...) is cut back off the file and raises. A line
 cut off by a crash is never taken for a delivery, and the next append starts on a new line.
@@ -40,6 +46,7 @@ class OutboxChannel(Channel[OutboxOptions]):
     card = CardStyle("Outbox", "#64748B", "#2563EB")
     Options = OutboxOptions
     recovery = Recovery.LOOKUP
+    can = frozenset({"edit", "delete"})  # as lines: article.updated, article.retracted
     default_template = "{title}\n\n{description}\n\n{cta}\n\n{url}\n\n{tags}"
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -68,6 +75,30 @@ class OutboxChannel(Channel[OutboxOptions]):
             except OSError as e:
                 raise _delivery_error(path, e) from e
         return Receipt(post_id=key, url=f"{path.as_uri()}#{key}")
+
+    async def edit(self, post: Post, article: Article, ref: Receipt, key: str) -> Receipt:
+        record = {
+            "event": "article.updated",
+            "post": ref.post_id,
+            **self.request_body(post, article),
+        }
+        await self._record_once(key, record)
+        return ref
+
+    async def delete(self, article: Article, ref: Receipt, key: str) -> None:
+        record = {"event": "article.retracted", "post": ref.post_id, "channel": self.name}
+        await self._record_once(key, {**record, "article": announcement(article)})
+
+    async def _record_once(self, key: str, record: dict[str, Any]) -> None:
+        """Append the operation's line unless a whole line with its key is there already."""
+        path = self.opts.path
+        line = (json.dumps({"key": key, **record}, ensure_ascii=False) + "\n").encode()
+        async with self._lock:
+            try:
+                if not await asyncio.to_thread(_has_key, path, key):
+                    await asyncio.to_thread(_append, path, line)
+            except OSError as e:
+                raise _delivery_error(path, e) from e
 
     async def find_existing(self, post: Post, article: Article, key: str) -> Receipt | None:
         path = self.opts.path

@@ -3,6 +3,12 @@
 `webhook-id` is the delivery key, the same on every retry and after a crash, so a receiver
 that de-duplicates by it gets each article once (Recovery.IDEMPOTENT). Set `idempotent: false`
 for a receiver that does not; such deliveries interrupted by a crash become `unknown`.
+
+After the post, the receiver is told, in the same envelope, signed the same way, with the
+operation's own key as `webhook-id`: `edit` sends an `article.updated` event (the article as
+it now is, the text rendered again, and `post_id`: the `webhook-id` of the first delivery),
+`delete` an `article.retracted` event (the article and `post_id`). A receiver decides what to
+do with its copy; Herald counts the event delivered when the receiver answers 2xx.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import SecretStr, field_validator
@@ -22,6 +29,9 @@ from bot.channels.compose import count_chars, fit, template_fields
 from bot.errors import PermanentError
 from bot.http import raise_for_status, request
 from bot.models import Article, Post, Receipt
+
+UPDATED = "article.updated"
+RETRACTED = "article.retracted"
 
 
 class WebhookOptions(ChannelOptions):
@@ -70,6 +80,7 @@ class WebhookChannel(Channel[WebhookOptions]):
     type_name = "webhook"
     card = CardStyle("Webhook", "#475569", "#2563EB")
     Options = WebhookOptions
+    can = frozenset({"edit", "delete"})  # as events: article.updated, article.retracted
     default_template = "{title}\n\n{description}\n\n{cta}\n\n{url}"
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -90,11 +101,24 @@ class WebhookChannel(Channel[WebhookOptions]):
         }
 
     def payload(self, post: Post, article: Article) -> bytes:
-        data = self.request_body(post, article)
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        return _encode(self.request_body(post, article))
 
     async def send(self, post: Post, article: Article, key: str) -> Receipt:
-        body = self.payload(post, article)
+        return Receipt(post_id=await self._deliver(self.payload(post, article), key), url=None)
+
+    async def edit(self, post: Post, article: Article, ref: Receipt, key: str) -> Receipt:
+        data = {**announcement(article), "text": post.text, "post_id": ref.post_id}
+        event = {"type": UPDATED, "timestamp": article.updated.isoformat(), "data": data}
+        await self._deliver(_encode(event), key)
+        return ref
+
+    async def delete(self, article: Article, ref: Receipt, key: str) -> None:
+        data = {**announcement(article), "post_id": ref.post_id}
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        await self._deliver(_encode({"type": RETRACTED, "timestamp": now, "data": data}), key)
+
+    async def _deliver(self, body: bytes, key: str) -> str:
+        """POST one event with `webhook-id: msg_<key>`, signed; the webhook-id."""
         msg_id = f"msg_{key}"
         ts = int(time.time())
         headers = {
@@ -124,7 +148,11 @@ class WebhookChannel(Channel[WebhookOptions]):
                 status=resp.status_code,
             )
         raise_for_status(resp)
-        return Receipt(post_id=msg_id, url=None)
+        return msg_id
+
+
+def _encode(event: dict[str, Any]) -> bytes:
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 CHANNEL = WebhookChannel  # this module is the `webhook` type (see channels/registry.py)

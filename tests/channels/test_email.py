@@ -232,7 +232,8 @@ def test_reply_is_a_follow_up_message() -> None:
         assert follow_up["Subject"] == f"Re: {first['Subject']}"
         assert receipt.post_id == follow_up["Message-ID"] == "<herald.3lbzq7wqdfk2r@blog.example>"
         assert parts(follow_up)[0].startswith("Updated: Testing against loopback emulators")
-    assert EmailChannel.can == {"reply"} and EmailChannel.default_on_update() == "ignore"
+    # a follow-up on request only: no edit, so the default on_update is ignore
+    assert EmailChannel.capabilities() == {"reply"}
 
 
 def test_a_subject_cannot_inject_headers() -> None:

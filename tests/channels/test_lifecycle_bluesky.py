@@ -48,8 +48,6 @@ def posted(fake: FakeBluesky) -> Receipt:
 
 def test_the_class_says_what_bluesky_can_do() -> None:
     assert BlueskyChannel.can - {"reactions", "comments"} == {"reply", "delete"}
-    assert BlueskyChannel.default_on_retract() == "delete"
-    assert BlueskyChannel.default_on_update() == "ignore"  # a public reply only when asked
 
 
 def test_a_reply_carries_strong_refs_to_the_post_fitted_and_once_per_key(

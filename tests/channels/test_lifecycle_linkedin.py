@@ -46,10 +46,6 @@ def posted(fake: FakeLinkedIn) -> Receipt:
 
 def test_the_class_says_what_linkedin_can_do() -> None:
     assert LinkedInChannel.can == {"edit", "reply", "delete"}
-    assert (LinkedInChannel.default_on_update(), LinkedInChannel.default_on_retract()) == (
-        "edit",
-        "delete",
-    )
 
 
 def test_an_edit_changes_the_commentary_escaped_and_fitted(fake: FakeLinkedIn) -> None:

@@ -54,8 +54,6 @@ def posted(fake: FakeMastodon, **options: Any) -> Receipt:
 
 def test_the_class_says_what_mastodon_can_do() -> None:
     assert MastodonChannel.can - {"reactions", "comments"} == {"edit", "reply", "delete"}
-    assert MastodonChannel.default_on_update() == "edit"
-    assert MastodonChannel.default_on_retract() == "delete"
 
 
 def test_an_edit_changes_the_status_in_place_fitted_and_keeps_its_image(

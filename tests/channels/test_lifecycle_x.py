@@ -50,7 +50,6 @@ def posted(fake: FakeX, **options: Any) -> Receipt:
 
 def test_the_class_says_what_x_can_do() -> None:
     assert XChannel.can == {"reply", "delete"}
-    assert (XChannel.default_on_update(), XChannel.default_on_retract()) == ("ignore", "delete")
 
 
 @pytest.mark.parametrize("auth", ["bearer", "oauth1"])

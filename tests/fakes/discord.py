@@ -1,4 +1,10 @@
-"""Loopback emulator of Discord's execute-webhook endpoint (limits, errors, rate limits)."""
+"""Loopback emulator of Discord's execute-webhook endpoint (limits, errors, rate limits).
+
+Also the webhook's own messages: `GET`, `PATCH` (content, embeds, allowed_mentions; the same
+limits; `edited_timestamp` set) and `DELETE` (204) of `/webhooks/{id}/{token}/messages/{id}`,
+404 `Unknown Message` (code 10008) for an unknown or deleted one. `fake.live(id)` is a message
+still there (with its `edits`: earlier contents).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,8 @@ from typing import Any
 from tests.fakes.server import FakeService, Fault, Reply, Request
 
 DISCORD_EPOCH_MS = 1420070400000
-_PATH = re.compile(r"^/api(?:/v\d+)?/webhooks/([^/]+)/([^/]+)/?$")
+_PATH = re.compile(r"^/api(?:/v\d+)?/webhooks/([^/]+)/([^/]+)(?:/messages/([^/]+))?/?$")
+UNKNOWN_MESSAGE = {"message": "Unknown Message", "code": 10008}
 _MAX_LENGTH = "BASE_TYPE_MAX_LENGTH"
 
 
@@ -78,6 +85,8 @@ class FakeDiscord(FakeService):
             return Reply(404, {"message": "Unknown Webhook", "code": 10015})
         if m.group(2) != self.token:
             return Reply(401, {"message": "Invalid Webhook Token", "code": 50027})
+        if m.group(3) is not None:
+            return self._own_message(req, m.group(3))
         if req.method == "GET":
             if self.lookup_down:
                 return Reply(503, {"message": "upstream connect error", "code": 0})
@@ -100,6 +109,38 @@ class FakeDiscord(FakeService):
             self.messages.append(message)
         if req.query.get("wait", ["false"])[0].lower() != "true":
             return Reply(204)
+        return Reply(200, message)
+
+    def live(self, message_id: str) -> dict[str, Any] | None:
+        with self.lock:
+            found = [m for m in self.messages if m["id"] == message_id and not m.get("deleted")]
+        return found[0] if found else None
+
+    def _own_message(self, req: Request, message_id: str) -> Reply:
+        message = self.live(message_id)
+        if message is None:
+            return Reply(404, UNKNOWN_MESSAGE)
+        if req.method == "GET":
+            return Reply(200, message)
+        if req.method == "DELETE":
+            message["deleted"] = True
+            return Reply(204)
+        if req.method != "PATCH":
+            return Reply(405, {"message": "405: Method Not Allowed", "code": 0})
+        try:
+            payload = req.json()
+        except ValueError:
+            return Reply(400, {"message": "The request body contains invalid JSON.", "code": 50109})
+        errors = self._validate(payload)
+        if errors:
+            return Reply(400, {"code": 50035, "errors": errors, "message": "Invalid Form Body"})
+        with self.lock:
+            message.setdefault("edits", []).append(message["content"])
+            if "content" in payload:
+                message["content"] = payload["content"] or ""
+            if "embeds" in payload:
+                message["embeds"] = [dict(e, type="rich") for e in payload["embeds"] or []]
+            message["edited_timestamp"] = datetime.now(UTC).isoformat()
         return Reply(200, message)
 
     def _webhook_object(self) -> dict[str, Any]:

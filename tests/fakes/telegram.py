@@ -1,4 +1,13 @@
-"""Loopback emulator of the Telegram Bot API's sendMessage and sendPhoto (HTML mode, limits)."""
+"""Loopback emulator of the Telegram Bot API's sendMessage and sendPhoto (HTML mode, limits).
+
+After the post: `reply_parameters.message_id` (or the older `reply_to_message_id`) on
+sendMessage ("message to be replied not found" for a message not in the chat),
+`editMessageText` (a text message; "there is no text in the message to edit" for a photo),
+`editMessageCaption` (a photo; "there is no caption in the message to edit" for a text),
+"message is not modified" when nothing changes, "message to edit not found", the same limits
+and HTML rules as sending; `deleteMessage` (`result: true`; "message to delete not found").
+`fake.live(chat_id, message_id)` is a message still there with its `edits`.
+"""
 
 from __future__ import annotations
 
@@ -144,7 +153,8 @@ class FakeTelegram(FakeService):
         if m.group(1) != self.token:
             return _error(401, "Unauthorized")
         method = m.group(2)
-        if method not in ("sendMessage", "sendPhoto"):
+        known = ("sendMessage", "sendPhoto", "editMessageText", "editMessageCaption")
+        if method not in (*known, "deleteMessage"):
             return _error(404, "Not Found: method not found")
         params = self._params(req)
         if params is None:
@@ -153,7 +163,10 @@ class FakeTelegram(FakeService):
         if isinstance(chat_or_error, Reply):
             return chat_or_error
         chat = chat_or_error
-        field, limit = ("text", 4096) if method == "sendMessage" else ("caption", 1024)
+        if method == "deleteMessage":
+            return self._delete(chat, params)
+        text_kind = method in ("sendMessage", "editMessageText")
+        field, limit = ("text", 4096) if text_kind else ("caption", 1024)
         markup = params.get(field) or ""
         if not isinstance(markup, str):
             return _error(400, f'Bad Request: field "{field}" must be of type String')
@@ -164,15 +177,21 @@ class FakeTelegram(FakeService):
                 return _error(400, f"Bad Request: can't parse entities: {e}")
         else:
             shown = markup
-        if method == "sendMessage" and not shown.strip():
+        if text_kind and not shown.strip():
             return _error(400, "Bad Request: message text is empty")
         if utf16_length(markup if self.strict_length else shown) > limit:
             return _error(
                 400,
                 "Bad Request: message is too long"
-                if method == "sendMessage"
+                if text_kind
                 else "Bad Request: message caption is too long",
             )
+        if method.startswith("edit"):
+            return self._edit(chat, params, field, markup, shown)
+        reply_to = (params.get("reply_parameters") or {}).get("message_id")
+        reply_to = reply_to or params.get("reply_to_message_id")
+        if reply_to is not None and self.live(chat["id"], reply_to) is None:
+            return _error(400, "Bad Request: message to be replied not found")
         if method == "sendPhoto":
             photo = params.get("photo")
             if not isinstance(photo, str) or not photo:
@@ -204,9 +223,54 @@ class FakeTelegram(FakeService):
                     "markup": markup,
                     **{k: v for k, v in params.items() if k != "chat_id"},
                     "message_id": message["message_id"],
+                    "shown": shown,
+                    "reply_to": reply_to,
+                    "edits": [],
+                    "result": message,
                 }
             )
         return Reply(200, {"ok": True, "result": message})
+
+    def live(self, chat_id: int, message_id: Any) -> dict[str, Any] | None:
+        with self.lock:
+            for m in self.messages:
+                if m["chat_id"] == chat_id and m["message_id"] == message_id:
+                    return None if m.get("deleted") else m
+        return None
+
+    def _edit(
+        self, chat: dict[str, Any], params: dict[str, Any], field: str, markup: str, shown: str
+    ) -> Reply:
+        message = self.live(chat["id"], params.get("message_id"))
+        if message is None:
+            return _error(400, "Bad Request: message to edit not found")
+        photo = message["method"] == "sendPhoto"
+        if field == "text" and photo:
+            return _error(400, "Bad Request: there is no text in the message to edit")
+        if field == "caption" and not photo:
+            return _error(400, "Bad Request: there is no caption in the message to edit")
+        if message["markup"] == markup:
+            return _error(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
+        with self.lock:
+            message["edits"].append(message["markup"])
+            message["markup"], message["shown"] = markup, shown
+            message[field] = markup
+            result = dict(message["result"], edit_date=int(time.time()))
+            result[field] = shown
+            message["result"] = result
+        return Reply(200, {"ok": True, "result": result})
+
+    def _delete(self, chat: dict[str, Any], params: dict[str, Any]) -> Reply:
+        message = self.live(chat["id"], params.get("message_id"))
+        if message is None:
+            return _error(400, "Bad Request: message to delete not found")
+        with self.lock:
+            message["deleted"] = True
+        return Reply(200, {"ok": True, "result": True})
 
     def _params(self, req: Request) -> dict[str, Any] | None:
         ctype = req.headers.get("content-type", "")

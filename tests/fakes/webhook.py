@@ -69,6 +69,11 @@ class WebhookReceiver(FakeService):
             self.posts_by_article[article] = self.posts_by_article.get(article, 0) + 1
         return Reply(200, {"ok": True})
 
+    def events(self, kind: str) -> list[dict[str, Any]]:
+        """The accepted bodies of one event type (`article.updated`, ...), in order."""
+        with self.lock:
+            return [b for b in self.received if b.get("type") == kind]
+
     def unique_per_article(self) -> dict[str, int]:
         """What a receiver that de-duplicates by webhook-id processed, per article."""
         with self.lock:

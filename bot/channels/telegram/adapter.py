@@ -122,8 +122,9 @@ def message_url(chat: dict[str, Any], message_id: str) -> str | None:
     return None
 
 
-class TelegramChannel(Channel[TelegramOptions]):
-    """sendPhoto with a caption when there is an image and the text fits 1024, else sendMessage."""
+class TelegramPoster(Channel[TelegramOptions]):
+    """sendPhoto with a caption when there is an image and the text fits 1024, else sendMessage
+    (`lifecycle.TelegramChannel` adds editing, replying and deleting)."""
 
     type_name = "telegram"
     card = CardStyle("Telegram", "#229ED9", "#168ACD", markup="html", html_tags=TELEGRAM_TAGS)
@@ -175,6 +176,15 @@ class TelegramChannel(Channel[TelegramOptions]):
                 "url_counting": "as its link label",
             },
         )
+
+    def caption_text(self, article: Article) -> str:
+        """The template fitted to a photo caption's 1024 (an edit of a photo post)."""
+
+        def measure(text: str) -> int:
+            return visible_length(_expand(text))
+
+        fields = self._fields(article)
+        return _expand(compose.fit(self.template, fields, measure=measure, limit=CAPTION_LIMIT))
 
     def refit(self, post: Post, article: Article, refusal: str) -> Post | None:
         """The HTML as sent counted in UTF-16 (tags, link targets), a safety margin under the
@@ -330,6 +340,3 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
-
-
-CHANNEL = TelegramChannel  # this module is the `telegram` type (see channels/registry.py)
