@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,6 +32,33 @@ class ReshareSettings(_Strict):
     every: Duration = timedelta(days=180)
     times: int = Field(default=1, ge=1, le=100)
     tags: tuple[str, ...] = ()
+
+
+Colour = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
+
+
+class CardSettings(_Strict):
+    """bot.yaml `cards:`: the image drawn for an article without a hero image (title, site
+    name, optional logo) on networks whose adapter uploads images (Mastodon, Bluesky, X,
+    LinkedIn); `dir` caches them by content hash."""
+
+    enabled: bool = True
+    background: Colour = "#1E293B"
+    foreground: Colour = "#F8FAFC"
+    accent: Colour = "#38BDF8"
+    logo: Path | None = None  # a PNG or JPEG file, drawn in the top corner
+    font: Path | None = None  # a TrueType/OpenType file (default: Pillow's bundled font)
+    dir: Path = Path("var/cards")
+
+
+@dataclass(frozen=True)
+class SiteDefaults:
+    """What a channel takes from bot.yaml: the site's name and language, and the cards
+    (paths absolute); `load_config` sets it on every channel."""
+
+    name: str = ""
+    language: str | None = None
+    cards: CardSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +88,7 @@ class ChannelConfig:
     slots: tuple[str, ...] = ()  # fixed times of day ("09:00", "17:30") posts go out at
     timezone: str | None = None  # the windows' time zone (default site.timezone)
     reshare: ReshareSettings | None = None
+    site: SiteDefaults = SiteDefaults()  # bot.yaml's site name, language and cards
 
     def accepts(self, tags: Sequence[str]) -> bool:
         """True when an article with these tags passes the channel's tag filters."""
