@@ -42,6 +42,7 @@ from bot.models import Article, Post, Receipt
 log = logging.getLogger("herald.channels.linkedin")
 
 LIMIT = 3000
+ALT_TEXT_LIMIT = 1000  # thumbnailAltText (its maximum is not documented; 1000 as X)
 RESERVED = frozenset("\\|{}@[]()<>#*_~")
 _AUTHOR = re.compile(r"^urn:li:(person|organization):[A-Za-z0-9_-]+$")
 _VERSION = re.compile(r"^\d{6}$")
@@ -198,6 +199,7 @@ class LinkedInChannel(Channel[LinkedInOptions]):
             thumbnail = await self._upload_thumbnail(str(image_url))
             if thumbnail:
                 card["thumbnail"] = thumbnail
+                card["thumbnailAltText"] = self.alt_text(article)[:ALT_TEXT_LIMIT]
         response = await request(
             self.context.http,
             "POST",

@@ -259,7 +259,8 @@ class FakeMastodon(FakeService):
                 return Reply(422, {"error": "Validation failed: Text can't be blank"})
             if self.raw_length and len(regex.findall(r"\X", text)) > self.max_characters:
                 return Reply(400, {"error": "Status is too long"})
-            if mastodon_length(text) > self.max_characters:
+            spoiler = str(params.get("spoiler_text") or "")
+            if mastodon_length(spoiler + text) > self.max_characters:  # the warning counts
                 message = (
                     f"Validation failed: Text character limit of {self.max_characters} exceeded"
                 )
@@ -298,6 +299,7 @@ class FakeMastodon(FakeService):
                     "text": text,
                     "visibility": visibility,
                     "language": params.get("language"),
+                    "spoiler_text": spoiler,
                     "media_ids": media_ids,
                     "idempotency_key": key,
                     "status": status,

@@ -250,8 +250,11 @@ class BlueskyChannel(Channel[BlueskyOptions]):
         facets = build_facets(post.text, post.fields.get("links"))
         if facets:
             record["facets"] = facets
-        if self.opts.langs:
+        own = article.social.get("lang")  # the article's, else the channel's, else the site's
+        if self.opts.langs and not own:
             record["langs"] = list(self.opts.langs)
+        elif language := self.language(article):
+            record["langs"] = [language]
         external: dict[str, Any] = {
             "uri": str(post.fields.get("card_uri") or article.url),
             "title": str(post.fields.get("card_title") or article.title),

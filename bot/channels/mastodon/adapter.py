@@ -194,11 +194,13 @@ class MastodonChannel(Channel[MastodonOptions]):
         self, article: Article, limits: Limits, measure: compose.Measure, fit_to: int
     ) -> Post:
         fields = compose.template_fields(article)
-        text = compose.fit(self.template, fields, measure=measure, limit=fit_to)
-        alt = compose.render_template(self.opts.image_alt, fields).strip()[:ALT_TEXT_LIMIT]
+        warning = self.content_warning(article, self.opts.content_warning) or ""
+        spoiler = measure(warning)  # the content warning counts toward the limit
+        text = compose.fit(self.template, fields, measure=measure, limit=fit_to - spoiler)
+        alt = self.alt_text(article, self.opts.image_alt).strip()[:ALT_TEXT_LIMIT]
         return Post(
             text=text,
-            length=measure(text),
+            length=measure(text) + spoiler,
             limit=limits.max_characters,
             fields={"image": article.image, "image_alt": alt, **limits.describe()},
         )
@@ -211,7 +213,9 @@ class MastodonChannel(Channel[MastodonOptions]):
         if cached is None:
             cached = INSTANCES[self.opts.base_url] = CachedLimits(time.monotonic(), None)
         cached.strict = True
-        fit_to = compose.strict_limit(limits.max_characters, refusal)
+        warning = self.content_warning(article, self.opts.content_warning) or ""
+        spoiler = compose.count_graphemes(warning)
+        fit_to = compose.strict_limit(limits.max_characters, refusal) - spoiler
         fields = compose.template_fields(article)
         text = compose.refit(
             self.template,
@@ -225,7 +229,7 @@ class MastodonChannel(Channel[MastodonOptions]):
         strict = replace(limits, strict=True)
         return Post(
             text=text,
-            length=compose.count_graphemes(text),
+            length=compose.count_graphemes(text) + spoiler,
             limit=limits.max_characters,
             fields={**post.fields, **strict.describe(), "refit": refusal[:300]},
         )
@@ -266,10 +270,12 @@ class MastodonChannel(Channel[MastodonOptions]):
         """POST /api/v1/statuses: status, visibility, language and content warning; `send`
         adds the uploaded hero image's media id."""
         body: dict[str, Any] = {"status": post.text, "visibility": self.opts.visibility}
-        if self.opts.language:
-            body["language"] = self.opts.language
-        if self.opts.content_warning:
-            body["spoiler_text"] = self.opts.content_warning
+        language = self.language(article, self.opts.language)
+        if language:  # Mastodon takes an ISO 639 code: the tag's language part
+            body["language"] = language.partition("-")[0].lower()
+        warning = self.content_warning(article, self.opts.content_warning)
+        if warning:
+            body["spoiler_text"] = warning
         return body
 
     def attached_image(self, post: Post, article: Article) -> str | None:
