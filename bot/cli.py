@@ -151,6 +151,7 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
 
     The metadata cache is an in-memory SQLite database that goes away with the process.
     """
+    from bot.app.overrides import target_problems
     from bot.content import library
     from bot.store import Store
 
@@ -163,9 +164,11 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
         store_log.setLevel(level)
     try:
         result = library.scan(cfg, store, time.time(), progress=_progress())
+        problems = result.problems + target_problems(cfg, store.all_articles())
     finally:
         store.close()
-    findings = [Finding.of(p) for p in result.problems]
+    problems.sort(key=lambda p: (p.path, p.line))
+    findings = [Finding.of(p) for p in problems]
     if args.format == "text":
         style = Style(sys.stdout)
         for f in findings:

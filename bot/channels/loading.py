@@ -11,10 +11,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.channels import registry
 from bot.channels.compose import FIELD_NAMES, check_template
+from bot.channels.marketing import utm
 from bot.config import (
     ENV_REF,
     ChannelConfig,
@@ -65,6 +66,14 @@ class ChannelEntry(BaseModel):
     slots: tuple[Annotated[str, Field(pattern=r"^\d{1,2}:\d{2}$")], ...] = ()
     timezone: str | None = None
     reshare: ReshareSettings | None = None
+
+    @field_validator("utm")
+    @classmethod
+    def _utm(cls, v: bool | dict[str, str]) -> bool | dict[str, str]:
+        problem = utm.problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
 
 
 # the templates of an entry, each checked against the fields an article gives

@@ -25,10 +25,12 @@ import string
 from datetime import date, datetime
 from typing import Any
 
-from bot.content import hints
+from bot.content import frontmatter, hints
 from bot.content.dates import parse_datetime, shown
 from bot.content.fields import FieldReader, kind_of, scalar_text
 from bot.content.markdown import XML_FORBIDDEN
+from bot.content.read import Unreadable, read_text
+from bot.content.walk import ContentRules
 
 KEYS = (
     "skip",
@@ -57,13 +59,12 @@ LANG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
-def nested_line(reader: FieldReader, key: str) -> int:
+def nested_line(fm: frontmatter.FrontMatter | None, key: str, social: str = "social") -> int:
     """The file line of `key` inside the `social:` block (YAML) or `[social]` table (TOML);
     the line of `social` itself when the key is not found on a line of its own."""
-    top = reader.line_of("social")
-    fm = reader.fm
     if fm is None:
-        return top
+        return 0
+    top = fm.line_of(social)
     lines = fm.text.split("\n")
     start = top - fm.first_line + 1
     if fm.kind == "toml":
@@ -90,7 +91,8 @@ class SocialReader:
         self.reader = reader
 
     def warn(self, key: str, message: str) -> None:
-        self.reader.add(nested_line(self.reader, key), "warning", f"social.{key}", message)
+        line = nested_line(self.reader.fm, key, self.reader.spelled.get("social", "social"))
+        self.reader.add(line, "warning", f"social.{key}", message)
 
     def read(self, value: Any) -> dict[str, Any]:
         if value is None:
@@ -243,6 +245,15 @@ def template_problem(template: str) -> str | None:
                 + " (write {{ and }} for literal braces)"
             )
     return None
+
+
+def line_in_file(rules: ContentRules, relpath: str, key: str) -> int:
+    """The line of `social.KEY` in an article file read again (1 when it cannot be)."""
+    try:
+        fm = frontmatter.split(read_text(rules.root / relpath, rules))
+    except (Unreadable, OSError, frontmatter.FrontMatterError):
+        return 1
+    return max(nested_line(fm, key), 1)
 
 
 def read_social(reader: FieldReader, value: Any) -> dict[str, Any]:
