@@ -50,13 +50,9 @@ def test_check_names_an_override_naming_no_channel(tmp_path: Path) -> None:
     project = project_with(tmp_path, "  only: [masot, mastodon]\n  text:\n    outbx: Hi {url}\n")
     r = project.cli("check", "--format", "json")
     findings = json.loads(r.stdout)
-    found = (
-        {(f["field"], f["line"]): f["message"] for f in findings["problems"]}
-        if isinstance(findings, dict)
-        else {(f["field"], f["line"]): f["message"] for f in findings}
-    )
+    found = {(f["field"], f["line"]): f["message"] for f in findings["problems"]}
     assert "did you mean masto?" in found[("social.only", 6)]
-    assert "did you mean out?" in found[("social.text", 7)]
+    assert "did you mean outbox?" in found[("social.text", 7)]  # the type
     assert len(found) == 2  # mastodon is a network type: fine
 
 
@@ -85,7 +81,8 @@ def test_preview_json_and_html(tmp_path: Path) -> None:
     project = project_with(tmp_path, "  image_alt: A kite\n  hashtags: [launch]\n")
     (tmp_path / "config" / "channels.yaml").write_text(
         "channels:\n"
-        "  - {name: masto, type: mastodon, base_url: 'https://social.example', token: t, utm: true}\n"
+        "  - {name: masto, type: mastodon, base_url: 'https://social.example', token: t,\n"
+        "     utm: true}\n"
         "  - {name: li, type: linkedin, token: t, author: 'urn:li:person:A1'}\n"
     )
     r = project.cli("preview", "--json")
