@@ -17,7 +17,7 @@ def project_with(tmp_path: Path, social_yaml: str) -> Project:
                 "name": "masto",
                 "type": "mastodon",
                 "base_url": "https://social.example",
-                "token": "t",
+                "token": "stand-in-token",  # a secret: the redactor hides it everywhere
             },
         ]
     )
@@ -81,9 +81,9 @@ def test_preview_json_and_html(tmp_path: Path) -> None:
     project = project_with(tmp_path, "  image_alt: A kite\n  hashtags: [launch]\n")
     (tmp_path / "config" / "channels.yaml").write_text(
         "channels:\n"
-        "  - {name: masto, type: mastodon, base_url: 'https://social.example', token: t,\n"
-        "     utm: true}\n"
-        "  - {name: li, type: linkedin, token: t, author: 'urn:li:person:A1'}\n"
+        "  - {name: masto, type: mastodon, base_url: 'https://social.example',\n"
+        "     token: stand-in-token, utm: true}\n"
+        "  - {name: li, type: linkedin, token: stand-in-token, author: 'urn:li:person:A1'}\n"
     )
     r = project.cli("preview", "--json")
     rows = {row["channel"]: row for row in json.loads(r.stdout)}
