@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
+
+from bot.app import load_config, open_store
 from bot.channels.compose import FIELD_NAMES
+from bot.content import library
 from bot.content.article import Parsed, parse_source
 from bot.content.social import KEYS, PLACEHOLDERS
 from bot.content.walk import ContentRules, SourceFile
+from bot.store.schema import articles
+from tests.helpers import Project, ago
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -140,3 +148,26 @@ def test_toml_front_matter(tmp_path: Path) -> None:
 def test_placeholders_are_the_templates_own() -> None:
     assert PLACEHOLDERS == FIELD_NAMES
     assert len(set(KEYS)) == 9
+
+
+def test_a_cache_from_an_older_reader_is_read_again_once(tmp_path: Path) -> None:
+    """Files cached before `social:` was read are read again, once, so the overrides apply
+    without touching every article."""
+    project = Project(tmp_path)
+    project.write_config()
+    project.article("a.md", "A", ago(minutes=5), social={"skip": ["x"]})
+    cfg = load_config(project.config)
+    store = open_store(cfg)
+    try:
+        assert library.scan(cfg, store, time.time()).parsed == 1
+        with store.engine.begin() as conn:  # as an older reader left it: no social
+            data = json.loads(conn.execute(sa.select(articles.c.data)).scalar_one())
+            data.pop("social")
+            conn.execute(sa.update(articles).values(data=json.dumps(data)))
+        store.set_meta_value(library.READER_KEY, "1")
+        assert store.all_articles()[0].social == {}
+        assert library.scan(cfg, store, time.time()).parsed == 1
+        assert store.all_articles()[0].social == {"skip": ["x"]}
+        assert library.scan(cfg, store, time.time()).parsed == 0  # once
+    finally:
+        store.close()
