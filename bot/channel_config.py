@@ -3,13 +3,14 @@ filters, the post lifecycle, marketing controls) and its network's options model
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from bot.units import Duration
 
@@ -34,7 +35,13 @@ class ReshareSettings(_Strict):
     tags: tuple[str, ...] = ()
 
 
-Colour = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
+def _colour(value: str) -> str:
+    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
+        raise ValueError(f"{value!r} is not a colour; write one as #RRGGBB, e.g. #1E293B")
+    return value
+
+
+Colour = Annotated[str, AfterValidator(_colour)]
 
 
 class CardSettings(_Strict):

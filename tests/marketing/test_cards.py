@@ -90,3 +90,20 @@ def test_an_unwritable_cache_still_gives_the_card(tmp_path: Path) -> None:
     url = cards.card_url(article(), settings, "bluesky")
     png = cards.card_png(str(url))
     assert png is not None and PILImage.open(io.BytesIO(png)).size == (1200, 630)
+
+
+def test_cards_settings_in_bot_yaml(tmp_path: Path) -> None:
+    from bot.app import load_config
+    from tests.helpers import Project
+
+    project = Project(tmp_path)
+    project.write_config(cards={"accent": "blue"})
+    r = project.cli("check")
+    assert r.returncode == 2
+    assert "cards.accent: 'blue' is not a colour; write one as #RRGGBB" in r.stdout + r.stderr
+    project.write_config(cards={"logo": "brand/logo.png", "dir": "state/cards"})
+    [channel] = load_config(project.config).channels
+    assert channel.site.name == "Test Site" and channel.site.language == "en"
+    assert channel.site.cards is not None
+    assert channel.site.cards.logo == project.config.parent / "brand" / "logo.png"
+    assert channel.site.cards.dir == project.config.parent / "state" / "cards"
