@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from PIL import Image as PILImage
 
+from bot.app import load_config
 from bot.channel_config import CardSettings, SiteDefaults
 from bot.channels.marketing import cards
 from bot.channels.marketing.view import posted
 from tests.channels.conftest import png_bytes
+from tests.helpers import Project
 from tests.marketing.networks import article, config, network
 
 
@@ -93,9 +95,6 @@ def test_an_unwritable_cache_still_gives_the_card(tmp_path: Path) -> None:
 
 
 def test_cards_settings_in_bot_yaml(tmp_path: Path) -> None:
-    from bot.app import load_config
-    from tests.helpers import Project
-
     project = Project(tmp_path)
     project.write_config(cards={"accent": "blue"})
     r = project.cli("check")

@@ -3,14 +3,31 @@ and never in the feeds or the canonical URL."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
+from bot.channels import registry
+from bot.channels.base import ChannelContext
 from bot.channels.marketing import utm
+from bot.errors import TooLong
+from bot.store.tid import new_tid
+from tests.fakes.mastodon import FakeMastodon
 from tests.helpers import Project, ago
-from tests.marketing.networks import TYPES, article, config, network, send
+from tests.marketing.networks import (
+    TLS,
+    TOKEN,
+    TYPES,
+    Network,
+    article,
+    config,
+    hero,
+    network,
+    send,
+)
 
 URL = "https://blog.example/articles/loopback-testing/"
 TEMPLATE = "{title}\n\n{description}\n\n{url}"
@@ -96,3 +113,29 @@ def test_utm_is_never_in_the_feeds(tmp_path: Path) -> None:
         assert "utm_" not in text, path
         if path.suffix in (".xml", ".json"):
             assert "https://blog.example.org/articles/hello/" in text
+
+
+def test_utm_on_a_mastodon_server_that_counts_links_raw(tmp_path: Path) -> None:
+    """An instance that counts the raw text refuses the 23-per-link fit; the re-fit counts the
+    tagged link at its full length and the server takes it."""
+    with FakeMastodon(tokens={TOKEN: "alice"}, raw_length=True) as fake:
+        net = Network("mastodon", fake, {"base_url": fake.url, "token": TOKEN}, lambda: fake.posts)
+        cc = config(net, template=TEMPLATE, utm=True)
+        item = article(description=LONG)
+
+        async def go() -> str:
+            async with httpx.AsyncClient(timeout=10, verify=TLS) as client:
+                channel = registry.build_channels([cc], ChannelContext(client, hero))[cc.name][1]
+                post = channel.render(item)
+                try:
+                    await channel.send(post, item, new_tid())
+                except TooLong as e:
+                    again = channel.refit(post, item, e.message)
+                    assert again is not None
+                    await channel.send(again, item, new_tid())
+                    return again.text
+                raise AssertionError("the raw-counting server took the first fit")
+
+        text = asyncio.run(go())
+    assert "utm_source=mastodon&utm_medium=social&utm_campaign=loopback-testing" in text
+    assert len(text) <= 500 and fake.posts[-1]["text"] == text
