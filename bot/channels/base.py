@@ -228,7 +228,7 @@ class Channel(ABC, Generic[OptionsT]):
         """This channel, or a copy whose template is the article's own `social.text`."""
         if self._own_template:
             return self
-        text = view.template_for(article, self.config, self.name, self.type_name)
+        text = view.template_for(article, self.name, self.type_name)
         if text is None or text == self.template:
             return self
         other = copy.copy(self)

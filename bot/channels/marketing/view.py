@@ -47,7 +47,7 @@ def posted(article: Article, cc: ChannelConfig | None, network: str) -> Article:
     return replace(article, **changes) if changes else article  # type: ignore[arg-type]
 
 
-def template_for(article: Article, cc: ChannelConfig | None, name: str, network: str) -> str | None:
+def template_for(article: Article, name: str, network: str) -> str | None:
     """The article's own text for this channel (a template), or None for the channel's."""
     texts = article.social.get("text") or {}
     text = texts.get(name) or texts.get(network) or texts.get("*")
