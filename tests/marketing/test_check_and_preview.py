@@ -98,3 +98,31 @@ def test_preview_json_and_html(tmp_path: Path) -> None:
     html = page.read_text()
     assert html.count('src="data:image/png;base64,') == 2  # each network's card, drawn
     assert "<dt>image alt</dt><dd>A kite</dd>" in html
+
+
+def test_run_honours_skip_and_only(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    project.write_config(
+        channels=[
+            {"name": "first", "type": "outbox", "path": str(first)},
+            {"name": "second", "type": "outbox", "path": str(second)},
+        ]
+    )
+    project.article("a.md", "A", ago(minutes=5), social={"skip": ["first"]})
+    project.article("b.md", "B", ago(minutes=5), social={"only": ["first"]})
+    project.article("c.md", "C", ago(minutes=5))
+    r = project.cli("run", "--once")
+    assert r.returncode == 0, r.stderr
+
+    def titles(path: Path) -> list[str]:
+        return sorted(
+            json.loads(line)["article"]["title"] for line in path.read_text().splitlines()
+        )
+
+    assert titles(first) == ["B", "C"]
+    assert titles(second) == ["A", "C"]
+    status = project.status()
+    assert status["skipped"] == {"social": 2}  # `herald status`: "Skipped: 2 social"
+    assert status["channels"]["first"]["counts"]["skipped"] == 1
+    assert status["channels"]["second"]["counts"]["skipped"] == 1
