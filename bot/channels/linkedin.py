@@ -38,6 +38,7 @@ from bot.errors import (
 )
 from bot.http import raise_for_status, request, retry_at_from_headers
 from bot.models import Article, Post, Receipt
+from bot.redact import foreign_text
 
 log = logging.getLogger("herald.channels.linkedin")
 
@@ -274,7 +275,9 @@ class LinkedInChannel(Channel[LinkedInOptions]):
             if not 200 <= put.status_code < 300:
                 self._raise(put)
         except DeliveryError as e:
-            log.warning("%s: posting without thumbnail: %s", self.name, self._clean(str(e)))
+            log.warning(
+                "%s: posting without thumbnail: %s", self.name, foreign_text(self._clean(str(e)))
+            )
             return None
         return urn
 

@@ -46,6 +46,7 @@ from bot.channels.images import shrink_image
 from bot.errors import AuthError, DeliveryError, PermanentError, TransientError
 from bot.http import json_answer, raise_for_status, request
 from bot.models import Article, Post, Receipt
+from bot.redact import foreign_text
 
 log = logging.getLogger("herald.channels.bluesky")
 
@@ -296,7 +297,7 @@ class BlueskyChannel(Channel[BlueskyOptions]):
             blob = response.json()["blob"]
         except (DeliveryError, KeyError, ValueError, TypeError) as e:
             reason = e.message if isinstance(e, DeliveryError) else f"bad answer: {e!r}"
-            log.warning("%s: link card without the hero image: %s", self.name, reason)
+            log.warning("%s: link card without the hero image: %s", self.name, foreign_text(reason))
             return None
         return cast(dict[str, Any], blob)
 

@@ -60,6 +60,7 @@ from bot.channels.mastodon.limits import (
 from bot.errors import DeliveryError, PermanentError, TooLong, TransientError
 from bot.http import json_answer, request
 from bot.models import Article, Post, Receipt
+from bot.redact import foreign_text
 
 log = logging.getLogger("herald.channels.mastodon")
 
@@ -346,7 +347,9 @@ class MastodonChannel(Channel[MastodonOptions]):
         try:
             return await self._upload(image, alt)
         except DeliveryError as e:
-            log.warning("%s: posting without the hero image: %s", self.name, e.message)
+            log.warning(
+                "%s: posting without the hero image: %s", self.name, foreign_text(e.message)
+            )
             return None
 
     async def _upload(self, image: Image, alt: str) -> str | None:

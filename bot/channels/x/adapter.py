@@ -38,6 +38,7 @@ from bot.errors import (
 )
 from bot.http import json_answer, raise_for_status, request, retry_at_from_headers
 from bot.models import Article, Post, Receipt
+from bot.redact import foreign_text
 
 log = logging.getLogger("herald.channels.x")
 
@@ -226,7 +227,9 @@ class XChannel(Channel[XOptions]):
             if not media_id:
                 raise PermanentError("X: media upload answer has no data.id")
         except DeliveryError as e:
-            log.warning("%s: posting without image: %s", self.name, self._clean(str(e)))
+            log.warning(
+                "%s: posting without image: %s", self.name, foreign_text(self._clean(str(e)))
+            )
             return None
         return str(media_id)
 
@@ -242,7 +245,9 @@ class XChannel(Channel[XOptions]):
             if response.status_code not in (200, 201):
                 self._raise(response)
         except DeliveryError as e:
-            log.warning("%s: image without alt text: %s", self.name, self._clean(str(e)))
+            log.warning(
+                "%s: image without alt text: %s", self.name, foreign_text(self._clean(str(e)))
+            )
 
     def _raise(self, response: httpx.Response) -> NoReturn:
         """Raise the DeliveryError an X error response means."""
