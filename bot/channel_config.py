@@ -3,11 +3,14 @@ filters, the post lifecycle, marketing controls) and its network's options model
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from bot.units import Duration
 
@@ -32,6 +35,39 @@ class ReshareSettings(_Strict):
     tags: tuple[str, ...] = ()
     # the reshare's text: not the post's, which networks refuse as a duplicate
     template: str = "From the archive: {title}\n\n{description}\n\n{url}"
+
+
+def _colour(value: str) -> str:
+    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
+        raise ValueError(f"{value!r} is not a colour; write one as #RRGGBB, e.g. #1E293B")
+    return value
+
+
+Colour = Annotated[str, AfterValidator(_colour)]
+
+
+class CardSettings(_Strict):
+    """bot.yaml `cards:`: the image drawn for an article without a hero image (title, site
+    name, optional logo) on networks whose adapter uploads images (Mastodon, Bluesky, X,
+    LinkedIn); `dir` caches them by content hash."""
+
+    enabled: bool = True
+    background: Colour = "#1E293B"
+    foreground: Colour = "#F8FAFC"
+    accent: Colour = "#38BDF8"
+    logo: Path | None = None  # a PNG or JPEG file, drawn in the top corner
+    font: Path | None = None  # a TrueType/OpenType file (default: Pillow's bundled font)
+    dir: Path = Path("var/cards")
+
+
+@dataclass(frozen=True)
+class SiteDefaults:
+    """What a channel takes from bot.yaml: the site's name and language, and the cards
+    (paths absolute); `load_config` sets it on every channel."""
+
+    name: str = ""
+    language: str | None = None
+    cards: CardSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +97,7 @@ class ChannelConfig:
     slots: tuple[str, ...] = ()  # fixed times of day ("09:00", "17:30") posts go out at
     timezone: str | None = None  # the windows' time zone (default site.timezone)
     reshare: ReshareSettings | None = None
+    site: SiteDefaults = SiteDefaults()  # bot.yaml's site name, language and cards
 
     def accepts(self, tags: Sequence[str]) -> bool:
         """True when an article with these tags passes the channel's tag filters."""

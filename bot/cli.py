@@ -160,6 +160,7 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
 
     The metadata cache is an in-memory SQLite database that goes away with the process.
     """
+    from bot.app.overrides import target_problems
     from bot.content import library
     from bot.store import Store
 
@@ -172,10 +173,12 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
         store_log.setLevel(level)
     try:
         result = library.scan(cfg, store, time.time(), progress=_progress())
+        problems = result.problems + target_problems(cfg, store.all_articles())
     finally:
         store.close()
+    problems.sort(key=lambda p: (p.path, p.line))
     findings = [Finding.of(p) for p in getattr(args, "config_warnings", [])]
-    findings += [Finding.of(p) for p in result.problems]
+    findings += [Finding.of(p) for p in problems]
     if args.format == "text":
         style = Style(sys.stdout)
         for f in findings:

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from bot import settings_env
+from bot.channel_config import CardSettings as CardSettings
 from bot.channel_config import ChannelConfig as ChannelConfig
 from bot.channel_config import ChannelOptions as ChannelOptions
 from bot.channel_config import ReshareSettings as ReshareSettings
@@ -197,6 +198,7 @@ class Settings(_Strict):
     images: ImageSettings = ImageSettings()
     server: ServerSettings = ServerSettings()
     worker: WorkerSettings = WorkerSettings()
+    cards: CardSettings = CardSettings()
     channels_file: Path = Path("channels.yaml")
 
 

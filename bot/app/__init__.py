@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from bot import config
+from bot.channel_config import SiteDefaults
 from bot.channels.loading import load_channels, validate_channels
 from bot.config import Config
 from bot.config_errors import ConfigProblem, validate_settings
@@ -44,6 +46,8 @@ def load_config(
     cfg = config.Config(path=path, settings=settings, channels=(), channels_path=path)
     channels_path = cfg.resolve(settings.channels_file)
     channels = load_channels(channels_path, env, need_secrets=need_secrets)
+    site = site_defaults(cfg)
+    channels = tuple(replace(c, site=site) for c in channels)
     return config.Config(
         path=path,
         settings=settings,
@@ -51,6 +55,20 @@ def load_config(
         channels_path=channels_path,
         sources=sources,
     )
+
+
+def site_defaults(cfg: Config) -> SiteDefaults:
+    """What every channel takes from bot.yaml: the site's name and language, and the card
+    settings with their paths resolved against bot.yaml's folder."""
+    s = cfg.settings
+    cards = s.cards.model_copy(
+        update={
+            "dir": cfg.resolve(s.cards.dir),
+            "logo": cfg.resolve(s.cards.logo) if s.cards.logo else None,
+            "font": cfg.resolve(s.cards.font) if s.cards.font else None,
+        }
+    )
+    return SiteDefaults(name=s.site.title, language=s.site.language, cards=cards)
 
 
 def open_store(cfg: Config) -> Store:

@@ -131,7 +131,9 @@ def text_report(rows: Sequence[PreviewRow]) -> list[tuple[PreviewRow, str]]:
                 r,
                 f"== {r.article} on {r.channel} ({r.type}): {r.length}/{r.limit}{over}\n"
                 f"   {said}: {r.reason}\n"
-                f"   {limits_line(r)}\n{r.text}\n",
+                f"   {limits_line(r)}\n"
+                + "".join(f"   {what}: {value}\n" for what, value in r.notes)
+                + f"{r.text}\n",
             )
         )
     return out

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import copy
 import enum
+import functools
+import inspect
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
@@ -22,6 +24,8 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, SecretStr
 
+from bot.channels.marketing import view
+from bot.config import ChannelConfig
 from bot.config import ChannelOptions as ChannelOptions  # the adapters subclass it
 from bot.models import Article, Post, Receipt
 
@@ -146,6 +150,59 @@ class ChannelContext:
 
 OptionsT = TypeVar("OptionsT", bound=ChannelOptions)
 
+# The methods that take an article: each adapter's own is wrapped (Channel.__init_subclass__)
+# so it gets the article as its channel posts it (bot.channels.marketing.view.posted); the
+# two that fill the template also get the article's own `social.text` for this channel.
+_ARTICLE_METHODS = frozenset(
+    {
+        "render",
+        "refit",
+        "send",
+        "request_body",
+        "attached_image",
+        "find_existing",
+        "edit",
+        "reply",
+        "delete",
+    }
+)
+_TEMPLATED = frozenset({"render", "refit"})
+
+
+def _as_posted(method: Callable[..., Any], templated: bool) -> Callable[..., Any]:
+    """`method` given the posted article in place of the article (and, for `templated`, run
+    on a copy of the channel whose template is the article's own text, when it has one)."""
+    if getattr(method, "_posted", False):
+        return method
+
+    def arguments(self: Channel[Any], args: tuple[Any, ...], kw: dict[str, Any]) -> Any:
+        args = tuple(self.posted(a) if isinstance(a, Article) else a for a in args)
+        kw = {k: self.posted(v) if isinstance(v, Article) else v for k, v in kw.items()}
+        target = self
+        if templated:
+            article = next((a for a in (*args, *kw.values()) if isinstance(a, Article)), None)
+            if article is not None:
+                target = self.for_article(article)
+        return target, args, kw
+
+    if inspect.iscoroutinefunction(method):
+
+        @functools.wraps(method)
+        async def run_async(self: Channel[Any], *args: Any, **kw: Any) -> Any:
+            target, args, kw = arguments(self, args, kw)
+            return await method(target, *args, **kw)
+
+        run_async._posted = True  # type: ignore[attr-defined]
+        return run_async
+
+    @functools.wraps(method)
+    def run(self: Channel[Any], *args: Any, **kw: Any) -> Any:
+        target, args, kw = arguments(self, args, kw)
+        return method(target, *args, **kw)
+
+    run._posted = True  # type: ignore[attr-defined]
+    return run
+
 
 class Channel(ABC, Generic[OptionsT]):
     """Base class of the adapters: `class XChannel(Channel[XOptions])` sets the class
@@ -169,6 +226,16 @@ class Channel(ABC, Generic[OptionsT]):
     # alone (the store's `body_sig`) is a change of the post, to be edited like a title change
     whole_article: ClassVar[bool] = False
 
+    # the channels.yaml entry (utm, image_alt, ...) and bot.yaml's site defaults, set by
+    # registry.build_channels; None for an adapter made by hand (no marketing controls)
+    config: ChannelConfig | None = None
+    _own_template = False  # render_with's copy: its template is not the article's to replace
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in _ARTICLE_METHODS & cls.__dict__.keys():
+            setattr(cls, name, _as_posted(cls.__dict__[name], name in _TEMPLATED))
+
     def __init__(
         self, name: str, options: ChannelOptions, context: ChannelContext, template: str | None
     ) -> None:
@@ -179,6 +246,37 @@ class Channel(ABC, Generic[OptionsT]):
         self.template = template or self.default_template
         self.can = type(self).capabilities(options)
 
+    # ------------------------------------------------------------------ marketing controls
+    def posted(self, article: Article) -> Article:
+        """The article as this channel posts it: UTM on its link, its extra hashtags, a
+        generated card for its missing hero image (bot/channels/marketing/view.py)."""
+        return view.posted(article, self.config, self.type_name)
+
+    def for_article(self, article: Article) -> Channel[OptionsT]:
+        """This channel, or a copy whose template is the article's own `social.text`."""
+        if self._own_template:
+            return self
+        text = view.template_for(article, self.name, self.type_name)
+        if text is None or text == self.template:
+            return self
+        other = copy.copy(self)
+        other.template = text
+        other._own_template = True
+        return other
+
+    def alt_text(self, article: Article, fallback: str = "{title}") -> str:
+        """The image's alt text: `social.image_alt`, else the channel's `image_alt`, else
+        `fallback` (a template)."""
+        return view.alt_text(article, self.config, fallback)
+
+    def language(self, article: Article, option: str | None = None) -> str | None:
+        """The post's language: `social.lang`, else `option`, else `site.language`."""
+        return view.language(article, self.config, option)
+
+    def content_warning(self, article: Article, option: str | None = None) -> str | None:
+        """`social.content_warning`, else `option`."""
+        return view.content_warning(article, option)
+
     @abstractmethod
     def render(self, article: Article) -> Post:
         """The post for this article as this network will show it; no network call."""
@@ -188,6 +286,7 @@ class Channel(ABC, Generic[OptionsT]):
         first comment), fitted and counted like the post itself."""
         other = copy.copy(self)
         other.template = template
+        other._own_template = True  # not replaced by the article's own text
         return other.render(article)
 
     @classmethod

@@ -22,6 +22,7 @@ from pydantic import (
 
 from bot.channels import registry
 from bot.channels.compose import FIELD_NAMES, check_template
+from bot.channels.marketing import utm
 from bot.config import (
     ENV_REF,
     ChannelConfig,
@@ -90,6 +91,14 @@ class ChannelEntry(BaseModel):
     @classmethod
     def _zone(cls, v: str | None) -> str | None:
         if v is not None and (problem := zone_problem(v)) is not None:
+            raise ValueError(problem)
+        return v
+
+    @field_validator("utm")
+    @classmethod
+    def _utm(cls, v: bool | dict[str, str]) -> bool | dict[str, str]:
+        problem = utm.problem(v)
+        if problem:
             raise ValueError(problem)
         return v
 

@@ -16,8 +16,9 @@ from typing import Any
 
 import httpx
 
-from bot.channels import registry
+from bot.channels import compose, registry
 from bot.channels.base import CardStyle, Channel, ChannelContext, Image
+from bot.channels.marketing import cards
 from bot.http import make_client
 from bot.models import Article
 
@@ -44,6 +45,10 @@ class PreviewRow:
     request: dict[str, Any] = field(default_factory=dict)
     identity: dict[str, str] = field(default_factory=dict)  # Channel.preview_identity()
     media: str | None = None  # the image send() uploads and attaches (Channel.attached_image)
+    # the marketing controls at work on this post, as (what, value) lines: the article's own
+    # text, extra hashtags, post time, link with UTM, alt text, language, content warning,
+    # first comment, generated card
+    notes: tuple[tuple[str, str], ...] = ()
 
     @property
     def over(self) -> bool:
@@ -80,9 +85,48 @@ def render_rows(
                     request=channel.request_body(post, article),
                     identity=channel.preview_identity(),
                     media=channel.attached_image(post, article),
+                    notes=marketing_notes(article, channel),
                 )
             )
     return rows
+
+
+def marketing_notes(article: Article, channel: Channel[Any]) -> tuple[tuple[str, str], ...]:
+    """What the marketing controls set by the article or the channel do to this article's
+    post on this channel (nothing for a post that no control changes)."""
+    social = article.social
+    posted = channel.posted(article)
+    out: list[tuple[str, str]] = []
+    if channel.for_article(article) is not channel:
+        out.append(("text", "the article's own (social.text)"))
+    if social.get("hashtags"):
+        out.append(("hashtags", " ".join(compose.hashtag(t) for t in social["hashtags"])))
+    if social.get("at"):
+        out.append(("at", str(social["at"])))
+    if posted.url != article.url:
+        out.append(("link", posted.url))
+    if posted.image != article.image and cards.is_card(posted.image):
+        out.append(("card", str(posted.image).removeprefix(cards.SCHEME)))
+    network = channel.type_name
+    own_alt = social.get("image_alt") or (channel.config and channel.config.image_alt)
+    if posted.image and network in ALT_NETWORKS and own_alt:
+        out.append(
+            ("image alt", channel.alt_text(posted, getattr(channel.opts, "image_alt", "{title}")))
+        )
+    language = channel.language(article, getattr(channel.opts, "language", None))
+    if social.get("lang") and language and network in ("mastodon", "bluesky"):
+        out.append(("language", language))
+    warning = channel.content_warning(article, getattr(channel.opts, "content_warning", None))
+    if warning and network == "mastodon":
+        out.append(("content warning", warning))
+    template = social.get("first_comment") or (channel.config and channel.config.first_comment)
+    if template:
+        comment = channel.render_with(str(template), article).text
+        out.append(("first comment", " ".join(comment.split())))
+    return tuple(out)
+
+
+ALT_NETWORKS = frozenset({"mastodon", "x", "linkedin", "slack"})  # where alt text is sent
 
 
 _LIMIT_KEYS = ("characters_reserved_per_url", "url_counting", "limit_note")
@@ -102,14 +146,16 @@ def _row_json(r: PreviewRow) -> dict[str, Any]:
         "reason": r.reason,
     }
     out.update({k: r.fields[k] for k in _LIMIT_KEYS if k in r.fields})
+    if r.notes:
+        out["marketing"] = dict(r.notes)
     return out
 
 
 def rows_to_json(rows: Sequence[PreviewRow]) -> str:
     """The rows as a JSON array of {article, channel, type, text, length, limit,
     limit_source, url, would_send, reason}, plus how links were counted (`url_counting`; Mastodon:
-    `characters_reserved_per_url`) and, when the server's limits could not be used, why
-    (`limit_note`)."""
+    `characters_reserved_per_url`), when the server's limits could not be used, why
+    (`limit_note`), and what the marketing controls do (`marketing`: {what: value})."""
     return json.dumps([_row_json(r) for r in rows], ensure_ascii=False, indent=2)
 
 

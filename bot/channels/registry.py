@@ -6,10 +6,12 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from bot import channels as channels_package
 from bot.channels.base import Channel, ChannelContext
+from bot.channels.marketing import cards
 from bot.config import ChannelConfig
 from bot.redact import REDACTOR
 
@@ -24,6 +26,7 @@ NOT_NETWORKS = frozenset(
         "graph_api",
         "images",
         "loading",
+        "marketing",
         "longform",
         "preview",
         "registry",
@@ -56,7 +59,10 @@ def build_channels(
         kind = get(cc.type)
         assert kind is not None  # validated when the config loaded
         ctx = context if isinstance(context, ChannelContext) else context(cc)
+        if cc.site.cards is not None and cc.site.cards.enabled:  # generated cards: drawn here
+            ctx = replace(ctx, fetch_image=cards.fetcher(ctx.fetch_image))
         channel = kind(cc.name, cc.options, ctx, cc.template)
+        channel.config = cc  # utm, image_alt, the site's language and cards
         REDACTOR.add(channel.credentials())  # no log line, row or page may show them
         out[cc.name] = (cc, channel)
     return out

@@ -32,6 +32,7 @@ from bot.content.fields import (
 from bot.content.markdown import XML_FORBIDDEN, render_markdown
 from bot.content.read import Unreadable, read_text, too_big
 from bot.content.similarity import signature
+from bot.content.social import read_social
 from bot.content.urls import to_uri
 from bot.content.walk import (
     ContentRules,
@@ -183,6 +184,7 @@ class ArticleBuilder(FieldReader):
         draft = self.draft(data)
         retracted = self.draft(data, "retracted")
         extra = self.extra(data)
+        social = read_social(self, data.get("social"))
         self.bidi({"title": title, **texts}, tags)
         if title is None or published is None:
             return None
@@ -195,6 +197,15 @@ class ArticleBuilder(FieldReader):
             )
         if url is None:
             return None
+        at = social.get("at")
+        if at and datetime.fromisoformat(at) < published:
+            self.add(
+                self.line_of("social"),
+                "warning",
+                "social.at",
+                f"{at} is before publish_date {published.isoformat()}: the posts go out at "
+                "publication; remove at or set a later time",
+            )
         return Article(
             id=article_id,
             slug=slug,
@@ -214,6 +225,7 @@ class ArticleBuilder(FieldReader):
             extra=extra,
             retracted=retracted,
             fixed_id=bool(fixed_id),
+            social=social,
         )
 
     def url(self, published: datetime | None, slug: str, article_id: str) -> str | None:

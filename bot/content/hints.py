@@ -22,7 +22,23 @@ def near_miss(key: str, known: Collection[str]) -> str | None:
     if key.lower() in lowered:
         return lowered[key.lower()]
     found = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.8)
-    return lowered[found[0]] if found else None
+    if found:
+        return lowered[found[0]]
+    swapped = [k for k in lowered if _one_swap(key.lower(), k)]  # "lnag" for "lang"
+    return lowered[swapped[0]] if swapped else None
+
+
+def _one_swap(a: str, b: str) -> bool:
+    """True when `a` is `b` with two neighbouring letters swapped."""
+    if len(a) != len(b) or a == b:
+        return False
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and a[diff[0]] == b[diff[1]]
+        and a[diff[1]] == b[diff[0]]
+    )
 
 
 def misspelt_keys(keys: Iterable[object], known: Collection[str]) -> list[tuple[str, str]]:

@@ -26,6 +26,10 @@ from bot.models import Article, Problem
 
 log = logging.getLogger("herald.scan")
 BATCH = 1000
+# What the reader makes of a file; a cache written by an older reader is read again once
+# (2: the `social:` overrides are read into Article.social).
+READER_VERSION = "2"
+READER_KEY = "content_reader"
 PARALLEL_FROM = 3000  # files to parse before it pays to start worker processes
 
 
@@ -89,6 +93,8 @@ class MetadataCache(Protocol):
     def depart(self, paths: Sequence[str], now: float, *, full_scan: bool) -> None: ...
     def recognise_renames(self, now: float, window: float) -> Sequence[object]: ...
     def inherited_ids(self) -> list[tuple[str, str, str | None]]: ...
+    def meta_value(self, key: str) -> str | None: ...
+    def set_meta_value(self, key: str, value: str) -> None: ...
 
 
 def _parse_chunk(
@@ -192,6 +198,10 @@ def scan(
         )
         return result
     cache = store.cached_files()
+    outdated = bool(cache) and store.meta_value(READER_KEY) != READER_VERSION
+    if outdated:  # rows an older reader wrote: every file is read again, once
+        cache = {path: (-1, -1) for path in cache}
+        changed = None
     looked_up = _look_up(rules, changed, cache) if changed is not None else None
     if looked_up is not None:  # a file event: only the files it names
         sources, removed = looked_up
@@ -218,6 +228,8 @@ def scan(
             bar.advance(len(batch))
     result.parsed = len(stale)
     result.renamed = len(store.recognise_renames(now, pub.rename_window.total_seconds()))
+    if outdated or not cache:
+        store.set_meta_value(READER_KEY, READER_VERSION)
     if result.changed:
         log.info("scan: %d files, %d read, %d removed", result.files, result.parsed, result.removed)
     result.folder = list(walk_problems) + departures.alias_warnings(rules, store.inherited_ids())

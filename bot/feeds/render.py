@@ -215,6 +215,7 @@ def _add_entry(
         fe.category(term=_clean(tag))
     if article.image:
         fe.herald.image = to_uri(article.image)
+    fe.herald.lang = _own_language(article, meta)
 
 
 class _FeedLinks(BaseExtension):  # type: ignore[misc]
@@ -258,6 +259,7 @@ class _EntryExtras(BaseExtension):  # type: ignore[misc]
         self.image: str | None = None
         self.summary: str | None = None
         self.body: str | None = None  # set when the description must not carry the body
+        self.lang: str | None = None  # the article's social.lang: Atom's xml:lang on the entry
 
     def extend_atom(self, entry: Any) -> Any:
         # feedgen builds Atom elements without a namespace and declares it on the root only
@@ -268,6 +270,8 @@ class _EntryExtras(BaseExtension):  # type: ignore[misc]
             enclosure = xml_elem("link", rel="enclosure", href=self.image)
             enclosure.set("type", image_type(self.image))
             entry.find("link").addnext(enclosure)
+        if self.lang:  # RSS has no language per item
+            entry.set("{http://www.w3.org/XML/1998/namespace}lang", self.lang)
         return entry
 
     def extend_rss(self, item: Any) -> Any:
@@ -330,10 +334,18 @@ def _json_item(article: Article, body_html: str, meta: FeedMeta, host: str) -> d
         item["authors"] = [{"name": _clean(split_author(author)[0])}]
     if article.tags:
         item["tags"] = [_clean(t) for t in article.tags]
+    if language := _own_language(article, meta):
+        item["language"] = language  # JSON Feed 1.1: an item's own language
     if links := meta.syndication.get(article.id):
         # the JSON Feed extension convention: an underscore key (jsonfeed.org, Extensions)
         item["_herald"] = {"about": SYNDICATION_ABOUT, "syndication": list(links)}
     return item
+
+
+def _own_language(article: Article, meta: FeedMeta) -> str | None:
+    """The article's `social.lang` when it differs from the feed's language."""
+    lang = article.social.get("lang")
+    return str(lang) if lang and str(lang).lower() != meta.language.lower() else None
 
 
 # --------------------------------------------------------------------------- small helpers

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from bot.channels.marketing.view import skip_reason as social_skip
 from bot.config import ChannelConfig
 from bot.models import Article, DeliveryStatus
 from bot.store import Delivery
@@ -50,7 +51,8 @@ def skip_reason(
     catch_up: timedelta,
     max_age: timedelta,
 ) -> str | None:
-    """`baseline`, `too old` or `filtered` for a pair the sent-log has no row for; None: due."""
+    """`baseline`, `too old`, `filtered` or `social` (the article's `social.skip` or
+    `social.only` leaves the channel out) for a pair the sent-log has no row for; None: due."""
     published = article.published.timestamp()
     if file_seen <= first_seen and published < first_seen - catch_up.total_seconds():
         return "baseline"
@@ -58,6 +60,8 @@ def skip_reason(
         return "too old"
     if not cc.accepts(article.tags):
         return "filtered"
+    if social_skip(article, cc.name, cc.type):
+        return "social"
     return None
 
 
@@ -85,6 +89,9 @@ def from_delivery(
         reason = d.reason or ""
         if reason == "filtered":
             return Verdict(False, filter_reason(cc, article.tags) or "filtered", status)
+        if reason == "social":
+            why = social_skip(article, cc.name, cc.type) or "the article's social.skip or only"
+            return Verdict(False, f"skipped: {why}; `herald send` posts it anyway", status)
         text = _SKIPPED.get(reason, f"skipped: {reason}" if reason else "skipped")
         return Verdict(False, text + "; `herald send` posts it anyway", status)
     if d.status in (S.SCHEDULED, S.RETRYING):
@@ -131,6 +138,9 @@ def verdict(
         reason = filter_reason(cc, article.tags)
         if reason:
             return Verdict(False, reason, "new")
+        social = social_skip(article, cc.name, cc.type)
+        if social:
+            return Verdict(False, f"skipped: {social}", "new")
         at = due_at() if due_at is not None else published
         if at > published:
             return Verdict(
@@ -153,6 +163,8 @@ def verdict(
     )
     if why == "filtered":
         return Verdict(False, filter_reason(cc, article.tags) or "filtered", "new")
+    if why == "social":
+        return Verdict(False, f"skipped: {social_skip(article, cc.name, cc.type)}", "new")
     if why:
         return Verdict(False, _SKIPPED[why] + "; `herald send` posts it anyway", "new")
     other = url_taken()

@@ -1,14 +1,19 @@
 """The preview page: per article, a card per channel looking like its post on the network.
 
 The page is self-contained (inline CSS, no scripts, fonts or stylesheets from elsewhere; only
-the articles' own hero images are referenced), every value is escaped, and channel options are
-never read, so no secret can reach it. Each network's look is its adapter's `card`.
+the articles' own hero images are referenced; generated cards are drawn into the page as
+data: URLs), every value is escaped, and channel options are never read, so no secret can reach
+it. Each network's look is its adapter's `card`; under it, what the marketing controls do
+(the article's own text, UTM link, alt text, language, first comment, ...).
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
+from dataclasses import replace
 
+from bot.channels.marketing import cards
 from bot.channels.preview import PreviewRow
 from bot.web.cards import CARD_CSS, card_body
 from bot.web.html import e, link, page
@@ -47,6 +52,10 @@ section.article>.meta{color:#536471;font-size:13px;margin:0 0 14px;word-break:br
 .meter.near .bar i{background:#d97706}
 .meter.over{color:#dc2626;font-weight:700}
 .meter.over .bar i{background:#dc2626}
+dl.notes{margin:8px 0 0;font-size:12px;color:#536471;display:grid;grid-template-columns:auto 1fr;
+ gap:2px 8px}
+dl.notes dt{font-weight:600}
+dl.notes dd{margin:0;overflow-wrap:anywhere}
 """
 
 
@@ -67,13 +76,37 @@ def _card(row: PreviewRow, site_title: str) -> str:
     return (
         f'<article class="card net-{e(row.type)}" style="--c:{style.colour};--l:{style.link}"'
         f' data-would-send="{str(row.would_send).lower()}" title="{e(row.reason)}">'
-        f"{card_body(row, site_title)}{_meter(row)}</article>"
+        f"{card_body(row, site_title)}{_meter(row)}{_notes(row)}</article>"
     )
+
+
+def _notes(row: PreviewRow) -> str:
+    if not row.notes:
+        return ""
+    items = "".join(f"<dt>{e(what)}</dt><dd>{e(value)}</dd>" for what, value in row.notes)
+    return f'<dl class="notes">{items}</dl>'
+
+
+def _drawn(row: PreviewRow, seen: dict[str, str | None]) -> PreviewRow:
+    """The row with its generated card (a `herald-card:` name) drawn as a data: URL."""
+    changes: dict[str, str | None] = {}
+    for name in ("media", "image"):
+        url = getattr(row, name)
+        if cards.is_card(url):
+            if url not in seen:
+                png = cards.card_png(url)
+                seen[url] = (
+                    "data:image/png;base64," + base64.b64encode(png).decode() if png else None
+                )
+            changes[name] = seen[url]
+    return replace(row, **changes) if changes else row  # type: ignore[arg-type]
 
 
 def preview_html(rows: Sequence[PreviewRow], site_title: str) -> str:
     """One self-contained HTML page: per article, a card per channel looking like its post."""
     by_article: dict[str, list[PreviewRow]] = {}
+    drawn: dict[str, str | None] = {}
+    rows = [_drawn(r, drawn) for r in rows]
     for row in rows:
         by_article.setdefault(row.article, []).append(row)
     over = sum(1 for r in rows if r.over)

@@ -167,7 +167,11 @@ def test_upload_url_option_is_used() -> None:
             **OAUTH1,
         )
     assert fake.auth_failures == []
-    assert [r.path for r in fake.requests] == ["/upload-host/2/media/upload", "/2/tweets"]
+    assert [r.path for r in fake.requests] == [
+        "/upload-host/2/media/upload",
+        "/2/media/metadata",  # the image's alt text, on the API host
+        "/2/tweets",
+    ]
     assert fake.posts[0].media_ids == list(fake.media)
 
 

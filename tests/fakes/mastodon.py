@@ -291,7 +291,9 @@ class FakeMastodon(FakeService):
                 return Reply(422, {"error": "Validation failed: Text can't be blank"})
             if self.raw_length and len(regex.findall(r"\X", text)) > self.max_characters:
                 return Reply(400, {"error": "Status is too long"})
-            if mastodon_length(text, self.url_weight) > self.max_characters:
+            spoiler = str(params.get("spoiler_text") or "")
+            # the warning counts
+            if mastodon_length(spoiler + text, self.url_weight) > self.max_characters:
                 message = (
                     f"Validation failed: Text character limit of {self.max_characters} exceeded"
                 )
@@ -429,7 +431,7 @@ class FakeMastodon(FakeService):
         counted = (spoiler if spoiler is not None else post["spoiler_text"]) + text
         if self.raw_length and len(regex.findall(r"\X", counted)) > self.max_characters:
             return Reply(400, {"error": "Status is too long"})
-        if mastodon_length(counted) > self.max_characters:
+        if mastodon_length(counted, self.url_weight) > self.max_characters:
             message = f"Validation failed: Text character limit of {self.max_characters} exceeded"
             return Reply(422, {"error": message})
         attachments, refusal = self._attachments(media_ids, account)

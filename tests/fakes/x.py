@@ -101,6 +101,7 @@ class Media:
     content: bytes = field(repr=False)
     content_type: str
     category: str
+    alt_text: str | None = None  # POST /2/media/metadata
 
 
 class FakeX(FakeService):
@@ -231,7 +232,8 @@ class FakeX(FakeService):
             if auth is None:
                 return Reply(401, UNAUTHORIZED, self._headers())
             return self._delete(one.group(1))
-        if req.method != "POST" or not (upload or req.path == "/2/tweets"):
+        metadata = req.path == "/2/media/metadata"
+        if req.method != "POST" or not (upload or metadata or req.path == "/2/tweets"):
             return self._problem(
                 404,
                 "Not Found Error",
@@ -243,7 +245,40 @@ class FakeX(FakeService):
             return Reply(401, UNAUTHORIZED, self._headers())
         if upload:
             return self._upload(req)
+        if metadata:
+            return self._metadata(req)
         return self._create(req, auth)
+
+    def _metadata(self, req: Request) -> Reply:
+        """POST /2/media/metadata {"id", "metadata": {"alt_text": {"text"}}}: alt text of at
+        most 1000 characters for media this account uploaded."""
+        try:
+            body = req.json()
+            media_id = str(body["id"])
+            alt = body["metadata"]["alt_text"]["text"]
+        except (ValueError, KeyError, TypeError):
+            return self._problem(
+                400,
+                "Invalid Request",
+                "id and metadata.alt_text.text are required",
+                "invalid-request",
+            )
+        if not isinstance(alt, str) or len(alt) > 1000:
+            return self._problem(
+                400, "Invalid Request", "alt_text.text: at most 1000 characters", "invalid-request"
+            )
+        with self.lock:
+            media = self.media.get(media_id)
+            if media is None:
+                return self._problem(
+                    400, "Invalid Request", f"media {media_id} not found", "invalid-request"
+                )
+            media.alt_text = alt
+        return Reply(
+            200,
+            {"data": {"id": media_id, "associated_metadata": {"alt_text": {"text": alt}}}},
+            self._headers(),
+        )
 
     def _create(self, req: Request, auth: str) -> Reply:
         if not req.headers.get("content-type", "").startswith("application/json"):

@@ -30,10 +30,10 @@ from typing import Any, cast
 
 import httpx
 import regex
-from pydantic import Field, SecretStr, field_validator
 
 from bot.channels import compose
-from bot.channels.base import CardStyle, Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
+from bot.channels.base import CardStyle, Channel, ChannelContext, ChannelOptions, Recovery
+from bot.channels.bluesky.options import BlueskyOptions
 from bot.channels.bluesky.text import (
     BYTES_LIMIT,
     TEXT_LIMIT,
@@ -47,6 +47,7 @@ from bot.channels.images import shrink_image
 from bot.errors import AuthError, DeliveryError, PermanentError, TransientError
 from bot.http import json_answer, raise_for_status, request
 from bot.models import Article, Post, Receipt
+from bot.redact import foreign_text
 
 log = logging.getLogger("herald.channels.bluesky")
 
@@ -59,23 +60,6 @@ _EXISTS = regex.compile(r"already (?:exists|a value|a record)|record exists", re
 _MAXIMUM = regex.compile(r"(?:maximum|longer than)\s+(\d+)\s*(graphemes)?", regex.IGNORECASE)
 REFIT_MARGIN = 0.10  # refit: this share of the limit is kept free ...
 REFIT_MIN_MARGIN = 5  # ... and at least this many graphemes
-
-
-class BlueskyOptions(ChannelOptions):
-    """channels.yaml keys of a `type: bluesky` channel."""
-
-    base_url: HttpUrl = "https://bsky.social"  # the account's PDS (bsky.social proxies to it)
-    handle: str = Field(min_length=3)
-    app_password: SecretStr
-    image: bool = True
-    langs: tuple[str, ...] | None = Field(default=None, max_length=3)
-    # where reactions and replies are read (an AppView; the public one needs no login)
-    appview_url: HttpUrl = "https://public.api.bsky.app"
-
-    @field_validator("handle")
-    @classmethod
-    def _handle(cls, v: str) -> str:
-        return v.removeprefix("@")
 
 
 def _now() -> str:
@@ -263,8 +247,11 @@ class BlueskyPoster(Channel[BlueskyOptions]):
         facets = build_facets(post.text, post.fields.get("links"))
         if facets:
             record["facets"] = facets
-        if self.opts.langs:
+        own = article.social.get("lang")  # the article's, else the channel's, else the site's
+        if self.opts.langs and not own:
             record["langs"] = list(self.opts.langs)
+        elif language := self.language(article):
+            record["langs"] = [language]
         external: dict[str, Any] = {
             "uri": str(post.fields.get("card_uri") or article.url),
             "title": str(post.fields.get("card_title") or article.title),
@@ -306,7 +293,7 @@ class BlueskyPoster(Channel[BlueskyOptions]):
             blob = response.json()["blob"]
         except (DeliveryError, KeyError, ValueError, TypeError) as e:
             reason = e.message if isinstance(e, DeliveryError) else f"bad answer: {e!r}"
-            log.warning("%s: link card without the hero image: %s", self.name, reason)
+            log.warning("%s: link card without the hero image: %s", self.name, foreign_text(reason))
             return None
         return cast(dict[str, Any], blob)
 

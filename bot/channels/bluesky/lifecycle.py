@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.channels.bluesky.adapter import COLLECTION, BlueskyOptions
+from bot.channels.bluesky.adapter import COLLECTION
+from bot.channels.bluesky.options import BlueskyOptions
 from bot.channels.bluesky.reactions import BlueskyReactions
 from bot.channels.bluesky.xrpc import describe, error_name, raise_for
 from bot.errors import AlreadyDone, PermanentError, UnreadableAnswer

@@ -11,6 +11,7 @@ import regex
 
 from bot.channels import compose
 from bot.channels.compose import count_graphemes
+from bot.channels.marketing import utm
 
 BYTES_LIMIT = 3000  # UTF-8 bytes: Bluesky's second limit
 TEXT_LIMIT = 300  # graphemes; also 3000 UTF-8 bytes (compose.bluesky_measure checks both)
@@ -43,7 +44,7 @@ DISPLAY_URL_LENGTH = 40  # graphemes of a link as shown in the text (the facet k
 
 def display_url(url: str, length: int = DISPLAY_URL_LENGTH) -> str:
     """How Bluesky apps show a link: no scheme, cut with an ellipsis; the facet has it whole."""
-    bare = re.sub(r"^https?://", "", url)
+    bare = re.sub(r"^https?://", "", utm.strip(url))  # the facet keeps the UTM parameters
     if len(bare) <= length:
         return bare
     return bare[: length - 1] + "…"

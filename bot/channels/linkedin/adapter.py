@@ -44,10 +44,12 @@ from bot.errors import (
 )
 from bot.http import raise_for_status, request, retry_at_from_headers
 from bot.models import Article, Post, Receipt
+from bot.redact import foreign_text
 
 log = logging.getLogger("herald.channels.linkedin")
 
 LIMIT = 3000
+ALT_TEXT_LIMIT = 1000  # thumbnailAltText (its maximum is not documented; 1000 as X)
 RESERVED = frozenset("\\|{}@[]()<>#*_~")
 _AUTHOR = re.compile(r"^urn:li:(person|organization):[A-Za-z0-9_-]+$")
 _VERSION = re.compile(r"^\d{6}$")
@@ -248,6 +250,7 @@ class LinkedInPoster(Channel[LinkedInOptions]):
             thumbnail = await self._upload_thumbnail(str(image_url))
             if thumbnail:
                 card["thumbnail"] = thumbnail
+                card["thumbnailAltText"] = self.alt_text(article)[:ALT_TEXT_LIMIT]
         response = await request(
             self.context.http,
             "POST",
@@ -322,7 +325,9 @@ class LinkedInPoster(Channel[LinkedInOptions]):
             if not 200 <= put.status_code < 300:
                 self._raise(put)
         except DeliveryError as e:
-            log.warning("%s: posting without thumbnail: %s", self.name, self._clean(str(e)))
+            log.warning(
+                "%s: posting without thumbnail: %s", self.name, foreign_text(self._clean(str(e)))
+            )
             return None
         return urn
 

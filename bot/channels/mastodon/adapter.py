@@ -60,6 +60,7 @@ from bot.channels.mastodon.limits import (
 from bot.errors import DeliveryError, PermanentError, TooLong, TransientError
 from bot.http import json_answer, request
 from bot.models import Article, Post, Receipt
+from bot.redact import foreign_text
 
 log = logging.getLogger("herald.channels.mastodon")
 
@@ -199,11 +200,13 @@ class MastodonPoster(Channel[MastodonOptions]):
         self, article: Article, limits: Limits, measure: compose.Measure, fit_to: int
     ) -> Post:
         fields = compose.template_fields(article)
-        text = compose.fit(self.template, fields, measure=measure, limit=fit_to)
-        alt = compose.render_template(self.opts.image_alt, fields).strip()[:ALT_TEXT_LIMIT]
+        warning = self.content_warning(article, self.opts.content_warning) or ""
+        spoiler = measure(warning)  # the content warning counts toward the limit
+        text = compose.fit(self.template, fields, measure=measure, limit=fit_to - spoiler)
+        alt = self.alt_text(article, self.opts.image_alt).strip()[:ALT_TEXT_LIMIT]
         return Post(
             text=text,
-            length=measure(text),
+            length=measure(text) + spoiler,
             limit=limits.max_characters,
             fields={"image": article.image, "image_alt": alt, **limits.describe()},
         )
@@ -216,8 +219,9 @@ class MastodonPoster(Channel[MastodonOptions]):
         if cached is None:
             cached = INSTANCES[self.opts.base_url] = CachedLimits(time.monotonic(), None)
         cached.strict = True
-        fit_to = compose.strict_limit(limits.max_characters, refusal)
-        fit_to -= compose.count_graphemes(self.opts.content_warning or "")
+        warning = self.content_warning(article, self.opts.content_warning) or ""
+        spoiler = compose.count_graphemes(warning)
+        fit_to = compose.strict_limit(limits.max_characters, refusal) - spoiler
         fields = compose.template_fields(article)
         text = compose.refit(
             self.template,
@@ -231,7 +235,7 @@ class MastodonPoster(Channel[MastodonOptions]):
         strict = replace(limits, strict=True)
         return Post(
             text=text,
-            length=compose.count_graphemes(text),
+            length=compose.count_graphemes(text) + spoiler,
             limit=limits.max_characters,
             fields={**post.fields, **strict.describe(), "refit": refusal[:300]},
         )
@@ -272,10 +276,12 @@ class MastodonPoster(Channel[MastodonOptions]):
         """POST /api/v1/statuses: status, visibility, language and content warning; `send`
         adds the uploaded hero image's media id."""
         body: dict[str, Any] = {"status": post.text, "visibility": self.opts.visibility}
-        if self.opts.language:
-            body["language"] = self.opts.language
-        if self.opts.content_warning:
-            body["spoiler_text"] = self.opts.content_warning
+        language = self.language(article, self.opts.language)
+        if language:  # Mastodon takes an ISO 639 code: the tag's language part
+            body["language"] = language.partition("-")[0].lower()
+        warning = self.content_warning(article, self.opts.content_warning)
+        if warning:
+            body["spoiler_text"] = warning
         return body
 
     def attached_image(self, post: Post, article: Article) -> str | None:
@@ -346,7 +352,9 @@ class MastodonPoster(Channel[MastodonOptions]):
         try:
             return await self._upload(image, alt)
         except DeliveryError as e:
-            log.warning("%s: posting without the hero image: %s", self.name, e.message)
+            log.warning(
+                "%s: posting without the hero image: %s", self.name, foreign_text(e.message)
+            )
             return None
 
     async def _upload(self, image: Image, alt: str) -> str | None:

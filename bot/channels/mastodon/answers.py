@@ -23,6 +23,7 @@ def error_message(response: httpx.Response) -> str:
         text = body["error"]
         if isinstance(body.get("error_description"), str):
             text += f" ({body['error_description']})"
+        text = text.replace("\n", " ")[:300]  # a server may echo a whole upload in it
     else:
         text = response.text.strip().replace("\n", " ")[:300]
     return (

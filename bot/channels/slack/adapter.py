@@ -153,7 +153,9 @@ class SlackChannel(Channel[SlackOptions]):
             {"type": "section", "text": {"type": "mrkdwn", "text": text}}
         ]
         if article.image:  # Slack fetches the image itself
-            alt = compose.fit("{t}", {"t": article.title}, measure=len, limit=ALT_TEXT_LIMIT)
+            alt = compose.fit(
+                "{t}", {"t": self.alt_text(article)}, measure=len, limit=ALT_TEXT_LIMIT
+            )
             blocks.append({"type": "image", "image_url": article.image, "alt_text": alt})
         return Post(
             text=text,

@@ -44,11 +44,13 @@ from bot.errors import (
 )
 from bot.http import json_answer, raise_for_status, request, retry_at_from_headers
 from bot.models import Article, Post, Receipt
+from bot.redact import foreign_text
 
 log = logging.getLogger("herald.channels.x")
 
 LIMIT = 280
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+ALT_TEXT_LIMIT = 1000  # X's alt text maximum
 OAUTH1_KEYS = ("api_key", "api_secret", "access_token", "access_token_secret")
 _AUTH_403 = re.compile(
     r"client-forbidden|oauth|unsupported-authentication|permission|scope|token|"
@@ -192,6 +194,7 @@ class XChannel(Channel[XOptions]):
             media_id = await self._upload_image(str(image_url))
             if media_id:
                 body["media"] = {"media_ids": [media_id]}
+                await self._describe(media_id, self.alt_text(article))
         return await self._create(body)
 
     async def reply(self, post: Post, article: Article, ref: Receipt, key: str) -> Receipt:
@@ -256,9 +259,27 @@ class XChannel(Channel[XOptions]):
             if not media_id:
                 raise PermanentError("X: media upload answer has no data.id")
         except DeliveryError as e:
-            log.warning("%s: posting without image: %s", self.name, self._clean(str(e)))
+            log.warning(
+                "%s: posting without image: %s", self.name, foreign_text(self._clean(str(e)))
+            )
             return None
         return str(media_id)
+
+    async def _describe(self, media_id: str, alt: str) -> None:
+        """The image's alt text (POST /2/media/metadata, at most 1000 characters); the post
+        goes without it when X refuses."""
+        url = f"{self.opts.base_url}/2/media/metadata"
+        body = {"id": media_id, "metadata": {"alt_text": {"text": alt[:ALT_TEXT_LIMIT]}}}
+        try:
+            response = await request(
+                self.context.http, "POST", url, json=body, headers=self._auth("POST", url)
+            )
+            if response.status_code not in (200, 201):
+                self._raise(response)
+        except DeliveryError as e:
+            log.warning(
+                "%s: image without alt text: %s", self.name, foreign_text(self._clean(str(e)))
+            )
 
     def _raise(self, response: httpx.Response) -> NoReturn:
         """Raise the DeliveryError an X error response means."""
