@@ -16,8 +16,8 @@ from pathlib import Path
 from bot import __version__
 from bot.config import Config
 from bot.content.article import render_body
-from bot.content.progress import Progress
 from bot.content.library import rules_for
+from bot.content.progress import Progress
 from bot.feeds import index as feeds_index
 from bot.feeds import render as feeds
 from bot.feeds.files import write_if_changed
