@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.config import Config
-from bot.content import walk
+from bot.content import survey, walk
 from bot.content.article import key_line, parse_source
 from bot.content.progress import Progress, Reporter
 from bot.models import Article, Problem
@@ -188,11 +188,8 @@ def scan(
         result.files = len(cache) + sum(1 for src in sources if src.relpath not in cache)
         result.files -= sum(1 for p in removed if p in cache)
         removed = [p for p in removed if p in cache]
-    else:
-        sources = list(walk.iter_sources(rules, walk_problems))
-        result.files = len(sources)
-        present = {s.relpath for s in sources}
-        removed = [p for p in cache if p not in present]
+    else:  # one pass over the folder; only the new or changed files are kept
+        result.files, sources, removed = survey.changes(rules, cache, walk_problems)
     stale = [s for s in sources if cache.get(s.relpath) != (s.size, s.mtime_ns)]
     if removed:
         store.forget_files(removed)
