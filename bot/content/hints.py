@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from functools import lru_cache
 from collections.abc import Collection, Iterable
+from functools import lru_cache
 
 _KEY_VALUE = re.compile(r"^(\s*[A-Za-z_][A-Za-z0-9_-]*):[ \t]+(.*?)\s*$")
 

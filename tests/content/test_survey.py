@@ -31,7 +31,7 @@ def test_survey_finds_what_the_walk_lists_and_keeps_only_what_changed(tmp_path: 
 
     problems: list[Problem] = []
     found, fresh, gone = changes(rules, {}, problems)
-    assert (found, fresh, gone) == (len(walked), walked, [])  # a cold scan: all, sorted
+    assert (found, list(fresh), gone) == (len(walked), walked, [])  # a cold scan: all, sorted
     assert problems == walked_problems
 
     cache = {s.relpath: (s.size, s.mtime_ns) for s in walked}
@@ -51,4 +51,16 @@ def test_survey_of_an_unchanged_folder_keeps_nothing(tmp_path: Path) -> None:
     folder(root)
     rules = rules_for(root)
     cache = {s.relpath: (s.size, s.mtime_ns) for s in iter_sources(rules, [])}
-    assert changes(rules, cache, []) == (len(cache), [], [])
+    found, fresh, gone = changes(rules, cache, [])
+    assert (found, len(fresh), gone) == (len(cache), 0, [])
+
+
+def test_fresh_files_make_the_walks_source_files_in_slices(tmp_path: Path) -> None:
+    root = tmp_path / "content"
+    root.mkdir()
+    folder(root)
+    rules = rules_for(root)
+    walked = list(iter_sources(rules, []))
+    _, fresh, _ = changes(rules, {}, [])
+    assert fresh[1:3] == walked[1:3] and fresh[-1] == walked[-1]
+    assert [s.path for s in fresh] == [s.path for s in walked]  # linked files too
