@@ -128,7 +128,10 @@ def bench(n: int, repeat: int, hugo_bin: str | None) -> dict[str, Pairs]:
         return kinds
     finally:
         if tmp is not None:
-            tmp.cleanup()
+            try:
+                tmp.cleanup()
+            except OSError as e:  # a file made while a million were being removed
+                print(f"(the temporary folder is left behind: {e})")
 
 
 def _reset(project: Project) -> None:
@@ -195,6 +198,11 @@ def run_vs_hugo(sizes: list[int], repeat: int, hugo_max: int) -> None:
         results = bench(n, repeat if n < 1_000_000 else 1, hugo_bin if n <= hugo_max else None)
         for kind, p in results.items():
             ratio = p.ratio()
+            print(
+                f"  {kind}: Herald {p.herald_s():.2f} s, {p.herald_mb():.0f} MB; Hugo "
+                f"{_fmt(p.hugo_s(), '.2f')} s; ratio {_fmt(ratio, '.2f')}",
+                flush=True,
+            )
             rows.append(
                 [
                     f"{n:,}",
