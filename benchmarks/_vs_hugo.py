@@ -9,6 +9,7 @@ nothing changed, and after one new article.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -71,17 +72,25 @@ def best_wall(argv: list[str], times: int = 7) -> float:
     return min(check(run_timed(argv), " ".join(argv[2:])).seconds for _ in range(times))
 
 
-def import_seconds(argv: list[str], env: dict[str, str]) -> tuple[float, list[tuple[float, str]]]:
+def import_seconds(
+    argv: list[str], env: dict[str, str], before: Callable[[], object], runs: int = 5
+) -> tuple[float, list[tuple[float, str]]]:
     """Total import time of a process (`-X importtime`: the top-level imports' cumulative
-    times) and its five costliest top-level imports."""
+    times), the least of `runs` runs, and that run's five costliest top-level imports."""
     cmd = [argv[0], "-X", "importtime", *argv[1:]]
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
-    top: list[tuple[float, str]] = []
-    for line in out.stderr.splitlines():
-        m = re.match(r"import time:\s+\d+ \|\s+(\d+) \| (\S.*)$", line)
-        if m:  # no indentation: a top-level import (the nested ones are inside its figure)
-            top.append((int(m.group(1)) / 1e6, m.group(2)))
-    return sum(t for t, _ in top), sorted(top, reverse=True)[:5]
+    best: tuple[float, list[tuple[float, str]]] = (float("inf"), [])
+    for _ in range(runs):
+        before()
+        out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+        top: list[tuple[float, str]] = []
+        for line in out.stderr.splitlines():
+            m = re.match(r"import time:\s+\d+ \|\s+(\d+) \| (\S.*)$", line)
+            if m:  # no indentation: a top-level import (the nested ones are inside its figure)
+                top.append((int(m.group(1)) / 1e6, m.group(2)))
+        total = sum(t for t, _ in top)
+        if total < best[0]:
+            best = (total, sorted(top, reverse=True)[:5])
+    return best
 
 
 def _pair(
@@ -158,12 +167,18 @@ def startup_and_imports() -> list[list[str]]:
     try:
         project.write_config()
         write_articles(project.content, 0, 100)
-        for what in ("writes the feeds", "nothing changed"):
-            total, top = import_seconds(project.argv("build"), project.env())
+        check(run_timed(project.argv("build"), project.env()), "build")
+        added = itertools.count(100)
+
+        def add_one() -> None:
+            write_articles(project.content, next(added), 1, newest=datetime.now(UTC))
+
+        for what, before in (("has one new article", add_one), ("has nothing changed", _nothing)):
+            total, top = import_seconds(project.argv("build"), project.env(), before)
             worst = ", ".join(f"{name} {t * 1000:.0f} ms" for t, name in top[:3])
             rows.append(
                 [
-                    f"import cost, `build` that {what} (-X importtime)",
+                    f"import cost, `build` when it {what} (-X importtime, best of 5)",
                     f"{total:.3f} s ({worst})",
                     f"< {TARGET_IMPORT_S} s",
                     _verdict(total < TARGET_IMPORT_S),
@@ -173,6 +188,10 @@ def startup_and_imports() -> list[list[str]]:
         if tmp is not None:
             tmp.cleanup()
     return rows
+
+
+def _nothing() -> None:
+    pass
 
 
 def _verdict(ok: bool) -> str:
