@@ -1,6 +1,14 @@
 """Benchmark `build` as a user runs it: cold, unchanged and one-new-article rebuilds at N articles.
 
     .venv/bin/python benchmarks/feeds.py [--sizes 1000,10000,100000] [--repeat 3]
+    .venv/bin/python benchmarks/feeds.py --vs-hugo [--sizes 10000,100000] [--million]
+
+`--vs-hugo` times Herald's `build` and, when `hugo` is on the PATH (it installs nothing;
+`apt-get install hugo`), Hugo with a feed-only site (home RSS of the newest 50) alternately on
+the same articles, and prints each ratio; it also prints the CLI's start-up (`--version`,
+`--help`) and the `build` path's import cost (`python -X importtime`). `--million` adds a
+1,000,000-article folder, its files written by the benchmark as it goes (Herald only, unless
+`--hugo-max` allows it): it must complete, and its peak memory and time are reported.
 
 Each figure is a new `python -m bot --config X build` process: wall time and its peak resident
 memory (ru_maxrss from os.wait4). A repeated figure is the median; a repeated cold build starts
@@ -127,7 +135,28 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--sizes", default="1000,10000,100000", help="article counts, comma separated")
     ap.add_argument("--repeat", type=int, default=3, help="runs per figure (median; default 3)")
+    ap.add_argument(
+        "--vs-hugo",
+        action="store_true",
+        help="Herald and Hugo alternately on the same articles (sizes default 10000,100000)",
+    )
+    ap.add_argument("--million", action="store_true", help="with --vs-hugo: add 1,000,000")
+    ap.add_argument(
+        "--hugo-max",
+        type=int,
+        default=100_000,
+        help="with --vs-hugo: the largest folder Hugo builds (default 100000)",
+    )
     args = ap.parse_args()
+    if args.vs_hugo:
+        from _vs_hugo import run_vs_hugo
+
+        sizes_given = args.sizes if args.sizes != ap.get_default("sizes") else "10000,100000"
+        sizes = [int(s) for s in sizes_given.split(",") if s.strip()]
+        if args.million:
+            sizes.append(1_000_000)
+        run_vs_hugo(sizes, args.repeat, args.hugo_max)
+        return
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
     print(f"machine: {machine()}")

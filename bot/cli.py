@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot import logs
 from bot.cli_parser import LOG_FORMATS, build_parser
-from bot.completion import completion_script
 from bot.content import progress
 from bot.content.progress import Reporter, Tick
 from bot.errors import ConfigError, HeraldError, StartupError, StoreError, UsageError
@@ -67,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "completion":
+        from bot.completion import completion_script
+
         print(completion_script(build_parser(), args.shell))
         return EXIT_OK
     if args.log_format not in LOG_FORMATS:  # argparse does not check a default ($HERALD_...)

@@ -212,7 +212,7 @@ class FieldReader:
             return None
         value = value.replace(" ", "%20")
         try:
-            if any(not ch.isprintable() for ch in value):
+            if not value.isprintable():
                 raise ValueError("it holds a line break or another invisible character")
             resolved = (
                 value

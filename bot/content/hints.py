@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Collection, Iterable
+from functools import lru_cache
 
 _KEY_VALUE = re.compile(r"^(\s*[A-Za-z_][A-Za-z0-9_-]*):[ \t]+(.*?)\s*$")
 
@@ -18,7 +19,14 @@ def near_miss(key: str, known: Collection[str]) -> str | None:
     """The known field `key` is most likely a slip for, if any (case and close spelling)."""
     if key in known:
         return None
-    lowered = {k.lower(): k for k in known}
+    # every article of a folder has the same few extra keys (read_time, cta, ...): each is
+    # compared with the known fields once, not once per file
+    return _near_miss(key, known if isinstance(known, frozenset) else frozenset(known))
+
+
+@lru_cache(maxsize=4096)
+def _near_miss(key: str, known: frozenset[str]) -> str | None:
+    lowered = {k.lower(): k for k in sorted(known)}
     if key.lower() in lowered:
         return lowered[key.lower()]
     found = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.8)

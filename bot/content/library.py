@@ -12,14 +12,15 @@ import logging
 import multiprocessing as mp
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from bot.config import Config
-from bot.content import departures, walk
+from bot.content import departures, survey, walk
 from bot.content.article import key_line, parse_source
 from bot.content.progress import Progress, Reporter
 from bot.models import Article, Problem
@@ -98,7 +99,7 @@ class MetadataCache(Protocol):
 
 
 def _parse_chunk(
-    sources: list[walk.SourceFile], rules: walk.ContentRules, now: float, cache_row: RowMaker
+    sources: Sequence[walk.SourceFile], rules: walk.ContentRules, now: float, cache_row: RowMaker
 ) -> list[Row]:
     """Parse files into cache rows, serialised here so parallel workers share that cost."""
     out: list[Row] = []
@@ -125,11 +126,12 @@ def _parse_chunk(
 
 
 def _parse_batches(
-    stale: list[walk.SourceFile], rules: walk.ContentRules, now: float, cache_row: RowMaker
+    stale: Sequence[walk.SourceFile], rules: walk.ContentRules, now: float, cache_row: RowMaker
 ) -> Iterator[list[Row]]:
-    """Parsed rows in batches; a large cold scan uses every core (forked processes)."""
+    """Parsed rows in batches, in order; a large cold scan uses every core (forked processes),
+    with only a few batches in flight, so a million new files never sit in memory at once."""
     cores = min(os.cpu_count() or 1, 8)
-    chunks = [stale[i : i + BATCH] for i in range(0, len(stale), BATCH)]
+    chunks = (stale[i : i + BATCH] for i in range(0, len(stale), BATCH))
     # forking is safe only while this process has one thread (the CLI's build, check, run --once)
     single = threading.active_count() == 1
     if (
@@ -142,8 +144,13 @@ def _parse_batches(
             yield _parse_chunk(chunk, rules, now, cache_row)
         return
     with ProcessPoolExecutor(cores, mp_context=mp.get_context("fork")) as pool:
-        n = len(chunks)
-        yield from pool.map(_parse_chunk, chunks, [rules] * n, [now] * n, [cache_row] * n)
+        pending: deque[Future[list[Row]]] = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(_parse_chunk, chunk, rules, now, cache_row))
+            if len(pending) >= 2 * cores:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _look_up(
@@ -203,17 +210,15 @@ def scan(
         cache = {path: (-1, -1) for path in cache}
         changed = None
     looked_up = _look_up(rules, changed, cache) if changed is not None else None
+    sources: Sequence[walk.SourceFile]
     if looked_up is not None:  # a file event: only the files it names
         sources, removed = looked_up
         result.files = len(cache) + sum(1 for src in sources if src.relpath not in cache)
         result.files -= sum(1 for p in removed if p in cache)
         removed = [p for p in removed if p in cache]
-    else:
-        sources = list(walk.iter_sources(rules, walk_problems))
-        result.files = len(sources)
-        present = {s.relpath for s in sources}
-        removed = [p for p in cache if p not in present]
-    stale = [s for s in sources if cache.get(s.relpath) != (s.size, s.mtime_ns)]
+    else:  # one pass over the folder; only the new or changed files are kept
+        result.files, sources, removed = survey.changes(rules, cache, walk_problems)
+    stale = survey.still_stale(sources, cache)
     gone, held = departures.really_gone(rules, removed, result.files, walk_problems)
     full = looked_up is None and departures.full_scan_counts(result.files, walk_problems)
     store.depart(gone, now, full_scan=full)

@@ -36,6 +36,10 @@ class ContentRules:
     sign_since: float = float("-inf")
 
 
+# (relpath, absolute path, size, mtime_ns): a file as the walk sees it, before it is kept
+FileStats = tuple[str, str, int, int]
+
+
 @dataclass(frozen=True, slots=True)
 class SourceFile:
     """One candidate article file found by the walk."""
@@ -91,42 +95,62 @@ def iter_sources(rules: ContentRules, problems: list[Problem]) -> Iterator[Sourc
 
     Symbolic links are followed only when they lead to a place inside the folder.
     """
+    found = [SourceFile(*stats) for stats in iter_stats(rules, problems)]
+    found.sort(key=lambda s: s.relpath)
+    yield from found
+
+
+def iter_stats(rules: ContentRules, problems: list[Problem]) -> Iterator[FileStats]:
+    """(relpath, path, size, mtime_ns) of every article file under the root, in no particular
+    order, one at a time: a scan that compares them with its cache keeps only what changed.
+    The files and links are those `iter_sources` lists; problems are appended as found."""
     root_real = os.path.realpath(rules.root)
     if not os.path.isdir(root_real):
         problems.append(
             Problem(str(rules.root), 0, "error", "file", "content folder does not exist")
         )
         return
-    found: list[SourceFile] = []
     visited = {root_real}
     stack: list[tuple[str, str]] = [(str(rules.root), "")]
     while stack:
         folder, prefix = stack.pop()
         try:
-            with os.scandir(folder) as entries:
-                items = list(entries)
+            entries = os.scandir(folder)
         except OSError as e:
             where = prefix.rstrip("/") or "."
             problems.append(problem_at(rules, where, 0, "error", "file", os_reason(e)))
             continue
-        for entry in items:
-            name = entry.name
-            if _ignored(name):
-                continue
-            relpath = prefix + name
-            if entry.is_symlink():
-                _follow_link(rules, entry, relpath, root_real, visited, stack, found, problems)
-            elif entry.is_dir(follow_symlinks=False):
-                stack.append((entry.path, relpath + "/"))
-            elif _is_article_name(name) and entry.is_file(follow_symlinks=False):
+        with entries:
+            while True:
                 try:
-                    st = entry.stat(follow_symlinks=False)
+                    entry = next(entries)
+                except StopIteration:
+                    break
                 except OSError as e:
-                    problems.append(problem_at(rules, relpath, 0, "error", "file", os_reason(e)))
+                    where = prefix.rstrip("/") or "."
+                    problems.append(problem_at(rules, where, 0, "error", "file", os_reason(e)))
+                    break
+                name = entry.name
+                if _ignored(name):
                     continue
-                found.append(SourceFile(relpath, entry.path, st.st_size, st.st_mtime_ns))
-    found.sort(key=lambda s: s.relpath)
-    yield from found
+                relpath = prefix + name
+                if entry.is_symlink():
+                    linked = _follow_link(
+                        rules, entry, relpath, root_real, visited, stack, problems
+                    )
+                    if linked is not None:
+                        yield linked
+                elif entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, relpath + "/"))
+                elif _is_article_name(name) and entry.is_file(follow_symlinks=False):
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError as e:
+                        problems.append(
+                            problem_at(rules, relpath, 0, "error", "file", os_reason(e))
+                        )
+                        continue
+                    yield relpath, entry.path, st.st_size, st.st_mtime_ns
 
 
 def source_at(rules: ContentRules, relpath: str) -> SourceFile | bool | None:
@@ -172,9 +196,8 @@ def _follow_link(
     root_real: str,
     visited: set[str],
     stack: list[tuple[str, str]],
-    found: list[SourceFile],
     problems: list[Problem],
-) -> None:
+) -> FileStats | None:
     target = os.path.realpath(entry.path)
     if not is_inside(target, root_real):
         problems.append(
@@ -187,23 +210,24 @@ def _follow_link(
                 "symbolic link leads outside the content folder; not followed",
             )
         )
-        return
+        return None
     if os.path.isdir(target):
         if target not in visited:  # a link back up would loop forever
             visited.add(target)
             stack.append((entry.path, relpath + "/"))
-        return
+        return None
     if not _is_article_name(entry.name):
-        return
+        return None
     try:
         st = os.stat(target)
     except OSError:
         problems.append(
             problem_at(rules, relpath, 0, "warning", "file", "broken symbolic link; skipped")
         )
-        return
+        return None
     if stat.S_ISREG(st.st_mode):
-        found.append(SourceFile(relpath, entry.path, st.st_size, st.st_mtime_ns))
+        return relpath, entry.path, st.st_size, st.st_mtime_ns
+    return None
 
 
 def problem_at(

@@ -17,8 +17,8 @@ from typing import Any
 from bot import __version__
 from bot.config import Config
 from bot.content.article import render_body
-from bot.content.progress import Progress
 from bot.content.library import rules_for
+from bot.content.progress import Progress
 from bot.feeds import index as feeds_index
 from bot.feeds import render as feeds
 from bot.feeds import syndication

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import html
 import importlib.resources
 import json
 import re
@@ -16,14 +15,11 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from feedgen.ext.base import BaseExtension
-from feedgen.feed import FeedGenerator
-from feedgen.util import xml_elem
 from unidecode import unidecode
 
 from bot.content.markdown import XML_FORBIDDEN
 from bot.content.urls import split_author, to_uri
-from bot.feeds.entries import excerpt, image_type, merge_tags
+from bot.feeds.entries import merge_tags
 from bot.models import Article
 
 __all__ = ["FeedMeta", "render_feeds", "tag_slug"]
@@ -64,7 +60,7 @@ class FeedMeta:
 
 
 @dataclass(frozen=True)
-class _FeedFiles:
+class FeedFiles:
     """Names (relative to the feeds folder) of one RSS/Atom/JSON trio and its stylesheet link."""
 
     rss: str
@@ -93,12 +89,12 @@ def render_feeds(
         websub_hub=to_uri(meta.websub_hub) if meta.websub_hub else None,
     )
     files = _render_trio(
-        entries, meta, host, meta.title, _FeedFiles("rss.xml", "atom.xml", "feed.json", STYLESHEET)
+        entries, meta, host, meta.title, FeedFiles("rss.xml", "atom.xml", "feed.json", STYLESHEET)
     )
     files[STYLESHEET] = stylesheet()
     if per_tag:
         for slug, (label, tagged) in _group_by_tag(entries).items():
-            names = _FeedFiles(
+            names = FeedFiles(
                 f"tags/{slug}.xml", f"tags/{slug}.atom.xml", f"tags/{slug}.json", "../" + STYLESHEET
             )
             files.update(_render_trio(tagged, meta, host, f"{meta.title}: {label}", names))
@@ -134,9 +130,11 @@ def _render_trio(
     meta: FeedMeta,
     host: str,
     title: str,
-    names: _FeedFiles,
+    names: FeedFiles,
 ) -> dict[str, bytes]:
-    fg = _feed_generator(entries, meta, host, title, names)
+    from bot.feeds.xml_feeds import feed_generator  # feedgen and lxml: only when rendering
+
+    fg = feed_generator(entries, meta, host, title, names)
     pi = f'<?xml-stylesheet type="text/xsl" href="{names.stylesheet_href}"?>\n'.encode()
     rss = fg.rss_str(pretty=True, xml_declaration=False)
     atom = fg.atom_str(pretty=True, xml_declaration=False)
@@ -147,166 +145,24 @@ def _render_trio(
     }
 
 
-def _feed_generator(
-    entries: Sequence[tuple[Article, str]],
-    meta: FeedMeta,
-    host: str,
-    title: str,
-    names: _FeedFiles,
-) -> FeedGenerator:
-    fg = FeedGenerator()
-    fg.load_extension("dc", atom=False, rss=True)
-    fg.register_extension("herald", _FeedLinks, _EntryExtras, atom=True, rss=True)
-    fg.id(f"{meta.feeds_url}/{names.atom}")
-    fg.title(_clean(title))
-    fg.subtitle(_clean(meta.description) or None)
-    fg.description(_clean(meta.description) or _clean(title))
-    fg.language(meta.language)
-    fg.generator(_clean(meta.generator))
-    # Atom needs an author on the feed or on every entry; the site stands in for a person
-    fg.author(_person(meta.author or meta.title))
-    if meta.author:
-        fg.dc.dc_creator(_clean(meta.author))
-    # the site first (simple parsers take the first link for the site), then the page for
-    # people, then self; feedgen's RSS <channel><link> is the last link added, so _FeedLinks
-    # writes the site there
-    fg.link(href=meta.site_url, rel="alternate", type="text/html")
-    index = f"{meta.feeds_url}/{INDEX_PAGE}"
-    fg.link(href=index, rel="related", type="text/html", title="Read this feed in a browser")
-    fg.link(href=f"{meta.feeds_url}/{names.atom}", rel="self", type="application/atom+xml")
-    if meta.websub_hub:
-        fg.link(href=meta.websub_hub, rel="hub")
-        fg.herald.hub = meta.websub_hub
-    fg.herald.site = meta.site_url
-    fg.herald.index = index
-    fg.updated(max((_local(a.updated, meta) for a, _ in entries), default=EMPTY_FEED_DATE))
-    # feedgen prepends entries: add the oldest first so the newest ends up on top
-    for article, body_html in reversed(entries):
-        _add_entry(fg, article, body_html, meta, host)
-    # the RSS self link must name the RSS file: feedgen has one self link for both formats
-    fg.herald.rss_self = f"{meta.feeds_url}/{names.rss}"
-    return fg
-
-
-def _add_entry(
-    fg: FeedGenerator, article: Article, body_html: str, meta: FeedMeta, host: str
-) -> None:
-    fe = fg.add_entry()
-    fe.guid(entry_id(article, host), permalink=False)
-    fe.title(_clean(article.title))
-    fe.link(href=to_uri(article.url), rel="alternate")
-    summary = _clean(article.description or article.subtitle or "")
-    body = _clean(body_html)
-    if summary:
-        fe.summary(summary)
-        fe.herald.summary = summary
-    elif body:  # RSS: the description is plain text (a start of the body), the body apart
-        fe.herald.summary = excerpt(body)
-        fe.herald.body = body
-    if body:
-        fe.content(body, type="html")
-    fe.published(_local(article.published, meta))
-    fe.updated(_local(article.updated, meta))
-    author = article.author or meta.author
-    if author:
-        fe.author(_person(author))
-        fe.dc.dc_creator(_clean(split_author(author)[0]))
-    for tag in article.tags:
-        fe.category(term=_clean(tag))
-    if article.image:
-        fe.herald.image = to_uri(article.image)
-    fe.herald.lang = _own_language(article, meta)
-
-
-class _FeedLinks(BaseExtension):  # type: ignore[misc]
-    """feedgen extension for the channel: RSS self link and WebSub hub link.
-
-    feedgen writes one self link for both formats and no hub link in RSS.
-    """
-
-    def __init__(self) -> None:
-        self.hub: str | None = None
-        self.rss_self: str | None = None
-        self.site: str | None = None
-        self.index: str | None = None
-
-    def extend_rss(self, feed: Any) -> Any:
-        channel = feed[0]
-        link = channel.find("link")
-        if link is not None and self.site:
-            link.text = self.site
-        if self.index:
-            xml_elem(
-                f"{{{ATOM_NS}}}link", channel, href=self.index, rel="related", type="text/html"
-            )
-        for link in channel.iterfind(f"{{{ATOM_NS}}}link"):
-            if link.get("rel") == "self" and self.rss_self:
-                link.set("href", self.rss_self)
-                link.set("type", "application/rss+xml")
-        if self.hub:
-            xml_elem(f"{{{ATOM_NS}}}link", channel, href=self.hub, rel="hub")
-        return feed
-
-
-class _EntryExtras(BaseExtension):  # type: ignore[misc]
-    """feedgen extension for entries: link types, hero image, RSS description as HTML.
-
-    feedgen 1.0 drops rel/type of entry links in Atom, so they are written here. RSS readers
-    take <description> as HTML, so the plain-text summary is HTML-escaped there.
-    """
-
-    def __init__(self) -> None:
-        self.image: str | None = None
-        self.summary: str | None = None
-        self.body: str | None = None  # set when the description must not carry the body
-        self.lang: str | None = None  # the article's social.lang: Atom's xml:lang on the entry
-
-    def extend_atom(self, entry: Any) -> Any:
-        # feedgen builds Atom elements without a namespace and declares it on the root only
-        for link in entry.iterfind("link"):
-            link.set("rel", "alternate")
-            link.set("type", "text/html")
-        if self.image:
-            enclosure = xml_elem("link", rel="enclosure", href=self.image)
-            enclosure.set("type", image_type(self.image))
-            entry.find("link").addnext(enclosure)
-        if self.lang:  # RSS has no language per item
-            entry.set("{http://www.w3.org/XML/1998/namespace}lang", self.lang)
-        return entry
-
-    def extend_rss(self, item: Any) -> Any:
-        description = item.find("description")
-        if self.summary and description is not None:
-            description.text = html.escape(self.summary, quote=False)
-            if self.body and item.find(f"{{{CONTENT_NS}}}encoded") is None:
-                encoded = xml_elem(f"{{{CONTENT_NS}}}encoded")
-                encoded.text = self.body
-                description.addnext(encoded)
-        if self.image:
-            enclosure = xml_elem("enclosure", url=self.image, length=UNKNOWN_LENGTH)
-            enclosure.set("type", image_type(self.image))
-            item.find("guid").addprevious(enclosure)
-        return item
-
-
 def _json_feed(
     entries: Sequence[tuple[Article, str]],
     meta: FeedMeta,
     host: str,
     title: str,
-    names: _FeedFiles,
+    names: FeedFiles,
 ) -> bytes:
     feed: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
-        "title": _clean(title),
+        "title": clean(title),
         "home_page_url": meta.site_url,
         "feed_url": f"{meta.feeds_url}/{names.json}",
     }
     if meta.description:
-        feed["description"] = _clean(meta.description)
+        feed["description"] = clean(meta.description)
     feed["language"] = meta.language
     if meta.author:
-        feed["authors"] = [{"name": _clean(split_author(meta.author)[0])}]
+        feed["authors"] = [{"name": clean(split_author(meta.author)[0])}]
     if meta.websub_hub:
         feed["hubs"] = [{"type": "WebSub", "url": meta.websub_hub}]
     feed["items"] = [_json_item(article, body, meta, host) for article, body in entries]
@@ -319,10 +175,10 @@ def _json_item(article: Article, body_html: str, meta: FeedMeta, host: str) -> d
     item: dict[str, Any] = {
         "id": entry_id(article, host),
         "url": to_uri(article.url),
-        "title": _clean(article.title),
-        "content_html": _clean(body_html),
+        "title": clean(article.title),
+        "content_html": clean(body_html),
     }
-    summary = _clean(article.description or article.subtitle or "")
+    summary = clean(article.description or article.subtitle or "")
     if summary:
         item["summary"] = summary
     if article.image:
@@ -331,10 +187,10 @@ def _json_item(article: Article, body_html: str, meta: FeedMeta, host: str) -> d
     item["date_modified"] = _rfc3339(article.updated)
     author = article.author or meta.author
     if author:
-        item["authors"] = [{"name": _clean(split_author(author)[0])}]
+        item["authors"] = [{"name": clean(split_author(author)[0])}]
     if article.tags:
-        item["tags"] = [_clean(t) for t in article.tags]
-    if language := _own_language(article, meta):
+        item["tags"] = [clean(t) for t in article.tags]
+    if language := own_language(article, meta):
         item["language"] = language  # JSON Feed 1.1: an item's own language
     if links := meta.syndication.get(article.id):
         # the JSON Feed extension convention: an underscore key (jsonfeed.org, Extensions)
@@ -342,7 +198,7 @@ def _json_item(article: Article, body_html: str, meta: FeedMeta, host: str) -> d
     return item
 
 
-def _own_language(article: Article, meta: FeedMeta) -> str | None:
+def own_language(article: Article, meta: FeedMeta) -> str | None:
     """The article's `social.lang` when it differs from the feed's language."""
     lang = article.social.get("lang")
     return str(lang) if lang and str(lang).lower() != meta.language.lower() else None
@@ -363,34 +219,25 @@ def _group_by_tag(
             if slug in seen:
                 continue
             seen.add(slug)
-            groups.setdefault(slug, (_clean(tag), []))[1].append(entry)
+            groups.setdefault(slug, (clean(tag), []))[1].append(entry)
     return dict(sorted(groups.items()))
 
 
-def _person(author: str) -> dict[str, str]:
-    """feedgen's author: `Name <email>` split where the format has both (Atom, RSS author)."""
-    name, email = split_author(author)
-    person = {"name": _clean(name)}
-    if email:
-        person["email"] = _clean(email)
-    return person
-
-
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
     """`text` without the characters XML 1.0 forbids."""
     return XML_FORBIDDEN.sub("", text)
 
 
-def _utc(moment: datetime) -> datetime:
+def utc_seconds(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"feed dates must be timezone-aware, got {moment.isoformat()}")
     return moment.astimezone(UTC).replace(microsecond=0)
 
 
-def _local(moment: datetime, meta: FeedMeta) -> datetime:
+def local_time(moment: datetime, meta: FeedMeta) -> datetime:
     """RSS and Atom dates carry the site's offset, so a page made from them (the stylesheet)
     shows the site's date and time; the instant is the same."""
-    return _utc(moment).astimezone(_zone(meta.timezone))
+    return utc_seconds(moment).astimezone(_zone(meta.timezone))
 
 
 @functools.cache
@@ -402,4 +249,4 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def _rfc3339(moment: datetime) -> str:
-    return _utc(moment).isoformat().replace("+00:00", "Z")
+    return utc_seconds(moment).isoformat().replace("+00:00", "Z")
