@@ -52,6 +52,7 @@ class Publisher(Reactor):
         leaves a claimed-but-unsent delivery that would then be reported `unknown`.
         """
         result = PassResult()
+        self.articles_read.clear()
         per_channel = max(1, self.settings.concurrency)
         running: dict[asyncio.Task[PassResult], str] = {}
         load: dict[str, int] = dict.fromkeys(self.channels, 0)
@@ -196,16 +197,22 @@ class Publisher(Reactor):
             reason = f"unexpected error while sending: {type(e).__name__}: {e}"
             return await self.in_doubt(d, cc, ch, post, article, reason, attempts, step)
         then = after_success(self.log, d, parent, cc, ch, article, post, receipt, self.clock())
-        result = await self.record_sent(d, receipt, post, note, then)
+        result = await self.record_sent(d, receipt, post, note, then, article.digest())
         result.follow_up = d.op == OP.POST and wants_comment(cc, ch, article)
         return result
 
     def article_for(self, d: Delivery) -> Article | None:
         """The article a row is about: as its file says now, else as it was before the file
-        vanished (a retraction of a deleted file), else None."""
+        vanished (a retraction of a deleted file), else None. Read once a pass: a pass sends
+        an article to every channel, and the scan that could change it ran before."""
+        if d.article_id in self.articles_read:
+            return self.articles_read[d.article_id]
         article = self.store.article(d.article_id)
         if article is None and d.op != OP.POST:
             article = self.log.departed_article(d.article_id)
+        if len(self.articles_read) > 10_000:
+            self.articles_read.clear()
+        self.articles_read[d.article_id] = article
         return article
 
     async def _attempt(

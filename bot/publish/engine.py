@@ -29,7 +29,7 @@ from bot.config import ChannelConfig, Config
 from bot.content.article import markdown_body
 from bot.content.library import rules_for
 from bot.http import make_client
-from bot.models import DeliveryStatus
+from bot.models import Article, DeliveryStatus
 from bot.redact import foreign_text
 from bot.store import Delivery, Store
 from bot.store.sentlog import SentLog
@@ -135,6 +135,7 @@ class PublisherCore:
         self.lease = self.settings.lease.total_seconds()
         self.deadline = self.settings.deadline.total_seconds()
         self.held: set[int] = set()  # deliveries this process is sending (its leases)
+        self.articles_read: dict[str, Article | None] = {}  # this pass's articles, by id
         self.began: dict[int, float] = {}  # delivery id -> when this process began sending it
         self._unwritten: list[tuple[int, Callable[[float], object]]] = []  # outcomes to record
         self._beat: asyncio.Task[None] | None = None

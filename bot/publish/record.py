@@ -61,6 +61,7 @@ class Recorder(Lifecycle):
         post: Post,
         note: str | None,
         then: Callable[[Connection], object] | None = None,
+        digest: str | None = None,
     ) -> PassResult:
         # one transaction: the delivery is sent, the channel counts as healthy, and what
         # follows from it (`then`) is written
@@ -74,6 +75,7 @@ class Recorder(Lifecycle):
                 text_hash(post.text),
                 foreign_text(note) if note else None,
                 then,
+                digest,
             ),
         )
         return self.settled(

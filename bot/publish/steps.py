@@ -111,34 +111,24 @@ def after_success(
     post: Post,
     receipt: Receipt,
     now: float,
-) -> Callable[[sa.Connection], object]:
-    """What a success changes besides its own row, in the same transaction: a post records the
-    content it shows and gets its first comment planned; an edit or a correction makes the
-    post record the content it now shows."""
+) -> Callable[[sa.Connection], object] | None:
+    """What a success changes besides its own row (which records the article's digest), in
+    the same transaction: a post gets its first comment planned; an edit or a correction
+    makes the post record the content it now shows. None when nothing else changes."""
+    if d.op == OP.POST:
+        if not wants_comment(cc, ch, article):
+            return None
+        return lambda conn: log.add_op(d, OP.COMMENT, now, now, conn=conn)
+    if parent is None or d.op not in (OP.EDIT, OP.CORRECT):
+        return None
+    values: dict[str, Any] = {"article_digest": article.digest()}
+    if d.op == OP.EDIT:
+        values.update(text_hash=text_hash(post.text), title=article.title)
+        values["article_url"] = article.url
+        if receipt.url:
+            values["post_url"] = receipt.url
 
     def write(conn: sa.Connection) -> None:
-        digest = article.digest()
-        if d.op == OP.POST:
-            conn.execute(
-                deliveries.update().where(deliveries.c.id == d.id).values(article_digest=digest)
-            )
-            if wants_comment(cc, ch, article):
-                log.add_op(d, OP.COMMENT, now, now, conn=conn)
-        elif d.op == OP.EDIT and parent is not None:
-            values: dict[str, Any] = {
-                "article_digest": digest,
-                "text_hash": text_hash(post.text),
-                "title": article.title,
-                "article_url": article.url,
-            }
-            if receipt.url:
-                values["post_url"] = receipt.url
-            conn.execute(deliveries.update().where(deliveries.c.id == parent.id).values(**values))
-        elif d.op == OP.CORRECT and parent is not None:
-            conn.execute(
-                deliveries.update()
-                .where(deliveries.c.id == parent.id)
-                .values(article_digest=digest)
-            )
+        conn.execute(deliveries.update().where(deliveries.c.id == parent.id).values(**values))
 
     return write

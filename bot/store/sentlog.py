@@ -17,8 +17,8 @@ from bot.store.operations import Operations
 from bot.store.schema import Delivery, articles, deliveries
 from bot.store.state import CHANNEL_OK
 from bot.store.statements import CLAIM as _CLAIM
-from bot.store.statements import POSTED_OR_PENDING as _POSTED_OR_PENDING
 from bot.store.statements import SENT as _SENT
+from bot.store.statements import URL_TAKEN
 from bot.store.tid import new_tid
 
 S = DeliveryStatus
@@ -177,6 +177,7 @@ class SentLog(Operations):
         text_hash: str,
         note: str | None = None,
         then: Callable[[sa.Connection], object] | None = None,
+        digest: str | None = None,
     ) -> bool:
         """Record the post, and the channel as healthy, in one transaction; `then` runs in
         the same transaction when this worker still held the delivery (what follows from the
@@ -192,6 +193,7 @@ class SentLog(Operations):
                     "post_url": post_url,
                     "text_hash": text_hash,
                     "note": note,
+                    "digest": digest,
                 },
             ).rowcount
             conn.execute(CHANNEL_OK, {"channel": d.channel, "now": now})
@@ -285,16 +287,9 @@ class SentLog(Operations):
     def url_taken(self, channel: str, url: str, article_id: str) -> str | None:
         """The id of another article recorded on this channel with this URL (a renamed file
         without a front matter id gets a new id; same URL, same article), else None."""
+        params = {"channel": channel, "url": url, "article_id": article_id}
         with self.engine.connect() as conn:
-            return conn.execute(
-                sa.select(deliveries.c.article_id)
-                .where(deliveries.c.channel == channel)
-                .where(deliveries.c.article_url == url)
-                .where(deliveries.c.article_id != article_id)
-                .where(deliveries.c.op == str(Operation.POST))
-                .where(deliveries.c.status.in_([str(s) for s in _POSTED_OR_PENDING]))
-                .limit(1)
-            ).scalar()
+            return conn.execute(URL_TAKEN, params).scalar()
 
     def get(
         self, article_id: str, channel: str, op: Operation = Operation.POST, revision: int = 0

@@ -64,6 +64,8 @@ SENT = (
         post_id=sa.bindparam("post_id"),
         post_url=sa.bindparam("post_url"),
         text_hash=sa.bindparam("text_hash"),
+        # the content the post shows (Article.digest()); kept when not given
+        article_digest=sa.func.coalesce(sa.bindparam("digest"), deliveries.c.article_digest),
         sent_at=sa.bindparam("now"),
         updated_at=sa.bindparam("now"),
         next_attempt_at=None,
@@ -72,4 +74,15 @@ SENT = (
         claimed_at=None,
         lease_until=None,
     )
+)
+
+# another article recorded on a channel with this URL (sentlog.url_taken)
+URL_TAKEN = (
+    sa.select(deliveries.c.article_id)
+    .where(deliveries.c.channel == sa.bindparam("channel"))
+    .where(deliveries.c.article_url == sa.bindparam("url"))
+    .where(deliveries.c.article_id != sa.bindparam("article_id"))
+    .where(deliveries.c.op == "post")
+    .where(deliveries.c.status.in_([str(s) for s in POSTED_OR_PENDING]))
+    .limit(1)
 )
