@@ -30,24 +30,16 @@ from collections.abc import Callable, Mapping, Sequence
 
 import regex
 
+from bot.content.social import PLACEHOLDERS
 from bot.models import Article
 
 Measure = Callable[[str], int]
 
 ELLIPSIS = "…"
 
-#: Every placeholder a template may use.
-FIELD_NAMES: tuple[str, ...] = (
-    "title",
-    "subtitle",
-    "description",
-    "cta",
-    "url",
-    "author",
-    "tags",
-    "read_time",
-    "reshare_count",
-)
+#: Every placeholder a template may use (defined beside the front matter that fills them, so
+#: an article's own `social.text` is checked against the same list)
+FIELD_NAMES: tuple[str, ...] = PLACEHOLDERS
 
 
 # Shortening order; fields not listed (author, read_time, custom) come after title, cta last.

@@ -150,20 +150,8 @@ class FacebookChannel(Channel[FacebookOptions]):
             params={"fields": "id,message,created_time,permalink_url", "limit": "25"},
         )
         began = (key_time(key) or 0.0) - 120  # clocks differ
-        try:
-            items = response.json().get("data")
-        except (ValueError, AttributeError):
-            items = None
-        for item in items if isinstance(items, list) else []:
-            if not isinstance(item, dict) or not item.get("id"):
-                continue
-            made = graph_api.parse_time(item.get("created_time"))
-            message = item.get("message")
-            fresh = made is None or made >= began
-            if fresh and isinstance(message, str) and graph_api.same_text(message, post.text):
-                link = item.get("permalink_url")
-                return Receipt(str(item["id"]), url=link if isinstance(link, str) else None)
-        return None
+        fields = ("message", "created_time", "permalink_url")
+        return graph_api.find_post(response, post.text, began, fields)
 
 
 CHANNEL = FacebookChannel  # this module is the `facebook` type (see channels/registry.py)

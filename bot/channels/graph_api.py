@@ -36,6 +36,7 @@ from bot.errors import (
     TransientError,
 )
 from bot.http import raise_for_status, request, retry_at_from_headers
+from bot.models import Receipt
 from bot.redact import foreign_text
 
 TRANSIENT = frozenset({1, 2})
@@ -192,3 +193,27 @@ def parse_time(value: Any) -> float | None:
 def same_text(a: str, b: str) -> bool:
     """Whether a post's text is what was sent (networks trim and normalise line ends)."""
     return " ".join(a.split()) == " ".join(b.split())
+
+
+def find_post(
+    response: httpx.Response, text: str, since: float, fields: tuple[str, str, str]
+) -> Receipt | None:
+    """The post among a Graph API list answer (`data`: the newest first) whose text is `text`
+    and that was made at `since` or later (or has no time); `fields` name its text, time and
+    link fields (Facebook: message, created_time, permalink_url; Threads: text, timestamp,
+    permalink). None when there is none, or the answer is not such a list."""
+    text_field, time_field, link_field = fields
+    try:
+        items = response.json().get("data")
+    except (ValueError, AttributeError):
+        return None
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict) or not item.get("id"):
+            continue
+        made = parse_time(item.get(time_field))
+        shown = item.get(text_field)
+        fresh = made is None or made >= since
+        if fresh and isinstance(shown, str) and same_text(shown, text):
+            link = item.get(link_field)
+            return Receipt(str(item["id"]), url=link if isinstance(link, str) else None)
+    return None

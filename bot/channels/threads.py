@@ -249,20 +249,7 @@ class ThreadsChannel(Channel[ThreadsOptions]):
             params={"fields": "id,text,permalink,timestamp", "limit": "25"},
         )
         began = (key_time(key) or 0.0) - 120  # clocks differ
-        try:
-            items = response.json().get("data")
-        except (ValueError, AttributeError):
-            items = None
-        for item in items if isinstance(items, list) else []:
-            if not isinstance(item, dict) or not item.get("id"):
-                continue
-            made = graph_api.parse_time(item.get("timestamp"))
-            text = item.get("text")
-            fresh = made is None or made >= began
-            if fresh and isinstance(text, str) and graph_api.same_text(text, post.text):
-                link = item.get("permalink")
-                return Receipt(str(item["id"]), url=link if isinstance(link, str) else None)
-        return None
+        return graph_api.find_post(response, post.text, began, ("text", "timestamp", "permalink"))
 
 
 CHANNEL = ThreadsChannel  # this module is the `threads` type (see channels/registry.py)

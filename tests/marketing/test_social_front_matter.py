@@ -10,10 +10,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from bot.app import load_config, open_store
-from bot.channels.compose import FIELD_NAMES
 from bot.content import library
 from bot.content.article import Parsed, parse_source
-from bot.content.social import KEYS, PLACEHOLDERS
 from bot.content.walk import ContentRules, SourceFile
 from bot.store.schema import articles
 from tests.helpers import Project, ago
@@ -143,11 +141,6 @@ def test_toml_front_matter(tmp_path: Path) -> None:
     assert parsed.article.social == {"skip": ["x"], "at": "2026-03-02T10:00:00+00:00"}
     [problem] = parsed.problems
     assert problem.line == 8 and "did you mean lang?" in problem.message
-
-
-def test_placeholders_are_the_templates_own() -> None:
-    assert PLACEHOLDERS == FIELD_NAMES
-    assert len(set(KEYS)) == 9
 
 
 def test_a_cache_from_an_older_reader_is_read_again_once(tmp_path: Path) -> None:
