@@ -19,7 +19,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Self, TypeVar, cast
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, SecretStr
@@ -259,8 +259,13 @@ class Channel(ABC, Generic[OptionsT]):
         text = view.template_for(article, self.name, self.type_name)
         if text is None or text == self.template:
             return self
+        return self.with_template(text)
+
+    def with_template(self, template: str) -> Self:
+        """A copy of this channel posting with another template, which the article's own
+        `social.text` does not replace (a correction, a retraction note, a first comment)."""
         other = copy.copy(self)
-        other.template = text
+        other.template = template
         other._own_template = True
         return other
 
@@ -284,10 +289,12 @@ class Channel(ABC, Generic[OptionsT]):
     def render_with(self, template: str, article: Article) -> Post:
         """The article rendered with another template (a correction, a retraction note, a
         first comment), fitted and counted like the post itself."""
-        other = copy.copy(self)
-        other.template = template
-        other._own_template = True  # not replaced by the article's own text
-        return other.render(article)
+        return self.with_template(template).render(article)
+
+    def refit_with(self, template: str, post: Post, article: Article, refusal: str) -> Post | None:
+        """`refit` for a post rendered by `render_with(template, ...)`: fitted again with the
+        same template."""
+        return self.with_template(template).refit(post, article, refusal)
 
     @classmethod
     def config_warnings(cls, options: ChannelOptions) -> list[tuple[str, str]]:

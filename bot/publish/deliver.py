@@ -29,7 +29,7 @@ from bot.errors import (
 from bot.models import Article, Operation, Post, Receipt
 from bot.publish.engine import INLINE_WAIT_CAP, PassResult, S, Stopping, db_reason, log
 from bot.publish.reactions import Reactor
-from bot.publish.steps import Step, after_success, step_for, wants_comment
+from bot.publish.steps import Step, after_success, step_for
 from bot.redact import foreign_text
 from bot.store import Delivery
 from bot.store.sentlog import SentLog
@@ -147,8 +147,9 @@ class Publisher(Reactor):
                 try:
                     receipt, attempts = await self._attempt(ch, step, post, article, d)
                 except TooLong as e:
-                    fitted = ch.refit(post, article, foreign_text(e.message))
-                    if not step.refit or fitted is None or fitted.text == post.text:
+                    refusal = foreign_text(e.message)
+                    fitted = step.refit(post, refusal) if step.refit else None
+                    if fitted is None or fitted.text == post.text:
                         raise
                     note = (
                         f"re-fitted to {fitted.length}/{fitted.limit} after the network "
@@ -198,7 +199,7 @@ class Publisher(Reactor):
             return await self.in_doubt(d, cc, ch, post, article, reason, attempts, step)
         then = after_success(self.log, d, parent, cc, ch, article, post, receipt, self.clock())
         result = await self.record_sent(d, receipt, post, note, then, article.digest())
-        result.follow_up = d.op == OP.POST and wants_comment(cc, ch, article)
+        result.follow_up = d.op == OP.POST and then is not None  # its first comment is due
         return result
 
     def article_for(self, d: Delivery) -> Article | None:

@@ -28,18 +28,21 @@ DONE = {
     OP.RETRACT_NOTE: "replied with a retraction note to",
     OP.COMMENT: "posted the first comment under",
 }
-_REPLIES = (OP.CORRECT, OP.RETRACT_NOTE, OP.COMMENT)
+
+
+Refit = Callable[[Post, str], "Post | None"]
 
 
 @dataclass(frozen=True)
 class Step:
-    """One row's action: `act(post)` calls the network; `after(receipt, post)` returns what to
-    write in the same transaction as the success (or None)."""
+    """One row's action: `post` as rendered, `act(post)` calls the network, `refit(post,
+    refusal)` fits it again with the same template after a refusal as too long (None: it
+    cannot be shortened)."""
 
     post: Post
     act: Callable[[Post], Awaitable[Receipt]]
     recovery: Recovery
-    refit: bool  # a refusal as too long may be re-fitted and tried again
+    refit: Refit | None
 
 
 def recovery_of(ch: Channel[Any], op: Operation) -> Recovery:
@@ -78,27 +81,40 @@ def step_for(
     """The step of a claimed row (raises what rendering raises: nothing was sent)."""
     op = d.op
     recovery = recovery_of(ch, op)
+
+    def refit(p: Post, refusal: str) -> Post | None:
+        return ch.refit(p, article, refusal)
+
     if op == OP.POST:
-        return Step(ch.render(article), lambda p: ch.send(p, article, d.key), recovery, True)
+        return Step(ch.render(article), lambda p: ch.send(p, article, d.key), recovery, refit)
     if op == OP.RESHARE:
         again = replace(article, extra={**article.extra, RESHARE_COUNT: str(d.revision)})
         template = (cc.reshare or ReshareSettings()).template
+
+        def refit_again(p: Post, refusal: str) -> Post | None:
+            return ch.refit_with(template, p, again, refusal)
+
         post = ch.render_with(template, again)
-        return Step(post, lambda p: ch.send(p, again, d.key), recovery, True)
+        return Step(post, lambda p: ch.send(p, again, d.key), recovery, refit_again)
     if parent is None or not parent.post_id:
         raise LookupError("the post it acts on has no id in the sent-log")
     ref = Receipt(parent.post_id, parent.post_url)
     if op == OP.EDIT:
-        return Step(ch.render(article), lambda p: ch.edit(p, article, ref, d.key), recovery, True)
+        return Step(ch.render(article), lambda p: ch.edit(p, article, ref, d.key), recovery, refit)
     if op == OP.DELETE:
 
         async def delete(_p: Post) -> Receipt:
             await ch.delete(article, ref, d.key)
             return ref
 
-        return Step(Post("", 0, 0), delete, recovery, False)
-    post = ch.render_with(reply_template(cc, ch, op, article), article)
-    return Step(post, lambda p: ch.reply(p, article, ref, d.key), recovery, True)
+        return Step(Post("", 0, 0), delete, recovery, None)
+    reply_with = reply_template(cc, ch, op, article)
+
+    def refit_reply(p: Post, refusal: str) -> Post | None:
+        return ch.refit_with(reply_with, p, article, refusal)
+
+    post = ch.render_with(reply_with, article)
+    return Step(post, lambda p: ch.reply(p, article, ref, d.key), recovery, refit_reply)
 
 
 def after_success(

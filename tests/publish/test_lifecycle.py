@@ -312,3 +312,26 @@ def test_an_emptied_or_missing_folder_retracts_nothing(
     for _ in range(2):
         project.cli("run", "--once")
     assert len(top_level(masto)) == 3
+
+
+def test_a_correction_refused_as_too_long_is_refitted_as_a_correction(project: Project) -> None:
+    # the server counts every URL at full length (raw_length), not as the 23 it advertises
+    with FakeMastodon(tokens={TOKEN: "herald"}, max_characters=120, raw_length=True) as strict:
+        setup(
+            project,
+            strict,
+            on_update="reply",
+            correction_template="Corrected: {title} {url}",
+            template="{title}",
+        )
+        project.article("a.md", "Short", ago(minutes=5), id="a", slug="a")
+        run(project)
+        project.article("a.md", "Price " + "words " * 30, ago(minutes=5), id="a", slug="a")
+        out = run(project)
+        assert "re-fitted" in out  # the first reply was refused as too long
+        creates = [r for r in strict.requests if r.path == "/api/v1/statuses"]
+        assert len(creates) == 3  # the post, the refused reply, the refitted one
+        post, reply = strict.posts
+        assert reply["in_reply_to_id"] == post["id"]
+        assert reply["text"].startswith("Corrected: Price words")  # its own template
+        assert reply["text"].endswith("https://blog.example.org/articles/a/")  # link kept

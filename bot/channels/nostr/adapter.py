@@ -27,7 +27,6 @@ never cut. Replies, corrections and retraction notes stay kind-1 notes.
 
 from __future__ import annotations
 
-import copy
 import functools
 import logging
 from typing import Any
@@ -118,9 +117,10 @@ class NostrChannel(Channel[NostrOptions]):
 
     def render_with(self, template: str, article: Article) -> Post:
         """Corrections, retraction notes and comments are kind-1 notes, also for long-form."""
-        other = copy.copy(self)
-        other.template = template
-        return other._render(article, compose.count_graphemes, self.opts.max_characters)
+        other = self.with_template(template)
+        return other._render(
+            self.posted(article), compose.count_graphemes, self.opts.max_characters
+        )
 
     def _long_form(self, article: Article) -> Post:
         """The article's whole Markdown body (absolute links), measured in UTF-8 bytes against
