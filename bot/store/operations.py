@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from bot.models import Article, DeliveryStatus, Operation
 from bot.store.schema import Delivery, articles, deliveries, departed
 from bot.store.state import WorkerState
-from bot.store.tid import new_tid
+from bot.store.syndication import reaction_counts
+from bot.tid import new_tid
 
 S = DeliveryStatus
 OP = Operation
@@ -30,7 +31,6 @@ class Withdrawal:
     "vanished" (its file has been gone long enough, `publishing.on_missing: retract`)."""
 
     post: Delivery
-    article: Article | None
     why: str
 
 
@@ -64,13 +64,12 @@ class Operations(WorkerState):
                 for r in conn.execute(q)
             ]
 
-    def checked(self, post: Delivery, digest: str, text_hash: str | None = None) -> None:
+    def checked(self, post: Delivery, digest: str) -> None:
         """The post shows (or was found to show) the article with this digest."""
-        values: dict[str, Any] = {"article_digest": digest}
-        if text_hash is not None:
-            values["text_hash"] = text_hash
         with self.engine.begin() as conn:
-            conn.execute(deliveries.update().where(deliveries.c.id == post.id).values(**values))
+            conn.execute(
+                deliveries.update().where(deliveries.c.id == post.id).values(article_digest=digest)
+            )
 
     def pending_ops(self, parent_id: int, ops: Sequence[Operation]) -> list[Delivery]:
         """The operations of these kinds on a post not yet settled (waiting or being sent)."""
@@ -200,14 +199,14 @@ class Operations(WorkerState):
             for r in conn.execute(posts):
                 a = Article.from_dict(json.loads(r.article_data))
                 out.append(
-                    Withdrawal(Delivery.from_row(r), a, "retracted" if a.retracted else "draft")
+                    Withdrawal(Delivery.from_row(r), "retracted" if a.retracted else "draft")
                 )
             if vanished_after is not None:
                 present = sa.select(articles.c.path).where(
                     articles.c.article_id == deliveries.c.article_id
                 )
                 gone = (
-                    sa.select(deliveries, departed.c.data.label("article_data"))
+                    sa.select(deliveries)
                     .join(departed, departed.c.article_id == deliveries.c.article_id)
                     .where(deliveries.c.op == str(OP.POST))
                     .where(deliveries.c.status.in_(live))
@@ -217,9 +216,7 @@ class Operations(WorkerState):
                     .where(~ended)
                 )
                 for r in conn.execute(gone):
-                    data = r.article_data
-                    was = Article.from_dict(json.loads(data)) if data else None
-                    out.append(Withdrawal(Delivery.from_row(r), was, "vanished"))
+                    out.append(Withdrawal(Delivery.from_row(r), "vanished"))
         return out
 
     def uncommented(
@@ -303,14 +300,9 @@ class Operations(WorkerState):
                 .where(deliveries.c.reactions.is_not(None))
             )
             for channel, raw in rows:
-                try:
-                    counts = json.loads(raw)
-                except ValueError:
-                    continue
                 mine = out.setdefault(channel, {})
-                for kind, n in counts.items() if isinstance(counts, dict) else ():
-                    if isinstance(n, int):
-                        mine[kind] = mine.get(kind, 0) + n
+                for kind, n in reaction_counts(raw).items():
+                    mine[kind] = mine.get(kind, 0) + n
         return out
 
     def departed_article(self, article_id: str) -> Article | None:
@@ -333,23 +325,3 @@ class Operations(WorkerState):
         q = q.order_by(deliveries.c.article_id, deliveries.c.channel, deliveries.c.id).limit(limit)
         with self.engine.connect() as conn:
             return [Delivery.from_row(r) for r in conn.execute(q)]
-
-    def mark_skipped(self, d: Delivery, now: float, reason: str) -> bool:
-        """A claimed delivery that must not go out after all (its article was withdrawn)."""
-        stmt = (
-            deliveries.update()
-            .where(deliveries.c.id == d.id)
-            .where(deliveries.c.status == str(S.SENDING))
-            .where(deliveries.c.claimed_by == self.worker_id)
-            .values(
-                status=str(S.SKIPPED),
-                reason=reason,
-                next_attempt_at=None,
-                updated_at=now,
-                claimed_by=None,
-                claimed_at=None,
-                lease_until=None,
-            )
-        )
-        with self.engine.begin() as conn:
-            return bool(conn.execute(stmt).rowcount)

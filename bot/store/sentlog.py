@@ -19,7 +19,7 @@ from bot.store.state import CHANNEL_OK
 from bot.store.statements import CLAIM as _CLAIM
 from bot.store.statements import SENT as _SENT
 from bot.store.statements import URL_TAKEN
-from bot.store.tid import new_tid
+from bot.tid import new_tid
 
 S = DeliveryStatus
 LEASE = 60.0  # seconds a claim lives without a heartbeat (publishing.lease)
@@ -206,6 +206,10 @@ class SentLog(Operations):
 
     def mark_failed(self, d: Delivery, now: float, error: str) -> bool:
         return self._finish(d, now, status=str(S.FAILED), next_attempt_at=None, last_error=error)
+
+    def mark_skipped(self, d: Delivery, now: float, reason: str) -> bool:
+        """A claimed delivery that must not go out after all (its article was withdrawn)."""
+        return self._finish(d, now, status=str(S.SKIPPED), reason=reason, next_attempt_at=None)
 
     def mark_unknown(self, d: Delivery, now: float, error: str) -> bool:
         """The post may or may not exist and the channel cannot tell: only an operator's

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -39,19 +38,6 @@ class PostRecord:
         if self.deleted_at is not None:
             return "deleted"
         return "edited" if self.edits else "posted"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "channel": self.channel,
-            "url": self.url,
-            "state": self.state,
-            "sent_at": self.sent_at,
-            "edits": self.edits,
-            "last_edit_at": self.last_edit_at,
-            "replies": self.replies,
-            "deleted_at": self.deleted_at,
-            "reactions": self.reactions,
-        }
 
 
 def post_records(
@@ -99,7 +85,7 @@ def post_records(
                 post_id=r.post_id,
                 sent_at=r.sent_at,
                 title=r.title,
-                reactions=_counts(r.reactions),
+                reactions=reaction_counts(r.reactions),
                 reactions_at=r.reactions_at,
             )
         for parent_id, op, n, last in conn.execute(ops):
@@ -115,7 +101,8 @@ def post_records(
     return list(by_id.values())
 
 
-def _counts(raw: str | None) -> dict[str, int]:
+def reaction_counts(raw: str | None) -> dict[str, int]:
+    """A post's stored reactions (JSON) as {kind: count}; {} when unreadable."""
     try:
         data = json.loads(raw) if raw else {}
     except ValueError:
