@@ -15,7 +15,7 @@ MAX_LINES = 400
 
 # Lowest first. A module may import its own layer and the layers below it, never one above.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("bot", "bot.models", "bot.errors", "bot.redact", "bot.logs"),
+    ("bot", "bot.models", "bot.errors", "bot.redact", "bot.logs", "bot.tid"),
     ("bot.units", "bot.channel_config"),
     ("bot.config", "bot.config_errors", "bot.settings_env", "bot.yaml_positions"),
     ("bot.http",),

@@ -389,19 +389,3 @@ class Channel(ABC, Generic[OptionsT]):
     async def aclose(self) -> None:
         """Release anything the adapter holds (sessions); the HTTP client is not its own."""
         return None
-
-
-_TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
-
-
-def key_time(key: str) -> float | None:
-    """When a delivery key (a TID, see `bot/store/tid.py`) was made, in epoch seconds; None for
-    a key that is not a TID. The key is made once before the first attempt, so this is a time
-    every attempt of the delivery shares (Nostr's `created_at`) and that no post made for it
-    can be older than (the Graph API channels' look after a crash)."""
-    if len(key) != 13 or any(c not in _TID_ALPHABET for c in key):
-        return None
-    value = 0
-    for c in key:
-        value = value << 5 | _TID_ALPHABET.index(c)
-    return (value >> 10 & ((1 << 53) - 1)) / 1_000_000

@@ -22,10 +22,11 @@ from typing import Any
 from pydantic import Field, SecretStr
 
 from bot.channels import compose, graph_api
-from bot.channels.base import CardStyle, Channel, ChannelOptions, HttpUrl, Recovery, key_time
+from bot.channels.base import CardStyle, Channel, ChannelOptions, HttpUrl, Recovery
 from bot.errors import DeliveryError, PermanentError
 from bot.http import json_answer
 from bot.models import Article, Post, Receipt
+from bot.tid import key_time
 
 MESSAGE_LIMIT = 63_206
 NETWORK = "Facebook"

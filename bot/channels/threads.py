@@ -33,10 +33,11 @@ import regex
 from pydantic import Field, SecretStr, field_validator
 
 from bot.channels import compose, graph_api
-from bot.channels.base import CardStyle, Channel, ChannelOptions, HttpUrl, Recovery, key_time
+from bot.channels.base import CardStyle, Channel, ChannelOptions, HttpUrl, Recovery
 from bot.errors import DeliveryError, RateLimited
 from bot.http import json_answer
 from bot.models import Article, Post, Receipt
+from bot.tid import key_time
 
 log = logging.getLogger("herald.channels.threads")
 

@@ -11,7 +11,7 @@ from bot.channels import registry
 from bot.channels.facebook import FacebookChannel, FacebookOptions
 from bot.errors import AlreadyDone, AuthError, PermanentError, RateLimited, TooLong, TransientError
 from bot.models import Post, Receipt
-from bot.store.tid import new_tid
+from bot.tid import new_tid
 from tests.channels.conftest import ImageLog, article_factory, expect_failure, run_channel, sender
 from tests.fakes.meta import FakeFacebook
 from tests.fakes.server import Fault

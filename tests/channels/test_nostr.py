@@ -11,11 +11,11 @@ import pytest
 from pydantic import ValidationError
 
 from bot.channels import registry
-from bot.channels.base import key_time
 from bot.channels.nostr import NostrChannel, NostrOptions
 from bot.channels.nostr.keys import Signer, bech32_decode, bech32_encode, verify
 from bot.errors import AuthError, RateLimited, TooLong, TransientError
 from bot.models import Post, Receipt
+from bot.tid import key_time
 from tests.channels.conftest import KEY, article_factory, expect_failure, run_channel
 from tests.fakes.nostr_relay import FakeRelay
 

@@ -11,7 +11,7 @@ from bot.channels import registry
 from bot.channels.threads import ThreadsChannel, ThreadsOptions, threads_count
 from bot.errors import AlreadyDone, AuthError, RateLimited, TooLong, TransientError
 from bot.models import Post, Receipt
-from bot.store.tid import new_tid
+from bot.tid import new_tid
 from tests.channels.conftest import article_factory, expect_failure, run_channel, sender
 from tests.fakes.meta import FakeThreads
 from tests.fakes.server import Fault

@@ -20,7 +20,7 @@ from bot.channel_config import CardSettings, ChannelConfig, SiteDefaults
 from bot.channels import registry
 from bot.channels.base import Channel, ChannelContext, Image
 from bot.models import Article, Post, Receipt
-from bot.store.tid import new_tid
+from bot.tid import new_tid
 from tests.channels.conftest import png_bytes
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.discord import FakeDiscord

@@ -14,7 +14,7 @@ from bot.channels import registry
 from bot.channels.base import ChannelContext
 from bot.channels.marketing import utm
 from bot.errors import TooLong
-from bot.store.tid import new_tid
+from bot.tid import new_tid
 from tests.fakes.mastodon import FakeMastodon
 from tests.helpers import Project, ago
 from tests.marketing.networks import (

@@ -29,7 +29,7 @@ from bot.channels.base import ChannelContext
 from bot.channels.nostr import NostrChannel, NostrOptions
 from bot.channels.nostr.keys import Signer, bech32_encode, verify
 from bot.models import Article
-from bot.store.tid import new_tid
+from bot.tid import new_tid
 from tests.helpers import Project, ago
 
 RELAY = Path(__file__).resolve().parent / "nostr" / "venv" / "bin" / "nostr-relay"

@@ -34,10 +34,11 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from bot.channels import compose, longform
-from bot.channels.base import CardStyle, Channel, ChannelOptions, Recovery, key_time
+from bot.channels.base import CardStyle, Channel, ChannelOptions, Recovery
 from bot.channels.nostr.keys import Signer, bech32_encode, secret_bytes
 from bot.channels.nostr.relays import publish, settle
 from bot.models import Article, Post, Receipt
+from bot.tid import key_time
 
 log = logging.getLogger("herald.channels.nostr")
 
