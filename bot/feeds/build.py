@@ -25,7 +25,7 @@ from bot.feeds import syndication
 from bot.feeds.files import write_if_changed
 from bot.models import Article
 from bot.store import NewestRow, Store
-from bot.store.syndication import post_records
+from bot.store.syndication import post_records, sent_version
 
 log = logging.getLogger("herald.build")
 FEED_FILES = ("rss.xml", "atom.xml", "feed.json", feeds.INDEX_PAGE)
@@ -76,22 +76,23 @@ def build(
             return BuildResult(locked=True)
         limit = cfg.settings.feeds.limit
         rows = store.newest_articles(now, limit, exclude_paths=shadowed)
-        records = post_records(store.engine)
         networks = {c.name: c.type for c in cfg.channels}
-        posts = syndication.document(
-            records, networks, {r.article.id: (r.article.url, r.article.title) for r in rows}
-        )
         key = _fingerprint(
             cfg,
             (
                 *(json.dumps([r.article.to_dict(), r.mtime_ns]) for r in rows),
-                posts.decode(),
+                sent_version(store.engine),  # the posts elsewhere: syndication.json, _herald
+                json.dumps(networks, sort_keys=True),
             ),
         )
         out_dir = cfg.feeds_dir
         present = all((out_dir / name).exists() for name in FEED_FILES)
         if not force and present and _last_fingerprint(store) == key:
             return BuildResult(entries=len(rows), skipped=True)
+        records = post_records(store.engine)
+        posts = syndication.document(
+            records, networks, {r.article.id: (r.article.url, r.article.title) for r in rows}
+        )
         entries, fresh = _bodies(cfg, rows)
         store.save_rendered(fresh)
         try:

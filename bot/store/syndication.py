@@ -40,6 +40,18 @@ class PostRecord:
         return "edited" if self.edits else "posted"
 
 
+def sent_version(engine: Engine) -> str:
+    """What changes whenever a post or an operation on one goes out or its reactions are read
+    again: a cheap stand-in for the whole list of post records (the feed build's fingerprint)."""
+    q = sa.select(
+        sa.func.count(),
+        sa.func.max(deliveries.c.updated_at),
+        sa.func.max(deliveries.c.reactions_at),
+    ).where(deliveries.c.status == str(S.SENT))
+    with engine.connect() as conn:
+        return repr(tuple(conn.execute(q).one()))
+
+
 def post_records(
     engine: Engine, article_ids: list[str] | None = None, *, newest: int | None = None
 ) -> list[PostRecord]:
