@@ -61,6 +61,7 @@ def cmd_retract(cfg: Config, args: argparse.Namespace, open_store: Opener) -> in
 
 def cmd_links(cfg: Config, args: argparse.Namespace, open_store: Opener) -> int:
     from bot.app.posts import links
+    from bot.web.history import reaction_text
 
     store = open_store(cfg)
     try:
@@ -76,7 +77,7 @@ def cmd_links(cfg: Config, args: argparse.Namespace, open_store: Opener) -> int:
     for p in found:
         reactions = p["reactions"]
         assert isinstance(reactions, dict)
-        counts = ", ".join(f"{n} {k}" for k, n in sorted(reactions.items()))
+        counts = reaction_text(reactions)
         edited = f", edited {p['edits']}× (last {p['edited']})" if p["edits"] else ""
         print(
             f"{p['channel']} ({p['network']}): {p['state']} {p['posted']}{edited}"
