@@ -38,9 +38,8 @@ from typing import Any, NoReturn
 import httpx
 from pydantic import Field, SecretStr
 
-from bot.channels import compose
 from bot.channels.base import CardStyle, Channel, ChannelOptions, HttpUrl, Recovery
-from bot.channels.longform import article_body, unique
+from bot.channels.longform import article_post, unique
 from bot.errors import AlreadyDone, AuthError, DeliveryError, PermanentError, RateLimited
 from bot.http import error_text, json_answer, raise_for_status, request, retry_at_from_headers
 from bot.models import Article, Post, Receipt
@@ -85,26 +84,17 @@ class DevtoChannel(Channel[DevtoOptions]):
 
     # -- composing
     def render(self, article: Article) -> Post:
-        body = article_body(self.context.load_body, article)
-        text = body or ""
-        title = compose.fit(
-            "{title}", {"title": article.title}, measure=compose.count_chars, limit=TITLE_LIMIT
+        return article_post(
+            self.context.load_body,
+            article,
+            network="dev.to",
+            title_limit=TITLE_LIMIT,
+            body_limit=BODY_LIMIT,
+            tags=devto_tags(article.tags),
+            main_image=article.image,
+            description=article.description or article.subtitle or "",
+            published=self.opts.published,
         )
-        tags = devto_tags(article.tags)
-        fields: dict[str, Any] = {
-            "title": title,
-            "tags": tags,
-            "canonical_url": article.url,
-            "main_image": article.image,
-            "description": article.description or article.subtitle or "",
-            "published": self.opts.published,
-            "limit": BODY_LIMIT,
-            "limit_source": "Herald (dev.to documents no body limit)",
-            "url_counting": "full length",
-        }
-        if body is None:
-            fields["limit_note"] = "the article's body could not be read"
-        return Post(text=text, length=len(text), limit=BODY_LIMIT, fields=fields)
 
     def request_body(self, post: Post, article: Article) -> dict[str, Any]:
         """`{"article": {...}}` as POST and PUT /api/articles take it."""

@@ -34,9 +34,8 @@ from typing import Any, TypeGuard
 import httpx
 from pydantic import SecretStr, field_validator
 
-from bot.channels import compose
 from bot.channels.base import CardStyle, Channel, ChannelOptions, HttpUrl, Recovery
-from bot.channels.longform import article_body, unique
+from bot.channels.longform import article_post, unique
 from bot.errors import (
     AlreadyDone,
     AuthError,
@@ -122,24 +121,16 @@ class HashnodeChannel(Channel[HashnodeOptions]):
 
     # -- composing
     def render(self, article: Article) -> Post:
-        body = article_body(self.context.load_body, article)
-        text = body or ""
-        title = compose.fit(
-            "{title}", {"title": article.title}, measure=compose.count_chars, limit=TITLE_LIMIT
+        return article_post(
+            self.context.load_body,
+            article,
+            network="Hashnode",
+            title_limit=TITLE_LIMIT,
+            body_limit=BODY_LIMIT,
+            subtitle=article.subtitle or "",
+            tags=hashnode_tags(article.tags),
+            cover=article.image,
         )
-        fields: dict[str, Any] = {
-            "title": title,
-            "subtitle": article.subtitle or "",
-            "tags": hashnode_tags(article.tags),
-            "canonical_url": article.url,
-            "cover": article.image,
-            "limit": BODY_LIMIT,
-            "limit_source": "Herald (Hashnode documents no body limit)",
-            "url_counting": "full length",
-        }
-        if body is None:
-            fields["limit_note"] = "the article's body could not be read"
-        return Post(text=text, length=len(text), limit=BODY_LIMIT, fields=fields)
 
     def request_body(self, post: Post, article: Article) -> dict[str, Any]:
         """The publishPost request: query and variables (`updatePost` takes the same input

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from bot.channels import compose
 from bot.channels.base import BodyLoader
-from bot.models import Article
+from bot.models import Article, Post
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _INDENTED = re.compile(r"^(?: {4}|\t)")
@@ -114,6 +116,36 @@ def article_body(load: BodyLoader | None, article: Article) -> str | None:
     if body is None:
         return None
     return absolute_markdown(body, article.url)
+
+
+def article_post(
+    load: BodyLoader | None,
+    article: Article,
+    *,
+    network: str,
+    title_limit: int,
+    body_limit: int,
+    **fields: Any,
+) -> Post:
+    """The whole article as a post: its Markdown body with absolute links (empty, with a
+    `limit_note`, when it cannot be read), its title fitted to `title_limit`, the canonical
+    URL, the network's own `fields`, and Herald's `body_limit` (the network documents none)."""
+    body = article_body(load, article)
+    text = body or ""
+    title = compose.fit(
+        "{title}", {"title": article.title}, measure=compose.count_chars, limit=title_limit
+    )
+    shown: dict[str, Any] = {
+        "title": title,
+        **fields,
+        "canonical_url": article.url,
+        "limit": body_limit,
+        "limit_source": f"Herald ({network} documents no body limit)",
+        "url_counting": "full length",
+    }
+    if body is None:
+        shown["limit_note"] = "the article's body could not be read"
+    return Post(text=text, length=len(text), limit=body_limit, fields=shown)
 
 
 def unique(values: Iterable[str], limit: int) -> list[str]:
