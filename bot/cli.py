@@ -12,17 +12,17 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from bot import logs
+from bot.cli_output import error, print_problems, progress_bar, scan_summary
 from bot.cli_parser import LOG_FORMATS, build_parser
+from bot.config_inputs import config_path
 from bot.content import progress
-from bot.content.progress import Reporter, Tick
 from bot.errors import ConfigError, HeraldError, StartupError, StoreError, UsageError
-from bot.terminal import Style, draw_bar, isatty
+from bot.terminal import Style
 from bot.web.check_report import Finding, render, summary
 
 # heavy modules (pydantic, SQLAlchemy, the content reader) load when a command needs them
 if TYPE_CHECKING:
     from bot.config import Config
-    from bot.content import library
     from bot.store import Store
 
 log = logging.getLogger("herald")
@@ -32,20 +32,6 @@ POSTING_COMMANDS = frozenset(
     {"run", "send", "retract"}
 )  # the others read the config without secrets
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as Unix tools exit when their reader goes away
-
-
-def _error(message: str) -> None:
-    print(f"{Style(sys.stderr)('error', 'error')}: {message}", file=sys.stderr)
-
-
-def _bar(tick: Tick) -> None:
-    """Progress on stderr: bar, rate, time left."""
-    draw_bar(sys.stderr, tick)
-
-
-def _progress() -> Reporter | None:
-    """The progress bar, on a terminal only."""
-    return _bar if isatty(sys.stderr) else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -71,19 +57,24 @@ def _main(argv: Sequence[str] | None = None) -> int:
         print(completion_script(build_parser(), args.shell))
         return EXIT_OK
     if args.log_format not in LOG_FORMATS:  # argparse does not check a default ($HERALD_...)
-        _error(
+        error(
             f"environment variable HERALD_LOG_FORMAT: {args.log_format!r} is not a "
             f"log format; use {' or '.join(LOG_FORMATS)}"
         )
         return EXIT_CONFIG
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logs.setup(sys.stderr, args.log_format, level)
-    progress.set_reporter(_progress())
+    progress.set_reporter(progress_bar())
+    path = config_path(args.config)
+    if args.command == "build" and not args.force:
+        from bot.cli_build import replay_build
+
+        if replay_build(path):
+            return EXIT_OK
     # Herald uses no pydantic plugins; looking for them scans every installed package (~0.1 s)
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    from bot import app, config
+    from bot import app
 
-    path = config.config_path(args.config)
     # with no --config and no $HERALD_CONFIG, config/bot.yaml is optional: the environment
     # alone can configure Herald (a container)
     required = bool(args.config or os.environ.get("HERALD_CONFIG"))
@@ -118,7 +109,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         if args.command == "healthcheck":
             print(f"unhealthy: {e}")
             return 1
-        _error(str(e))
+        error(str(e))
         return EXIT_CONFIG
     if args.command != "check":
         for warning in args.config_warnings:
@@ -127,10 +118,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(cfg, args)
     except (ConfigError, StoreError, StartupError, UsageError) as e:
-        _error(str(e))
+        error(str(e))
         return EXIT_CONFIG
     except HeraldError as e:
-        _error(str(e))
+        error(str(e))
         return 1
     except KeyboardInterrupt:
         return 130
@@ -140,20 +131,6 @@ def open_store(cfg: Config) -> Store:
     from bot.app import open_store
 
     return open_store(cfg)
-
-
-def _print_problems(result: library.ScanResult) -> None:
-    style = Style(sys.stdout)
-    for p in result.problems:
-        print(style.severity(p.format()))
-
-
-def _summary(result: library.ScanResult) -> str:
-    return (
-        f"{result.files} file{'s' if result.files != 1 else ''} checked: "
-        f"{result.errors} error{'s' if result.errors != 1 else ''}, "
-        f"{result.warnings} warning{'s' if result.warnings != 1 else ''}"
-    )
 
 
 def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
@@ -173,7 +150,7 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
     finally:
         store_log.setLevel(level)
     try:
-        result = library.scan(cfg, store, time.time(), progress=_progress())
+        result = library.scan(cfg, store, time.time(), progress=progress_bar())
         problems = result.problems + target_problems(cfg, store.all_articles())
     finally:
         store.close()
@@ -191,27 +168,9 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_build(cfg: Config, args: argparse.Namespace) -> int:
-    from bot.content import library
-    from bot.feeds.build import build
+    from bot.cli_build import cmd_build as build
 
-    store = open_store(cfg)
-    try:
-        now = time.time()
-        result = library.scan(cfg, store, now, progress=_progress())
-        _print_problems(result)
-        built = build(cfg, store, now, shadowed=result.shadowed, force=args.force)
-    finally:
-        store.close()
-    print(_summary(result))
-    where = cfg.feeds_dir
-    if built.error:
-        _error(f"feeds not written: {built.error}")
-        return 1
-    if built.written:
-        print(f"{built.entries} articles in the feeds; wrote {', '.join(built.written)} in {where}")
-    else:
-        print(f"{built.entries} articles in the feeds; {where} is up to date")
-    return EXIT_OK
+    return build(cfg, args, open_store)
 
 
 def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
@@ -229,8 +188,8 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
     from bot.store import worker_identity
 
     with locked_store(cfg) as store:
-        result = asyncio.run(run_pass(cfg, store, worker_identity(), progress=_progress()))
-    _print_problems(result.scan)
+        result = asyncio.run(run_pass(cfg, store, worker_identity(), progress=progress_bar()))
+    print_problems(result.scan)
     p = result.publish
     b = result.build
     feeds = (
@@ -240,13 +199,13 @@ def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
         if b.written
         else "unchanged"
     )
-    print(f"{_summary(result.scan)}; feeds: {feeds}")
+    print(f"{scan_summary(result.scan)}; feeds: {feeds}")
     print(
         f"deliveries: {p.sent} sent, {p.failed} failed, {p.retrying} retrying, "
         f"{p.unknown} unknown, {p.skipped} skipped, {p.recovered} recovered"
     )
-    for error in result.errors:
-        print(f"error: {error}", file=sys.stderr)
+    for failure in result.errors:
+        print(f"error: {failure}", file=sys.stderr)
     return 1 if p.failed or result.errors else 0
 
 
@@ -266,7 +225,7 @@ def cmd_retry(cfg: Config, args: argparse.Namespace) -> int:
     from bot.store.sentlog import SentLog
 
     if args.channel and args.channel not in {c.name for c in cfg.channels}:
-        _error(f"no channel named {args.channel!r} in {cfg.channels_path}")
+        error(f"no channel named {args.channel!r} in {cfg.channels_path}")
         return EXIT_CONFIG
     store = open_store(cfg)
     try:
@@ -296,14 +255,14 @@ def cmd_send(cfg: Config, args: argparse.Namespace) -> int:
             try:
                 res = await pub.send_now(args.article, args.channel)
             except KeyError as e:
-                _error(f"unknown article or channel: {e.args[0]}")
+                error(f"unknown article or channel: {e.args[0]}")
                 return EXIT_CONFIG  # a usage error, like every unknown name
             for article, channel, outcome in res.outcomes:
                 print(f"{article} on {channel}: {outcome}")
             return 1 if res.failed else 0
 
     try:
-        library.scan(cfg, store, time.time(), progress=_progress())
+        library.scan(cfg, store, time.time(), progress=progress_bar())
         return asyncio.run(go())
     finally:
         store.close()

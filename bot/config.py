@@ -33,13 +33,14 @@ from bot.channel_config import CardSettings as CardSettings
 from bot.channel_config import ChannelConfig as ChannelConfig
 from bot.channel_config import ChannelOptions as ChannelOptions
 from bot.channel_config import ReshareSettings as ReshareSettings
+from bot.config_inputs import DEFAULT_CONFIG as DEFAULT_CONFIG
+from bot.config_inputs import config_path as config_path
 from bot.errors import ConfigError
 from bot.units import Duration as Duration
 from bot.units import Size as Size
 from bot.units import parse_duration as parse_duration
 from bot.units import parse_size as parse_size
 
-DEFAULT_CONFIG = "config/bot.yaml"
 ENV_REF = settings_env.ENV_REF  # `${VAR}` and `${VAR:-default}`
 
 
@@ -333,8 +334,3 @@ def load_settings(
     if sources is not None:
         sources.update(found)
     return settings
-
-
-def config_path(explicit: str | None, env: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    return Path(explicit or env.get("HERALD_CONFIG") or DEFAULT_CONFIG).absolute()

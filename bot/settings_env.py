@@ -25,11 +25,11 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from bot.config_inputs import ENV_REF as ENV_REF
+from bot.config_inputs import PLATFORM_VARS as PLATFORM_VARS
+from bot.config_inputs import PREFIX as PREFIX
 from bot.errors import ConfigError
 
-PREFIX = "HERALD_"
-PLATFORM_VARS = {"DATABASE_URL": ("database", "url"), "PORT": ("server", "port")}
-ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 # keys whose value is given in full by a secret: shown masked by `herald config`
 SECRET_KEYS = frozenset({"server.token"})
 _PATH_KEYS = frozenset({"content.dir", "feeds.dir", "channels_file"})

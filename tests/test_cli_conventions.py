@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli
+from bot import cli, cli_output
 from bot.content import progress
 from bot.content.progress import Progress, Tick
 from bot.terminal import Style
@@ -81,7 +81,9 @@ def test_progress_reports_rate_and_time_left_to_the_cli_callback(
     assert tick.rate == 5.0 and tick.remaining == 15.0
     err = Tty()
     monkeypatch.setattr(sys, "stderr", err)
-    cli._bar(tick)
+    draw = cli_output.progress_bar()  # on a terminal: the bar
+    assert draw is not None
+    draw(tick)
     drawn = err.getvalue()
     assert "sending posts [" in drawn and "25/100" in drawn
     assert "5/s" in drawn and "00:15 left" in drawn

@@ -17,26 +17,34 @@ MAX_LINES = 400
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot", "bot.models", "bot.errors", "bot.redact", "bot.logs", "bot.tid"),
     ("bot.units", "bot.channel_config"),
-    ("bot.config", "bot.config_errors", "bot.settings_env", "bot.yaml_positions"),
+    (
+        "bot.config",
+        "bot.config_errors",
+        "bot.config_inputs",
+        "bot.settings_env",
+        "bot.yaml_positions",
+    ),
     ("bot.http",),
     ("bot.content",),
     ("bot.store",),
     ("bot.channels",),
     ("bot.feeds",),
     ("bot.publish",),
-    ("bot.app",),
+    ("bot.app", "bot.build_stamp"),
     ("bot.web",),
     ("bot.worker",),
     (
         "bot.cli",
         "bot.cli_posts",
+        "bot.cli_build",
+        "bot.cli_output",
         "bot.__main__",
         "bot.terminal",
         "bot.completion",
         "bot.cli_parser",
     ),
 )
-PRINTS_ALLOWED = {"bot.cli", "bot.cli_posts"}
+PRINTS_ALLOWED = {"bot.cli", "bot.cli_posts", "bot.cli_build", "bot.cli_output"}
 
 
 def module_name(path: Path) -> str:

@@ -187,11 +187,13 @@ def scan(
     *,
     progress: Reporter | None = None,
     changed: Collection[Path] | None = None,
+    listing: survey.Listing | None = None,
 ) -> ScanResult:
     """Bring the metadata cache up to date with the content folder; report every problem.
 
     `progress`: where a long scan reports (the CLI's bar); else the reporter the CLI installed,
-    else a log line every few seconds. `changed`: only these paths (a file event), when possible.
+    else a log line every few seconds. `changed`: only these paths (a file event), when possible;
+    else every file the walk finds is added to `listing`, when one is given.
     Files that really left are remembered as departed, and new files that are announced
     articles renamed keep their ids (`bot.content.departures`, `bot.store.identity`)."""
     pub = cfg.settings.publishing
@@ -217,7 +219,7 @@ def scan(
         result.files -= sum(1 for p in removed if p in cache)
         removed = [p for p in removed if p in cache]
     else:  # one pass over the folder; only the new or changed files are kept
-        result.files, sources, removed = survey.changes(rules, cache, walk_problems)
+        result.files, sources, removed = survey.changes(rules, cache, walk_problems, listing)
     stale = survey.still_stale(sources, cache)
     gone, held = departures.really_gone(rules, removed, result.files, walk_problems)
     full = looked_up is None and departures.full_scan_counts(result.files, walk_problems)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
+from hashlib import blake2b
 from typing import overload
 
 from bot.content import walk
@@ -60,18 +61,53 @@ class FreshFiles(Sequence[walk.SourceFile]):
         return (self[i] for i in range(len(self)))
 
 
+class Listing:
+    """A digest of the walk's (relpath, size, mtime_ns) of every file, in any order: equal
+    digests, the same files unchanged (as far as the metadata cache can tell)."""
+
+    _MASK = (1 << 128) - 1
+
+    def __init__(self) -> None:
+        self.files = 0
+        self._sum = 0
+
+    def add(self, relpath: str, size: int, mtime_ns: int) -> None:
+        entry = blake2b(f"{relpath}\0{size}\0{mtime_ns}".encode(), digest_size=16).digest()
+        self._sum = (self._sum + int.from_bytes(entry, "big")) & self._MASK
+        self.files += 1
+
+    def hexdigest(self) -> str:
+        return f"{self.files}:{self._sum:032x}"
+
+
+def listing(rules: walk.ContentRules) -> Listing | None:
+    """The digest of the folder as the walk finds it now; None when the walk has a problem
+    (an unreadable folder, a link out of it): then only a full scan can tell what changed."""
+    problems: list[Problem] = []
+    digest = Listing()
+    for relpath, _path, size, mtime_ns in walk.iter_stats(rules, problems):
+        digest.add(relpath, size, mtime_ns)
+    return None if problems else digest
+
+
 def changes(
-    rules: walk.ContentRules, cache: Mapping[str, tuple[int, int]], problems: list[Problem]
+    rules: walk.ContentRules,
+    cache: Mapping[str, tuple[int, int]],
+    problems: list[Problem],
+    digest: Listing | None = None,
 ) -> tuple[int, FreshFiles, list[str]]:
     """(files found, the new or changed ones sorted by relpath, the cached relpaths gone).
 
-    Problems of the walk are appended to `problems`; the gone relpaths are in cache order."""
+    Problems of the walk are appended to `problems`; the gone relpaths are in cache order.
+    Every file found is added to `digest` when one is given."""
     unseen = set(cache)
     fresh = FreshFiles(str(rules.root))
     found = 0
     known = cache.get
     for relpath, _path, size, mtime_ns in walk.iter_stats(rules, problems):
         found += 1
+        if digest is not None:
+            digest.add(relpath, size, mtime_ns)
         cached = known(relpath)
         if cached is not None:
             unseen.discard(relpath)

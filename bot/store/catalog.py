@@ -117,6 +117,19 @@ class Store(IdentityStore):
             ]
         return out[:limit]
 
+    def next_publication(self, now: float) -> float | None:
+        """When the next article that is not a draft comes out (after `now`), if any: the
+        time at which the feeds change with no file changing."""
+        q = (
+            sa.select(sa.func.min(articles.c.published))
+            .where(articles.c.data.is_not(None))
+            .where(sa.not_(articles.c.draft))
+            .where(articles.c.published > now)
+        )
+        with self.engine.connect() as conn:
+            found = conn.execute(q).scalar()
+        return None if found is None else float(found)
+
     def save_rendered(self, rendered: dict[str, str]) -> None:
         """Keep rendered bodies (path -> JSON) for the next build."""
         if not rendered:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.models import DeliveryStatus, Operation
+from bot.store import sent_state
 from bot.store.schema import deliveries
 
 S = DeliveryStatus
@@ -43,13 +44,8 @@ class PostRecord:
 def sent_version(engine: Engine) -> str:
     """What changes whenever a post or an operation on one goes out or its reactions are read
     again: a cheap stand-in for the whole list of post records (the feed build's fingerprint)."""
-    q = sa.select(
-        sa.func.count(),
-        sa.func.max(deliveries.c.updated_at),
-        sa.func.max(deliveries.c.reactions_at),
-    ).where(deliveries.c.status == str(S.SENT))
     with engine.connect() as conn:
-        return repr(tuple(conn.execute(q).one()))
+        return sent_state.as_text(conn.execute(sa.text(sent_state.QUERY), sent_state.PARAMS).one())
 
 
 def post_records(

@@ -1,0 +1,213 @@
+"""The record of the last complete `build`, and the quick check that nothing it read changed.
+
+A `build` reads the config files and the environment, the content folder, the sent-log (for
+syndication.json) and the clock (an article dated later comes out by itself). When none of
+these changed since the last complete build and its feed files are as it left them, the feeds
+are still right: `herald build` then prints what that build printed, without loading the
+config models, the store or the article reader (what a CI job pays on every push).
+
+What is compared, cheapest first: the record's age (at most `MAX_AGE`, and never past the next
+article's publication); each config file's bytes; the environment values the config can take
+(`bot.config_inputs.env_inputs`); the content folder's modification time (a file added or
+removed at its top); the feed files' size and modification time; the SQLite file (device,
+inode) and its sent-log; then the walk of the content folder, each file's (path, size,
+modification time), as the metadata cache compares them (`bot.content.survey.Listing`).
+
+The record is a JSON file in the user's cache folder (`$XDG_CACHE_HOME/herald/builds`, else
+`~/.cache/herald/builds`), one per bot.yaml and working folder, readable by its owner only; it
+holds digests, never a value from the environment. Only a SQLite database is checked this way
+(PostgreSQL would need its driver, the cost this avoids). `build --force` ignores the record;
+every full build replaces it, or removes it when it does not finish.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot import __version__
+from bot.config_inputs import env_inputs
+from bot.content import survey, walk
+from bot.store import sent_state
+
+log = logging.getLogger("herald.build")
+
+FORMAT = 1
+MAX_AGE = 3600.0  # seconds: past this, a full build looks again whatever the record says
+
+
+@dataclass
+class Inputs:
+    """What a build is about to read, taken before it reads it: a change made while it runs
+    then shows at the next check."""
+
+    config: dict[str, str]  # each config file -> digest of its bytes ("" when it is missing)
+    env: str  # digest of the environment values the config files can take
+    database: list[Any]  # the SQLite file: [path, device, inode]
+    sent: str  # the sent-log's state
+    content: str  # the content folder
+    content_mtime: int
+
+
+@dataclass
+class Replay:
+    """What the last complete build printed, to print again."""
+
+    warnings: list[str] = field(default_factory=list)  # config warnings it logged
+    problems: list[str] = field(default_factory=list)  # `path:line: severity: field: message`
+    lines: list[str] = field(default_factory=list)  # the summary lines
+
+
+def record_file(config: Path, cwd: str, env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    key = hashlib.sha256(f"{config}\0{cwd}".encode()).hexdigest()[:32]
+    return Path(base) / "herald" / "builds" / f"{key}.json"
+
+
+def inputs_now(
+    config_files: Sequence[Path], database: Path, content: Path, env: Mapping[str, str]
+) -> Inputs | None:
+    """The inputs as they are now; None when they cannot be taken (no database file yet, a
+    content folder that does not exist): such a build is not recorded."""
+    texts: list[str] = []
+    digests = {str(p): _file_digest(p, texts) for p in config_files}
+    try:
+        db = database.resolve()
+        st = db.stat()
+        content_mtime = content.stat().st_mtime_ns
+    except OSError:
+        return None
+    sent = sent_state.read_sqlite(db)
+    if sent is None:
+        return None
+    return Inputs(
+        config=digests,
+        env=_env_digest(texts, env),
+        database=[str(db), st.st_dev, st.st_ino],
+        sent=sent,
+        content=str(content),
+        content_mtime=content_mtime,
+    )
+
+
+def record(
+    where: Path,
+    inputs: Inputs,
+    listing: survey.Listing,
+    *,
+    feeds: Path,
+    valid_until: float,
+    replay: Replay,
+) -> None:
+    """Keep what a complete build read (`inputs`, taken before it ran, and the `listing` its
+    scan made) and printed; the feed files are taken as they are now, as it left them."""
+    files = {}
+    with os.scandir(feeds) as entries:
+        for entry in entries:
+            if entry.is_file(follow_symlinks=False):
+                st = entry.stat(follow_symlinks=False)
+                files[entry.name] = [st.st_size, st.st_mtime_ns]
+    data = {
+        "format": FORMAT,
+        "herald": __version__,
+        "inputs": asdict(inputs),
+        "listing": listing.hexdigest(),
+        "feeds": {"dir": str(feeds), "files": files},
+        "valid_until": valid_until,
+        "replay": asdict(replay),
+    }
+    try:
+        where.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=where.parent, prefix=".build-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+        os.replace(tmp, where)
+    except OSError as e:  # no cache folder: every build is a full one, as before
+        log.debug("build record not kept in %s: %s", where.parent, e.strerror or e)
+
+
+def forget(where: Path) -> None:
+    with contextlib.suppress(OSError):
+        where.unlink(missing_ok=True)
+
+
+def replay(where: Path, env: Mapping[str, str], now: float) -> Replay | None:
+    """The last complete build's output when nothing it read has changed since; else None
+    (and a full build is needed)."""
+    try:
+        data = json.loads(where.read_bytes())
+        if data.get("format") != FORMAT or data.get("herald") != __version__:
+            return None
+        if not now < float(data["valid_until"]):
+            return None
+        was = Inputs(**data["inputs"])
+        if not _same_inputs(was, env):
+            return None
+        if not _same_feeds(data["feeds"]):
+            return None
+        rules = _walk_rules(Path(was.content))
+        listing = survey.listing(rules)
+        if listing is None or listing.hexdigest() != data["listing"]:
+            return None
+        return Replay(**data["replay"])
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None  # no record, or one that cannot be read: a full build
+
+
+def _same_inputs(was: Inputs, env: Mapping[str, str]) -> bool:
+    texts: list[str] = []
+    if any(_file_digest(Path(p), texts) != d for p, d in was.config.items()):
+        return False
+    if _env_digest(texts, env) != was.env:
+        return False
+    if os.stat(was.content).st_mtime_ns != was.content_mtime:
+        return False
+    path, device, inode = was.database
+    st = os.stat(path)
+    if (st.st_dev, st.st_ino) != (device, inode):
+        return False
+    return sent_state.read_sqlite(Path(path)) == was.sent
+
+
+def _same_feeds(feeds: Mapping[str, Any]) -> bool:
+    folder = Path(feeds["dir"])
+    for name, (size, mtime_ns) in feeds["files"].items():
+        st = (folder / name).stat()
+        if (st.st_size, st.st_mtime_ns) != (size, mtime_ns):
+            return False
+    return bool(feeds["files"])
+
+
+def _walk_rules(root: Path) -> walk.ContentRules:
+    """Rules for the walk alone: it uses only the root (the other fields are how articles are
+    read, which a walk does not do)."""
+    return walk.ContentRules(root=root, site_url="", timezone=ZoneInfo("UTC"), permalink="")
+
+
+def _file_digest(path: Path, texts: list[str]) -> str:
+    """Digest of a config file's bytes ("" when it does not exist); its text is appended to
+    `texts` (for the `${VAR}` it names)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return ""
+    texts.append(raw.decode("utf-8", "replace"))
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _env_digest(texts: Sequence[str], env: Mapping[str, str]) -> str:
+    h = hashlib.sha256()
+    for name, value in env_inputs(texts, env):
+        h.update(name.encode())
+        h.update(b"\1" if value is None else b"\2" + value.encode("utf-8", "surrogateescape"))
+        h.update(b"\0")
+    return h.hexdigest()

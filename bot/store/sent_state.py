@@ -1,0 +1,34 @@
+"""The sent-log's state in one row: what changes whenever a post or an operation on one goes
+out, or its reactions are read again. The feed build takes it into its fingerprint (through
+SQLAlchemy, `bot.store.syndication.sent_version`); `build`'s quick check (`bot.build_stamp`)
+reads it here with the standard library's sqlite3 alone, so that check loads no SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.models import DeliveryStatus
+
+QUERY = "SELECT count(*), max(updated_at), max(reactions_at) FROM deliveries WHERE status = :status"
+PARAMS = {"status": str(DeliveryStatus.SENT)}
+
+
+def as_text(row: Sequence[Any]) -> str:
+    return repr(tuple(row))
+
+
+def read_sqlite(database: Path) -> str | None:
+    """The state in this SQLite file, opened read-only; None when it cannot be read."""
+    try:
+        conn = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)
+        try:
+            row = conn.execute(QUERY, PARAMS).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return as_text(row)
