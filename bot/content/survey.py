@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
-from hashlib import blake2b
+from hashlib import sha256
 from typing import overload
 
 from bot.content import walk
@@ -62,22 +62,21 @@ class FreshFiles(Sequence[walk.SourceFile]):
 
 
 class Listing:
-    """A digest of the walk's (relpath, size, mtime_ns) of every file, in any order: equal
-    digests, the same files unchanged (as far as the metadata cache can tell)."""
-
-    _MASK = (1 << 128) - 1
+    """A digest of the walk's (relpath, size, mtime_ns) of every file, in the walk's order:
+    equal digests, the same files unchanged (as far as the metadata cache can tell). The
+    order is the file system's, the same for folders whose entries did not change; were it
+    to differ, the digests differ, which only costs a full scan."""
 
     def __init__(self) -> None:
         self.files = 0
-        self._sum = 0
+        self._hash = sha256()
 
     def add(self, relpath: str, size: int, mtime_ns: int) -> None:
-        entry = blake2b(f"{relpath}\0{size}\0{mtime_ns}".encode(), digest_size=16).digest()
-        self._sum = (self._sum + int.from_bytes(entry, "big")) & self._MASK
+        self._hash.update(f"{relpath}\0{size}\0{mtime_ns}\n".encode("utf-8", "surrogateescape"))
         self.files += 1
 
     def hexdigest(self) -> str:
-        return f"{self.files}:{self._sum:032x}"
+        return f"{self.files}:{self._hash.hexdigest()}"
 
 
 def listing(rules: walk.ContentRules) -> Listing | None:
