@@ -143,6 +143,8 @@ class Project:
     def env(self) -> dict[str, str]:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         env.pop("HERALD_CONFIG", None)
+        # `build`'s record of its last run (bot.build_stamp) stays in the temporary project
+        env["XDG_CACHE_HOME"] = str(self.root / ".cache")
         return env
 
     def status(self) -> dict[str, Any]:
