@@ -18,6 +18,7 @@ from bot.models import Problem, Severity
 
 ARTICLE_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 _BACKUP_SUFFIXES = (".bak", ".swp", ".swo", ".swx", ".tmp", ".orig", ".lock")
+_IGNORED_ENDINGS = ("~", *_BACKUP_SUFFIXES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ def _ignored(name: str) -> bool:
     """Hidden files/folders, editor backups and lock files."""
     return (
         name.startswith((".", "~$"))
-        or name.endswith(("~", *_BACKUP_SUFFIXES))
+        or name.endswith(_IGNORED_ENDINGS)
         or (name.startswith("#") and name.endswith("#"))
     )
 

@@ -97,6 +97,19 @@ MIGRATIONS = {
         ),
         sqlite=(*_V4_COMMON, *_V4_DELIVERY_COLUMNS, *_sqlite_rebuild_deliveries()),
     ),
+    5: Migration(
+        "indexes for what every scan reads: the metadata cache (path, size, mtime), the slugs "
+        "and ids several files share, the files with problems",
+        (
+            "CREATE INDEX IF NOT EXISTS ix_articles_cache ON articles (path, size, mtime_ns)",
+            "CREATE INDEX IF NOT EXISTS ix_articles_live_slug ON articles (slug) "
+            "WHERE data IS NOT NULL",
+            "CREATE INDEX IF NOT EXISTS ix_articles_live_id ON articles (article_id) "
+            "WHERE data IS NOT NULL",
+            "CREATE INDEX IF NOT EXISTS ix_articles_problems ON articles (path) "
+            "WHERE problems IS NOT NULL",
+        ),
+    ),
 }
 
 

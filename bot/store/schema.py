@@ -16,8 +16,14 @@ import sqlalchemy as sa
 
 from bot.models import Article, DeliveryStatus, Operation, Problem
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 metadata = sa.MetaData()
+
+
+def _where(condition: str) -> dict[str, Any]:
+    """A partial index's condition, on both databases."""
+    return {"sqlite_where": sa.text(condition), "postgresql_where": sa.text(condition)}
+
 
 meta_table = sa.Table(
     "herald_meta",
@@ -47,6 +53,14 @@ articles = sa.Table(
     sa.Column("body_sig", sa.Text),
     sa.Index("ix_articles_published", "published"),
     sa.Index("ix_articles_article_id", "article_id"),
+    # what every scan reads, each answered from a small index instead of the whole table
+    # (whose rows hold each article's JSON): the metadata cache (path, size, mtime) ...
+    sa.Index("ix_articles_cache", "path", "size", "mtime_ns"),
+    # ... the slugs and ids that several readable files share ...
+    sa.Index("ix_articles_live_slug", "slug", **_where("data IS NOT NULL")),
+    sa.Index("ix_articles_live_id", "article_id", **_where("data IS NOT NULL")),
+    # ... and the files with problems
+    sa.Index("ix_articles_problems", "path", **_where("problems IS NOT NULL")),
 )
 
 deliveries = sa.Table(

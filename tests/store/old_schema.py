@@ -9,6 +9,10 @@ _V1_COLUMNS = (
 )
 
 VERSION_1 = (
+    "DROP INDEX ix_articles_cache",
+    "DROP INDEX ix_articles_live_slug",
+    "DROP INDEX ix_articles_live_id",
+    "DROP INDEX ix_articles_problems",
     "ALTER TABLE articles DROP COLUMN rendered",
     "ALTER TABLE articles DROP COLUMN digest",
     "ALTER TABLE articles DROP COLUMN body_sig",
