@@ -3,12 +3,38 @@ running them)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from bot.models import DeliveryStatus as S
 from bot.store.schema import deliveries
 
 WAITING = [str(S.SCHEDULED), str(S.RETRYING)]
+
+
+class unsearched(FunctionElement[str]):  # lower case: written like a SQL function
+    """A column, written so that SQLite does not search by its index (SQLite's unary `+`);
+    other databases get the plain column. The claim's re-check of a row's status would
+    otherwise make SQLite walk every waiting row's index entry instead of fetching the
+    claimed ids by rowid: O(waiting rows) per claim."""
+
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(unsearched)
+def _plain(element: unsearched, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(unsearched, "sqlite")
+def _unary_plus(element: unsearched, compiler: Any, **kw: Any) -> str:
+    return "+" + str(compiler.process(element.clauses, **kw))
+
+
 # rows that mean an article is (or may be) on the channel, or about to be
 POSTED_OR_PENDING = (S.SENT, S.SENDING, S.UNKNOWN, S.SCHEDULED, S.RETRYING)
 _parent = deliveries.alias("parent")
@@ -42,7 +68,7 @@ CLAIM = (
             .scalar_subquery()
         )
     )
-    .where(deliveries.c.status.in_(WAITING))
+    .where(unsearched(deliveries.c.status).in_(WAITING))
     .values(
         status=str(S.SENDING),
         claimed_by=sa.bindparam("worker"),
