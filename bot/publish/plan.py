@@ -40,8 +40,9 @@ class Planner(PublisherCore):
                 )
             while True:  # in pages, so a first start on a huge folder stays within memory
                 page = self.log.unrecorded(name, now, PLAN_PAGE)
+                taken = self.log.urls_taken(name, [(a.url, a.id) for a, _seen in page])
                 rows = [
-                    self._decide(name, cc, article, file_seen, first_seen, now, pacer)
+                    self._decide(name, cc, article, file_seen, first_seen, now, pacer, taken)
                     for article, file_seen in page
                 ]
                 result.planned += self.log.record(rows)
@@ -65,8 +66,11 @@ class Planner(PublisherCore):
         first_seen: float,
         now: float,
         pacer: Pacer,
+        taken: Mapping[str, str],
     ) -> dict[str, object]:
-        """The new sent-log row for an unrecorded (article, channel) pair."""
+        """The new sent-log row for an unrecorded (article, channel) pair; `taken` maps an
+        article id to another article recorded on the channel with its URL
+        (SentLog.urls_taken)."""
         # baseline: the article was there when the channel was first seen
         skip = skip_reason(
             cc,
@@ -79,7 +83,7 @@ class Planner(PublisherCore):
         )
         if skip is not None:
             status, reason = S.SKIPPED, skip
-        elif (other := self.log.url_taken(name, article.url, article.id)) is not None:
+        elif (other := taken.get(article.id)) is not None:
             status, reason = S.SKIPPED, "duplicate"
             log.info(
                 "%s: %s has the URL of %s, already recorded; not posting it again",

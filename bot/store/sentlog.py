@@ -18,7 +18,7 @@ from bot.store.schema import Delivery, articles, deliveries
 from bot.store.state import CHANNEL_OK
 from bot.store.statements import CLAIM as _CLAIM
 from bot.store.statements import SENT as _SENT
-from bot.store.statements import URL_TAKEN
+from bot.store.statements import URLS_TAKEN
 from bot.tid import new_tid
 
 S = DeliveryStatus
@@ -291,9 +291,26 @@ class SentLog(Operations):
     def url_taken(self, channel: str, url: str, article_id: str) -> str | None:
         """The id of another article recorded on this channel with this URL (a renamed file
         without a front matter id gets a new id; same URL, same article), else None."""
-        params = {"channel": channel, "url": url, "article_id": article_id}
+        return self.urls_taken(channel, [(url, article_id)]).get(article_id)
+
+    def urls_taken(
+        self, channel: str, articles: Sequence[tuple[str, str]], chunk: int = 500
+    ) -> dict[str, str]:
+        """`url_taken` for many (url, article id) pairs at once: article id -> the id of
+        another article recorded on this channel with its URL, for those that have one."""
+        by_url: dict[str, set[str]] = {}
+        urls = sorted({url for url, _id in articles})
         with self.engine.connect() as conn:
-            return conn.execute(URL_TAKEN, params).scalar()
+            for i in range(0, len(urls), chunk):
+                params = {"channel": channel, "urls": urls[i : i + chunk]}
+                for url, recorded in conn.execute(URLS_TAKEN, params):
+                    by_url.setdefault(url, set()).add(recorded)
+        taken: dict[str, str] = {}
+        for url, article_id in articles:
+            others = sorted(by_url.get(url, set()) - {article_id})
+            if others:
+                taken[article_id] = others[0]
+        return taken
 
     def get(
         self, article_id: str, channel: str, op: Operation = Operation.POST, revision: int = 0

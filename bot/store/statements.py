@@ -102,13 +102,11 @@ SENT = (
     )
 )
 
-# another article recorded on a channel with this URL (sentlog.url_taken)
-URL_TAKEN = (
-    sa.select(deliveries.c.article_id)
+# the articles recorded on a channel with one of these URLs (sentlog.urls_taken)
+URLS_TAKEN = (
+    sa.select(deliveries.c.article_url, deliveries.c.article_id)
     .where(deliveries.c.channel == sa.bindparam("channel"))
-    .where(deliveries.c.article_url == sa.bindparam("url"))
-    .where(deliveries.c.article_id != sa.bindparam("article_id"))
+    .where(deliveries.c.article_url.in_(sa.bindparam("urls", expanding=True)))
     .where(deliveries.c.op == "post")
     .where(deliveries.c.status.in_([str(s) for s in POSTED_OR_PENDING]))
-    .limit(1)
 )
