@@ -52,7 +52,7 @@ class Publisher(Reactor):
         leaves a claimed-but-unsent delivery that would then be reported `unknown`.
         """
         result = PassResult()
-        self.articles_read.clear()
+        self.forget_articles()
         per_channel = max(1, self.settings.concurrency)
         running: dict[asyncio.Task[PassResult], str] = {}
         load: dict[str, int] = dict.fromkeys(self.channels, 0)
@@ -198,7 +198,7 @@ class Publisher(Reactor):
             reason = f"unexpected error while sending: {type(e).__name__}: {e}"
             return await self.in_doubt(d, cc, ch, post, article, reason, attempts, step)
         then = after_success(self.log, d, parent, cc, ch, article, post, receipt, self.clock())
-        result = await self.record_sent(d, receipt, post, note, then, article.digest())
+        result = await self.record_sent(d, receipt, post, note, then, self.digest_of(article))
         result.follow_up = d.op == OP.POST and then is not None  # its first comment is due
         return result
 
@@ -212,9 +212,23 @@ class Publisher(Reactor):
         if article is None and d.op != OP.POST:
             article = self.log.departed_article(d.article_id)
         if len(self.articles_read) > 10_000:
-            self.articles_read.clear()
+            self.forget_articles()
         self.articles_read[d.article_id] = article
         return article
+
+    def digest_of(self, article: Article) -> str:
+        """Article.digest() of an article, worked out once a pass for the article read by
+        `article_for` (each channel's post of it records the digest)."""
+        if self.articles_read.get(article.id) is not article:
+            return article.digest()
+        digest = self.digests.get(article.id)
+        if digest is None:
+            digest = self.digests[article.id] = article.digest()
+        return digest
+
+    def forget_articles(self) -> None:
+        self.articles_read.clear()
+        self.digests.clear()
 
     async def _attempt(
         self, ch: Channel[Any], step: Step, post: Post, article: Article, d: Delivery

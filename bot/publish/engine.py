@@ -136,6 +136,7 @@ class PublisherCore:
         self.deadline = self.settings.deadline.total_seconds()
         self.held: set[int] = set()  # deliveries this process is sending (its leases)
         self.articles_read: dict[str, Article | None] = {}  # this pass's articles, by id
+        self.digests: dict[str, str] = {}  # Article.digest() of articles_read, by id
         self.began: dict[int, float] = {}  # delivery id -> when this process began sending it
         self._unwritten: list[tuple[int, Callable[[float], object]]] = []  # outcomes to record
         self._beat: asyncio.Task[None] | None = None
