@@ -4,9 +4,9 @@ shared machine's changing load falls on both alike.
     python benchmarks/ab_build.py BEFORE_TREE AFTER_TREE [--articles 10000] [--rounds 5]
 
 Each tree is a checkout of Herald (e.g. `git worktree add /tmp/before <commit>`), run with this
-interpreter and `PYTHONPATH=<tree>`. Each round builds cold (empty database) and again with
-nothing changed. Prints wall and CPU time (user + system of the build and its parse workers,
-from `os.wait4`): medians and minimums.
+interpreter and `PYTHONPATH=<tree>`. Each round builds cold (empty database), again with
+nothing changed, and again after one new article. Prints wall and CPU time (user + system of
+the build and its parse workers, from `os.wait4`): medians and minimums.
 """
 
 from __future__ import annotations
@@ -24,9 +24,8 @@ from pathlib import Path
 from _common import temp_project, write_articles
 
 
-def build(tree: Path, config: Path) -> tuple[float, float]:
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    env.pop("HERALD_CONFIG", None)
+def build(tree: Path, config: Path, env: dict[str, str]) -> tuple[float, float]:
+    env = {**env, "PYTHONPATH": str(tree)}
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "--config", str(config), "build"],
@@ -55,22 +54,28 @@ def main() -> None:
         project.content, 0, args.articles, newest=datetime.now(UTC) - timedelta(minutes=5)
     )
     results: dict[tuple[str, str], list[tuple[float, float]]] = {
-        (name, kind): [] for name in trees for kind in ("cold", "unchanged")
+        (name, kind): [] for name in trees for kind in ("cold", "unchanged", "+1 article")
     }
+    env, added = project.env(), args.articles
     for round_ in range(args.rounds):
         order = list(trees.items()) if round_ % 2 == 0 else list(reversed(trees.items()))
         for name, tree in order:
             for suffix in ("", "-wal", "-shm"):
                 Path(str(project.database) + suffix).unlink(missing_ok=True)
             shutil.rmtree(project.root / "feeds", ignore_errors=True)
-            results[(name, "cold")].append(build(tree, project.config))
-            results[(name, "unchanged")].append(build(tree, project.config))
+            results[(name, "cold")].append(build(tree, project.config, env))
+            results[(name, "unchanged")].append(build(tree, project.config, env))
+            write_articles(
+                project.content, added, 1, newest=datetime.now(UTC) - timedelta(seconds=30)
+            )
+            added += 1
+            results[(name, "+1 article")].append(build(tree, project.config, env))
         print(f"round {round_ + 1}/{args.rounds} done", file=sys.stderr)
     print(f"{args.articles} articles, {args.rounds} alternating rounds, load {os.getloadavg()}")
     for (name, kind), runs in results.items():
         walls, cpus = [r[0] for r in runs], [r[1] for r in runs]
         print(
-            f"{name:6} {kind:9} wall median {statistics.median(walls):.2f} s "
+            f"{name:6} {kind:10} wall median {statistics.median(walls):.2f} s "
             f"min {min(walls):.2f} s | CPU median {statistics.median(cpus):.2f} s "
             f"min {min(cpus):.2f} s"
         )
