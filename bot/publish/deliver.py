@@ -48,22 +48,29 @@ class Publisher(Reactor):
     async def deliver_due(self) -> PassResult:
         """Claim and send everything due now, concurrently; return when nothing is due.
 
-        A delivery is claimed only when a slot is free to send it at once, so a crash never
-        leaves a claimed-but-unsent delivery that would then be reported `unknown`.
+        A delivery is claimed only when one of the `concurrency` sending slots is free to send
+        it at once (a row waiting out a retry's back-off holds none), so a crash never leaves
+        claimed-but-unsent deliveries that would then be reported `unknown`. The channels take
+        turns at the free slots, each at most `concurrency` rows at a time.
         """
         result = PassResult()
         self.forget_articles()
-        per_channel = max(1, self.settings.concurrency)
+        slots = max(1, self.settings.concurrency)
         running: dict[asyncio.Task[PassResult], str] = {}
         load: dict[str, int] = dict.fromkeys(self.channels, 0)
         drained: set[str] = set()  # channels with nothing more due in this pass
+        names = list(self.channels)
+        turn = 0
+        freed: asyncio.Task[bool] | None = None
         self.paused = {n: st.paused_until or 0.0 for n, st in self.log.channel_states().items()}
         with Progress("sending posts", self.log.due_count(self.clock()), min_total=20) as bar:
             while True:
                 if not self.stopping:
                     now = self.clock()
-                    for name in self.channels:
-                        spare = per_channel - load[name]
+                    free = slots - (len(running) - self.backing_off)
+                    turn = (turn + 1) % max(1, len(names))
+                    for name in names[turn:] + names[:turn]:
+                        spare = min(slots - load[name], free)
                         if spare <= 0 or name in drained or not self._ready(name, now):
                             continue
                         try:
@@ -74,14 +81,20 @@ class Publisher(Reactor):
                             break
                         if len(claimed) < spare:
                             drained.add(name)
+                        free -= len(claimed)
                         for d in claimed:
                             task = asyncio.create_task(self._deliver(d))
                             running[task] = name
                             load[name] += 1
                 if not running:
                     break
-                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
+                if freed is None:
+                    self.slot_freed.clear()
+                    freed = asyncio.create_task(self.slot_freed.wait())
+                done, _ = await asyncio.wait([*running, freed], return_when=asyncio.FIRST_COMPLETED)
+                if freed in done:  # a row began a back-off wait: its slot may take another
+                    freed = None
+                for task in [t for t in running if t in done]:
                     name = running.pop(task)
                     load[name] -= 1
                     outcome = task.result()
@@ -89,6 +102,8 @@ class Publisher(Reactor):
                         drained.discard(name)
                     result.merge(outcome)
                     bar.advance()
+        if freed is not None:
+            freed.cancel()
         return result
 
     async def send_now(self, article_id: str, channel: str | None = None) -> PassResult:
@@ -262,7 +277,7 @@ class Publisher(Reactor):
             wait=wait,
             stop=stop,
             reraise=True,
-            sleep=self.wait_or_stop,
+            sleep=self.back_off,
         )
         async for attempt in retrying:
             with attempt:

@@ -129,6 +129,10 @@ class PublisherCore:
         )
         self.stopping = False
         self.semaphore = asyncio.Semaphore(self.settings.concurrency)
+        # tasks in a retry's back-off wait: they hold no sending slot, so the pass may claim
+        # another row meanwhile (`slot_freed` wakes it)
+        self.backing_off = 0
+        self.slot_freed = asyncio.Event()
         self.hold: dict[str, float] = {}  # channel -> do not send before (rate limit)
         self.paused: dict[str, float] = {}  # channel -> paused until (repeated failures)
         self._stop_event = asyncio.Event()
@@ -156,6 +160,15 @@ class PublisherCore:
         """Take no new work; cut back-off waits short; in-flight requests finish."""
         self.stopping = True
         self._stop_event.set()
+
+    async def back_off(self, seconds: float) -> None:
+        """A retry's wait, its sending slot free meanwhile; cut short by `stop`."""
+        self.backing_off += 1
+        self.slot_freed.set()
+        try:
+            await self.wait_or_stop(seconds)
+        finally:
+            self.backing_off -= 1
 
     async def wait_or_stop(self, seconds: float) -> None:
         try:
