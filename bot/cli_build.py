@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from bot import build_stamp
 from bot.cli_output import error, print_problem_lines, print_problems, progress_bar, scan_summary
+from bot.config_inputs import config_path
 from bot.web.check_report import Finding
 
 if TYPE_CHECKING:
@@ -46,15 +47,16 @@ def cmd_build(cfg: Config, args: argparse.Namespace, open_store: Callable[[Confi
     from bot.content import library, survey
     from bot.feeds.build import build
 
-    stamp = build_stamp.record_file(cfg.path, os.getcwd(), os.environ)
+    given = config_path(args.config)  # as `replay_build` finds the record
+    stamp = build_stamp.record_file(given, os.getcwd(), os.environ)
     build_stamp.forget(stamp)
+    # bot.yaml where it was asked for (it may not exist yet), where it was read, channels.yaml
+    config_files = list(dict.fromkeys([given, cfg.path, cfg.channels_path]))
     store = open_store(cfg)
     try:
         now = time.time()
         inputs = (
-            build_stamp.inputs_now(
-                [cfg.path, cfg.channels_path], store.sqlite_path, cfg.content_dir, os.environ
-            )
+            build_stamp.inputs_now(config_files, store.sqlite_path, cfg.content_dir, os.environ)
             if store.sqlite_path
             else None
         )

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from bot import build_stamp
-from tests.helpers import Project, ago
+from tests.helpers import Project, ago, run_cli
 
 REPLAYED = "nothing the last build read has changed"
 
@@ -245,3 +245,29 @@ def test_a_damaged_record_means_a_full_build(project: Project) -> None:
     record_of(project).write_text('{"format": 1, "herald": "')
     assert not build(project)[0]
     assert build(project)[0]
+
+
+def test_a_config_file_that_appears_later_means_a_full_build(tmp_path: Path) -> None:
+    """With no bot.yaml (the environment alone configures Herald), creating
+    config/bot.yaml is a change like any other."""
+    project = Project(tmp_path)
+    project.article("a.md", "Alpha", ago(days=1))
+    env = {
+        "HERALD_SITE__TITLE": "From The Environment",
+        "HERALD_SITE__URL": "https://blog.example.org",
+        "HERALD_CONTENT__DIR": str(project.content),
+        "HERALD_FEEDS__DIR": str(project.feeds),
+        "HERALD_DATABASE__URL": f"sqlite:///{tmp_path / 'herald.sqlite3'}",
+    }
+
+    def replayed() -> bool:
+        r = run_cli(["-v", "build"], env=env, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        return REPLAYED in r.stderr
+
+    assert not replayed()
+    assert replayed()
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "bot.yaml").write_text("feeds:\n  limit: 1\n")
+    assert not replayed()
+    assert replayed()
