@@ -61,50 +61,63 @@ class Publisher(Reactor):
         drained: set[str] = set()  # channels with nothing more due in this pass
         names = list(self.channels)
         turn = 0
-        freed: asyncio.Task[bool] | None = None
+        freed: asyncio.Task[bool] | None = None  # wakes the loop when a row leaves its slot
         self.paused = {n: st.paused_until or 0.0 for n, st in self.log.channel_states().items()}
         with Progress("sending posts", self.log.due_count(self.clock()), min_total=20) as bar:
-            while True:
-                if not self.stopping:
-                    now = self.clock()
-                    free = slots - (len(running) - self.backing_off)
-                    turn = (turn + 1) % max(1, len(names))
-                    for name in names[turn:] + names[:turn]:
-                        spare = min(slots - load[name], free)
-                        if spare <= 0 or name in drained or not self._ready(name, now):
-                            continue
-                        try:
-                            claimed = self.log.claim_due(now, [name], spare, self.lease)
-                        except DBAPIError as e:  # claim nothing more; what runs finishes
-                            log.warning("could not claim deliveries: %s", db_reason(e))
-                            drained.update(self.channels)
-                            break
-                        if len(claimed) < spare:
-                            drained.add(name)
-                        free -= len(claimed)
-                        for d in claimed:
-                            task = asyncio.create_task(self._deliver(d))
-                            running[task] = name
-                            load[name] += 1
-                if not running:
-                    break
-                if freed is None:
-                    self.slot_freed.clear()
-                    freed = asyncio.create_task(self.slot_freed.wait())
-                done, _ = await asyncio.wait([*running, freed], return_when=asyncio.FIRST_COMPLETED)
-                if freed in done:  # a row began a back-off wait: its slot may take another
-                    freed = None
-                for task in [t for t in running if t in done]:
-                    name = running.pop(task)
-                    load[name] -= 1
-                    outcome = task.result()
-                    if outcome.retrying or outcome.follow_up:  # more may fall due in this pass
-                        drained.discard(name)
-                    result.merge(outcome)
-                    bar.advance()
-        if freed is not None:
-            freed.cancel()
+            try:
+                while True:
+                    if not self.stopping:
+                        turn = (turn + 1) % max(1, len(names))
+                        free = slots - (len(running) - self.backing_off)
+                        order = names[turn:] + names[:turn]
+                        for d in self._claim(order, load, drained, free):
+                            running[asyncio.create_task(self._deliver(d))] = d.channel
+                            load[d.channel] += 1
+                    if not running:
+                        break
+                    if freed is None:
+                        self.slot_freed.clear()
+                        freed = asyncio.create_task(self.slot_freed.wait())
+                    done, _ = await asyncio.wait(
+                        [*running, freed], return_when=asyncio.FIRST_COMPLETED
+                    )
+                    if freed in done:  # a row began a back-off wait: its slot may take another
+                        freed = None
+                    for task in [t for t in running if t in done]:
+                        name = running.pop(task)
+                        load[name] -= 1
+                        outcome = task.result()
+                        if outcome.retrying or outcome.follow_up:  # more may fall due now
+                            drained.discard(name)
+                        result.merge(outcome)
+                        bar.advance()
+            finally:
+                if freed is not None:
+                    freed.cancel()
         return result
+
+    def _claim(
+        self, order: list[str], load: dict[str, int], drained: set[str], free: int
+    ) -> list[Delivery]:
+        """Rows to send now: the channels in `order` take the `free` slots in turn, each up to
+        `concurrency` rows in all (`load`); a channel with fewer due than asked is `drained`."""
+        slots = max(1, self.settings.concurrency)
+        now = self.clock()
+        claimed: list[Delivery] = []
+        for name in order:
+            spare = min(slots - load[name], free - len(claimed))
+            if spare <= 0 or name in drained or not self._ready(name, now):
+                continue
+            try:
+                got = self.log.claim_due(now, [name], spare, self.lease)
+            except DBAPIError as e:  # claim nothing more; what runs finishes
+                log.warning("could not claim deliveries: %s", db_reason(e))
+                drained.update(self.channels)
+                break
+            if len(got) < spare:
+                drained.add(name)
+            claimed.extend(got)
+        return claimed
 
     async def send_now(self, article_id: str, channel: str | None = None) -> PassResult:
         """`send ARTICLE`: post now, once, even if skipped, on one or every channel."""
