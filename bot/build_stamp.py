@@ -109,30 +109,37 @@ def record(
     replay: Replay,
 ) -> None:
     """Keep what a complete build read (`inputs`, taken before it ran, and the `listing` its
-    scan made) and printed; the feed files are taken as they are now, as it left them."""
-    files = {}
-    with os.scandir(feeds) as entries:
-        for entry in entries:
-            if entry.is_file(follow_symlinks=False):
-                st = entry.stat(follow_symlinks=False)
-                files[entry.name] = [st.st_size, st.st_mtime_ns]
-    data = {
-        "format": FORMAT,
-        "herald": __version__,
-        "inputs": asdict(inputs),
-        "listing": listing.hexdigest(),
-        "feeds": {"dir": str(feeds), "files": files},
-        "valid_until": valid_until,
-        "replay": asdict(replay),
-    }
+    scan made) and printed; the feed files are taken as they are now, as it left them. A
+    record that cannot be written is no error: the next build is a full one, as before."""
+    tmp: str | None = None
     try:
+        files = {}
+        with os.scandir(feeds) as entries:
+            for entry in entries:
+                if entry.is_file(follow_symlinks=False):
+                    st = entry.stat(follow_symlinks=False)
+                    files[entry.name] = [st.st_size, st.st_mtime_ns]
+        data = {
+            "format": FORMAT,
+            "herald": __version__,
+            "inputs": asdict(inputs),
+            "listing": listing.hexdigest(),
+            "feeds": {"dir": str(feeds), "files": files},
+            "valid_until": valid_until,
+            "replay": asdict(replay),
+        }
         where.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=where.parent, prefix=".build-", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f)
         os.replace(tmp, where)
-    except OSError as e:  # no cache folder: every build is a full one, as before
+        tmp = None
+    except OSError as e:
         log.debug("build record not kept in %s: %s", where.parent, e.strerror or e)
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 def forget(where: Path) -> None:
