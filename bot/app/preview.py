@@ -100,11 +100,21 @@ def _verdicts(
     # the due times the next passes would give, in publication order (nothing is recorded)
     pacer = Pacer(Schedule(store), cfg.settings.site.tz, now)
     out: dict[tuple[str, str], verdict.Verdict] = {}
+    # (channel, URL) -> the article the next pass would post with it, as planning decides in
+    # publication order: a second article with that URL is a duplicate
+    planned: dict[tuple[str, str], str] = {}
+
+    def url_taken(channel: str, article: Article) -> str | None:
+        other = planned.get((channel, article.url), article.id)
+        return log.url_taken(channel, article.url, article.id) or (
+            other if other != article.id else None
+        )
+
     for article in sorted(articles, key=lambda a: (a.published, a.id)):
         seen = store.file_first_seen(article.id)
         for cc in configs:
             state = states.get(cc.name)
-            out[(article.id, cc.name)] = verdict.verdict(
+            out[(article.id, cc.name)] = found = verdict.verdict(
                 cc,
                 article,
                 delivery=log.get(article.id, cc.name),
@@ -114,9 +124,11 @@ def _verdicts(
                 catch_up=settings.catch_up,
                 max_age=settings.max_age,
                 tz=cfg.settings.site.tz,
-                url_taken=partial(log.url_taken, cc.name, article.url, article.id),
+                url_taken=partial(url_taken, cc.name, article),
                 due_at=partial(pacer.post_due, cc, article),
             )
+            if found.would_send and found.status == "new":
+                planned.setdefault((cc.name, article.url), article.id)
     return out
 
 

@@ -41,10 +41,15 @@ class Planner(PublisherCore):
             while True:  # in pages, so a first start on a huge folder stays within memory
                 page = self.log.unrecorded(name, now, PLAN_PAGE)
                 taken = self.log.urls_taken(name, [(a.url, a.id) for a, _seen in page])
-                rows = [
-                    self._decide(name, cc, article, file_seen, first_seen, now, pacer, taken)
-                    for article, file_seen in page
-                ]
+                rows = []
+                planned: dict[str, str] = {}  # URL -> the article of this page planned with it
+                for article, file_seen in page:
+                    if planned.get(article.url, article.id) != article.id:
+                        taken.setdefault(article.id, planned[article.url])
+                    row = self._decide(name, cc, article, file_seen, first_seen, now, pacer, taken)
+                    if row["status"] == S.SCHEDULED:
+                        planned.setdefault(article.url, article.id)
+                    rows.append(row)
                 result.planned += self.log.record(rows)
                 result.skipped += sum(1 for r in rows if r["status"] == S.SKIPPED)
                 if len(page) < PLAN_PAGE:
@@ -70,7 +75,7 @@ class Planner(PublisherCore):
     ) -> dict[str, object]:
         """The new sent-log row for an unrecorded (article, channel) pair; `taken` maps an
         article id to another article recorded on the channel with its URL
-        (SentLog.urls_taken)."""
+        (SentLog.urls_taken), or planned with it just before in the same pass."""
         # baseline: the article was there when the channel was first seen
         skip = skip_reason(
             cc,
@@ -86,7 +91,7 @@ class Planner(PublisherCore):
         elif (other := taken.get(article.id)) is not None:
             status, reason = S.SKIPPED, "duplicate"
             log.info(
-                "%s: %s has the URL of %s, already recorded; not posting it again",
+                "%s: %s has the URL of %s, already recorded or planned; not posting it again",
                 name,
                 article.id,
                 other,

@@ -201,3 +201,16 @@ def test_every_sent_log_state_has_a_reason() -> None:
     assert not v.would_send and "retry --force" in v.reason
     v = judge(_delivery("sent", sent_at=at, post_url="https://m.example/1"))
     assert v.reason == "already sent on 2026-01-02 09:30 UTC (https://m.example/1)"
+
+
+def test_preview_sends_one_of_two_new_articles_with_one_url(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.article("launch.md", "Launch day", ago(minutes=5))
+    project.article("launch-copy.md", "Launch day", ago(minutes=4))
+    rows = {r["article"]: r for r in preview_json(project, capsys)}
+    assert rows["launch"]["would_send"] is True
+    assert rows["launch-copy"]["would_send"] is False
+    assert "launch has the same URL" in rows["launch-copy"]["reason"]
+    assert project.cli("run", "--once").returncode == 0
+    assert [line["article"]["id"] for line in project.outbox_lines()] == ["launch"]

@@ -157,3 +157,15 @@ def test_second_worker_on_one_sqlite_file_is_refused(project: Project) -> None:
     finally:
         lock.release()
     assert project.cli("run", "--once").returncode == 0
+
+
+def test_two_new_files_with_one_url_are_posted_once(project: Project) -> None:
+    """A copied file whose title (so its slug and URL) was not changed yet: the link goes out
+    once; the second is a duplicate, within one pass as across passes."""
+    project.article("launch.md", "Launch day", ago(minutes=5))
+    project.article("launch-copy.md", "Launch day", ago(minutes=4))
+    assert project.cli("run", "--once").returncode == 0
+    assert [line["article"]["id"] for line in project.outbox_lines()] == ["launch"]
+    assert project.status()["skipped"] == {"duplicate": 1}
+    assert project.cli("run", "--once").returncode == 0
+    assert len(project.outbox_lines()) == 1
