@@ -67,8 +67,15 @@ class Replay:
     lines: list[str] = field(default_factory=list)  # the summary lines
 
 
-def record_file(config: Path, cwd: str, env: Mapping[str, str]) -> Path:
-    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+def record_file(config: Path, cwd: str, env: Mapping[str, str]) -> Path | None:
+    """Where the record of builds with this bot.yaml, run from `cwd`, is kept; None when
+    there is no cache folder (no absolute $XDG_CACHE_HOME nor home folder: a relative one is
+    ignored, as the XDG base directory specification says)."""
+    base = env.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+        if not os.path.isabs(base):
+            return None
     key = hashlib.sha256(f"{config}\0{cwd}".encode()).hexdigest()[:32]
     return Path(base) / "herald" / "builds" / f"{key}.json"
 

@@ -31,7 +31,7 @@ def replay_build(path: Path) -> bool:
     """When nothing the last complete `build` with this bot.yaml (here) read has changed,
     print what it printed and return True."""
     where = build_stamp.record_file(path, os.getcwd(), os.environ)
-    replay = build_stamp.replay(where, os.environ, time.time())
+    replay = None if where is None else build_stamp.replay(where, os.environ, time.time())
     if replay is None:
         return False
     log.debug("build: nothing the last build read has changed (%s)", where)
@@ -49,7 +49,8 @@ def cmd_build(cfg: Config, args: argparse.Namespace, open_store: Callable[[Confi
 
     given = config_path(args.config)  # as `replay_build` finds the record
     stamp = build_stamp.record_file(given, os.getcwd(), os.environ)
-    build_stamp.forget(stamp)
+    if stamp is not None:
+        build_stamp.forget(stamp)
     # bot.yaml where it was asked for (it may not exist yet), where it was read, channels.yaml
     config_files = list(dict.fromkeys([given, cfg.path, cfg.channels_path]))
     store = open_store(cfg)
@@ -78,7 +79,7 @@ def cmd_build(cfg: Config, args: argparse.Namespace, open_store: Callable[[Confi
         print(f"{built.entries} articles in the feeds; wrote {', '.join(built.written)} in {where}")
     else:
         print(up_to_date)
-    if inputs is not None and not built.locked and listing.files == result.files:
+    if stamp and inputs and not built.locked and listing.files == result.files:
         warnings = [Finding.of(w).text() for w in getattr(args, "config_warnings", [])]
         problems = [p.format() for p in result.problems]
         until = min(now + build_stamp.MAX_AGE, next_publication or float("inf"))

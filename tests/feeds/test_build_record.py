@@ -30,7 +30,9 @@ def build(project: Project, *args: str, env: dict[str, str] | None = None) -> tu
 
 
 def record_of(project: Project) -> Path:
-    return build_stamp.record_file(project.config, str(project.root), os.environ)
+    where = build_stamp.record_file(project.config, str(project.root), os.environ)
+    assert where is not None
+    return where
 
 
 def test_a_second_build_is_answered_by_the_record_and_prints_the_same(project: Project) -> None:
@@ -271,3 +273,13 @@ def test_a_config_file_that_appears_later_means_a_full_build(tmp_path: Path) -> 
     (tmp_path / "config" / "bot.yaml").write_text("feeds:\n  limit: 1\n")
     assert not replayed()
     assert replayed()
+
+
+def test_a_relative_cache_folder_is_ignored_as_xdg_says(project: Project, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    project.article("a.md", "Alpha", ago(days=1))
+    env = {"XDG_CACHE_HOME": "relative-cache", "HOME": str(home)}
+    assert not build(project, env=env)[0]
+    assert build(project, env=env)[0]
+    assert not (project.root / "relative-cache").exists()
+    assert list((home / ".cache" / "herald" / "builds").glob("*.json"))
