@@ -14,12 +14,12 @@ import sqlalchemy as sa
 from bot.models import Article, DeliveryStatus, Operation
 from bot.store.schema import Delivery, articles, deliveries, departed
 from bot.store.state import WorkerState
+from bot.store.statements import WAITING
 from bot.store.syndication import reaction_counts
 from bot.tid import new_tid
 
 S = DeliveryStatus
 OP = Operation
-WAITING = (str(S.SCHEDULED), str(S.RETRYING))
 # operations that end a post's life: once one is recorded, nothing else is planned for it
 FINAL = (str(OP.DELETE), str(OP.RETRACT_NOTE))
 NUMBERED = (OP.EDIT, OP.CORRECT, OP.RESHARE)

@@ -12,7 +12,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from bot.models import DeliveryStatus as S
 from bot.store.schema import deliveries
 
-WAITING = [str(S.SCHEDULED), str(S.RETRYING)]
+WAITING = (str(S.SCHEDULED), str(S.RETRYING))  # rows a pass may claim
 
 
 class unsearched(FunctionElement[str]):  # lower case: written like a SQL function
