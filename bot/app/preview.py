@@ -100,15 +100,12 @@ def _verdicts(
     # the due times the next passes would give, in publication order (nothing is recorded)
     pacer = Pacer(Schedule(store), cfg.settings.site.tz, now)
     out: dict[tuple[str, str], verdict.Verdict] = {}
-    # (channel, URL) -> the article the next pass would post with it, as planning decides in
-    # publication order: a second article with that URL is a duplicate
-    planned: dict[tuple[str, str], str] = {}
+    # each channel's URLs taken by the articles the next pass would post, as planning does
+    planned = {cc.name: verdict.FirstWithUrl() for cc in configs}
 
     def url_taken(channel: str, article: Article) -> str | None:
-        other = planned.get((channel, article.url), article.id)
-        return log.url_taken(channel, article.url, article.id) or (
-            other if other != article.id else None
-        )
+        recorded = log.url_taken(channel, article.url, article.id)
+        return recorded or planned[channel].other(article.url, article.id)
 
     for article in sorted(articles, key=lambda a: (a.published, a.id)):
         seen = store.file_first_seen(article.id)
@@ -128,7 +125,7 @@ def _verdicts(
                 due_at=partial(pacer.post_due, cc, article),
             )
             if found.would_send and found.status == "new":
-                planned.setdefault((cc.name, article.url), article.id)
+                planned[cc.name].take(article.url, article.id)
     return out
 
 

@@ -11,7 +11,7 @@ from bot.models import Article, iso_utc
 from bot.publish.engine import PLAN_PAGE, PassResult, PublisherCore, S, log
 from bot.publish.pacing import Pacer
 from bot.publish.reshare import plan_reshares
-from bot.publish.verdict import skip_reason  # the rule `preview` shows: one rule for both
+from bot.publish.verdict import FirstWithUrl, skip_reason  # preview's rules: one for both
 from bot.store.schedule import Schedule
 from bot.store.sentlog import SentLog
 
@@ -38,17 +38,17 @@ class Planner(PublisherCore):
                 log.info(
                     "%s: %d planned posts missed their time; spaced again from now", name, moved
                 )
+            planned = FirstWithUrl()
             while True:  # in pages, so a first start on a huge folder stays within memory
                 page = self.log.unrecorded(name, now, PLAN_PAGE)
                 taken = self.log.urls_taken(name, [(a.url, a.id) for a, _seen in page])
                 rows = []
-                planned: dict[str, str] = {}  # URL -> the article of this page planned with it
                 for article, file_seen in page:
-                    if planned.get(article.url, article.id) != article.id:
-                        taken.setdefault(article.id, planned[article.url])
+                    if (other := planned.other(article.url, article.id)) is not None:
+                        taken.setdefault(article.id, other)
                     row = self._decide(name, cc, article, file_seen, first_seen, now, pacer, taken)
                     if row["status"] == S.SCHEDULED:
-                        planned.setdefault(article.url, article.id)
+                        planned.take(article.url, article.id)
                     rows.append(row)
                 result.planned += self.log.record(rows)
                 result.skipped += sum(1 for r in rows if r["status"] == S.SKIPPED)

@@ -29,6 +29,22 @@ class Verdict:
     at: float | None = None  # when it is due (scheduled, retrying), epoch seconds
 
 
+class FirstWithUrl:
+    """Which article takes each URL first in one pass, in publication order: the next new
+    article with that URL is a duplicate (planning records it so; preview says so)."""
+
+    def __init__(self) -> None:
+        self._first: dict[str, str] = {}
+
+    def other(self, url: str, article_id: str) -> str | None:
+        """The article planned with `url` before this one, if another."""
+        first = self._first.get(url, article_id)
+        return None if first == article_id else first
+
+    def take(self, url: str, article_id: str) -> None:
+        self._first.setdefault(url, article_id)
+
+
 def filter_reason(cc: ChannelConfig, tags: Sequence[str]) -> str | None:
     """Why the channel's tag filters refuse these tags, or None when they pass."""
     if cc.accepts(tags):
