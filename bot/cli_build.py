@@ -65,7 +65,7 @@ def cmd_build(cfg: Config, args: argparse.Namespace, open_store: Callable[[Confi
         result = library.scan(cfg, store, now, progress=progress_bar(), listing=listing)
         print_problems(result)
         built = build(cfg, store, now, shadowed=result.shadowed, force=args.force)
-        next_publication = store.next_publication(now)
+        next_publication = store.next_publication(now) if stamp and inputs else None
     finally:
         store.close()
     summary = scan_summary(result)

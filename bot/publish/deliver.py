@@ -55,7 +55,6 @@ class Publisher(Reactor):
         """
         result = PassResult()
         self.forget_articles()
-        slots = max(1, self.settings.concurrency)
         running: dict[asyncio.Task[PassResult], str] = {}
         load: dict[str, int] = dict.fromkeys(self.channels, 0)
         drained: set[str] = set()  # channels with nothing more due in this pass
@@ -68,7 +67,7 @@ class Publisher(Reactor):
                 while True:
                     if not self.stopping:
                         turn = (turn + 1) % max(1, len(names))
-                        free = slots - (len(running) - self.backing_off)
+                        free = self.slots - (len(running) - self.backing_off)
                         order = names[turn:] + names[:turn]
                         for d in self._claim(order, load, drained, free):
                             running[asyncio.create_task(self._deliver(d))] = d.channel
@@ -101,11 +100,10 @@ class Publisher(Reactor):
     ) -> list[Delivery]:
         """Rows to send now: the channels in `order` take the `free` slots in turn, each up to
         `concurrency` rows in all (`load`); a channel with fewer due than asked is `drained`."""
-        slots = max(1, self.settings.concurrency)
         now = self.clock()
         claimed: list[Delivery] = []
         for name in order:
-            spare = min(slots - load[name], free - len(claimed))
+            spare = min(self.slots - load[name], free - len(claimed))
             if spare <= 0 or name in drained or not self._ready(name, now):
                 continue
             try:

@@ -128,7 +128,8 @@ class PublisherCore:
             else ChannelContext(http, self._fetch_image, self._load_body),
         )
         self.stopping = False
-        self.semaphore = asyncio.Semaphore(self.settings.concurrency)
+        self.slots = max(1, self.settings.concurrency)  # requests in flight at once
+        self.semaphore = asyncio.Semaphore(self.slots)
         # tasks in a retry's back-off wait: they hold no sending slot, so the pass may claim
         # another row meanwhile (`slot_freed` wakes it)
         self.backing_off = 0
