@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from bot.store.schema import SCHEMA_VERSION, meta_table, metadata, workers
+from bot.store.schema import SCHEMA_VERSION, WAITING_SQL, meta_table, metadata, workers
 
 LIVE_WORKER = 120.0  # seconds: a worker whose heartbeat is younger is alive
 
@@ -108,6 +108,13 @@ MIGRATIONS = {
             "WHERE data IS NOT NULL",
             "CREATE INDEX IF NOT EXISTS ix_articles_problems ON articles (path) "
             "WHERE problems IS NOT NULL",
+        ),
+    ),
+    6: Migration(
+        "an index for the claim: each channel's waiting deliveries in the order they fall due",
+        (
+            "CREATE INDEX IF NOT EXISTS ix_deliveries_waiting ON deliveries "
+            f"(channel, next_attempt_at) WHERE {WAITING_SQL}",
         ),
     ),
 }

@@ -1,4 +1,4 @@
-"""The database schema (version 4): the tables, the sent-log row, and a parsed file's cache row.
+"""The database schema (version 6): the tables, the sent-log row, and a parsed file's cache row.
 
 Times are stored as float epoch seconds (UTC). Changing a table means a new migration in
 `bot.store.migrations.MIGRATIONS` and a new `SCHEMA_VERSION`.
@@ -16,8 +16,14 @@ import sqlalchemy as sa
 
 from bot.models import Article, DeliveryStatus, Operation, Problem
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 metadata = sa.MetaData()
+
+
+# rows a pass may claim, and the same as SQL text: the condition of the partial index the claim
+# reads (ix_deliveries_waiting), which a query uses only when it writes these values literally
+WAITING = (str(DeliveryStatus.SCHEDULED), str(DeliveryStatus.RETRYING))
+WAITING_SQL = "status IN (" + ", ".join(f"'{s}'" for s in WAITING) + ")"
 
 
 def _where(condition: str) -> dict[str, Any]:
@@ -101,6 +107,8 @@ deliveries = sa.Table(
     sa.Column("reactions_at", sa.Float),
     sa.UniqueConstraint("article_id", "channel", "op", "revision", name="uq_deliveries_op"),
     sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
+    # the claim: one channel's waiting rows in the order they fall due, read from the front
+    sa.Index("ix_deliveries_waiting", "channel", "next_attempt_at", **_where(WAITING_SQL)),
     sa.Index("ix_deliveries_channel_status", "channel", "status"),
     sa.Index("ix_deliveries_parent", "parent_id"),
 )

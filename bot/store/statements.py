@@ -10,9 +10,13 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from bot.models import DeliveryStatus as S
+from bot.store.schema import WAITING as WAITING
 from bot.store.schema import deliveries
 
-WAITING = (str(S.SCHEDULED), str(S.RETRYING))  # rows a pass may claim
+# `status IN ('scheduled', 'retrying')` with the values written into the SQL, as the claim's
+# partial index (ix_deliveries_waiting) states it: with bound parameters instead, neither SQLite
+# nor PostgreSQL's generic plans can tell that the index covers the query
+IS_WAITING = deliveries.c.status.in_([sa.literal_column(f"'{s}'") for s in WAITING])
 
 
 class unsearched(FunctionElement[str]):  # lower case: written like a SQL function
@@ -58,7 +62,7 @@ CLAIM = (
     .where(
         deliveries.c.id.in_(
             sa.select(deliveries.c.id)
-            .where(deliveries.c.status.in_(WAITING))
+            .where(IS_WAITING)
             .where(deliveries.c.next_attempt_at <= sa.bindparam("now"))
             .where(deliveries.c.channel.in_(sa.bindparam("channels", expanding=True)))
             .where(READY)
