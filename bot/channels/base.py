@@ -24,12 +24,11 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, SecretStr
 
-from bot.channels.marketing import view
 from bot.config import ChannelConfig
 from bot.config import ChannelOptions as ChannelOptions  # the adapters subclass it
 from bot.models import Article, Post, Receipt
 
-if TYPE_CHECKING:  # the client is the engine's; loading a config needs no HTTP stack
+if TYPE_CHECKING:  # loading a config needs no HTTP stack, nor marketing.view (methods load it)
     import httpx
 
 
@@ -250,12 +249,16 @@ class Channel(ABC, Generic[OptionsT]):
     def posted(self, article: Article) -> Article:
         """The article as this channel posts it: UTM on its link, its extra hashtags, a
         generated card for its missing hero image (bot/channels/marketing/view.py)."""
+        from bot.channels.marketing import view
+
         return view.posted(article, self.config, self.type_name)
 
     def for_article(self, article: Article) -> Channel[OptionsT]:
         """This channel, or a copy whose template is the article's own `social.text`."""
         if self._own_template:
             return self
+        from bot.channels.marketing import view
+
         text = view.template_for(article, self.name, self.type_name)
         if text is None or text == self.template:
             return self
@@ -272,14 +275,20 @@ class Channel(ABC, Generic[OptionsT]):
     def alt_text(self, article: Article, fallback: str = "{title}") -> str:
         """The image's alt text: `social.image_alt`, else the channel's `image_alt`, else
         `fallback` (a template)."""
+        from bot.channels.marketing import view
+
         return view.alt_text(article, self.config, fallback)
 
     def language(self, article: Article, option: str | None = None) -> str | None:
         """The post's language: `social.lang`, else `option`, else `site.language`."""
+        from bot.channels.marketing import view
+
         return view.language(article, self.config, option)
 
     def content_warning(self, article: Article, option: str | None = None) -> str | None:
         """`social.content_warning`, else `option`."""
+        from bot.channels.marketing import view
+
         return view.content_warning(article, option)
 
     @abstractmethod

@@ -19,7 +19,8 @@ shortest text (all other fields emptied) and the caller sees `measure(text) > li
 Measures (`Measure = Callable[[str], int]`) count the way a network counts. The shared ones are
 here (code points, graphemes, UTF-16 units, URLs at a fixed length); each network's own count
 and limit live with its adapter (`channels/mastodon/limits.py`, `channels/bluesky/text.py`,
-`channels/x/counting.py`, ...).
+`channels/x/counting.py`, ...). A template's placeholders are checked in `templates` (what
+loading channels.yaml needs); their names are re-exported here.
 """
 
 from __future__ import annotations
@@ -30,17 +31,14 @@ from collections.abc import Callable, Mapping, Sequence
 
 import regex
 
-from bot.content.social import PLACEHOLDERS
+from bot.channels.templates import FIELD_NAMES as FIELD_NAMES
+from bot.channels.templates import check_template as check_template
+from bot.channels.templates import template_placeholders as template_placeholders
 from bot.models import Article
 
 Measure = Callable[[str], int]
 
 ELLIPSIS = "…"
-
-#: Every placeholder a template may use (defined beside the front matter that fills them, so
-#: an article's own `social.text` is checked against the same list)
-FIELD_NAMES: tuple[str, ...] = PLACEHOLDERS
-
 
 # Shortening order; fields not listed (author, read_time, custom) come after title, cta last.
 _SHORTEN_FIRST = ("tags", "subtitle", "description", "title")
@@ -117,36 +115,6 @@ def template_fields(article: Article, reshare_count: int = 0) -> dict[str, str]:
         if reshare_count > 0
         else article.extra.get(RESHARE_COUNT, ""),
     }
-
-
-def template_placeholders(template: str) -> list[str]:
-    """The placeholder names a template uses, in order; ValueError if it is malformed.
-
-    Only plain names are allowed: no attribute/index access, conversions or format specs.
-    """
-    names: list[str] = []
-    try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError as e:
-        raise ValueError(f"malformed template: {e} (write {{{{ and }}}} for literal braces)") from e
-    for _literal, name, spec, conversion in parsed:
-        if name is None:
-            continue
-        if not name.isidentifier() or spec or conversion:
-            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
-            raise ValueError(f"invalid placeholder {{{shown}}}: only plain {{name}} is allowed")
-        names.append(name)
-    return names
-
-
-def check_template(template: str, known: Sequence[str] = FIELD_NAMES) -> None:
-    """Raise ValueError naming the first placeholder that is not a known field."""
-    for name in template_placeholders(template):
-        if name not in known:
-            raise ValueError(
-                f"unknown placeholder {{{name}}} in template; known: "
-                + ", ".join("{" + k + "}" for k in known)
-            )
 
 
 def render_template(template: str, fields: Mapping[str, str]) -> str:

@@ -21,8 +21,8 @@ from pydantic import (
 )
 
 from bot.channels import registry
-from bot.channels.compose import FIELD_NAMES, check_template
 from bot.channels.marketing import utm
+from bot.channels.templates import FIELD_NAMES, check_template
 from bot.config import (
     ENV_REF,
     ChannelConfig,

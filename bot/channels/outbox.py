@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.channels.base import CardStyle, Channel, ChannelOptions, Recovery, announcement
-from bot.channels.compose import count_chars, fit, template_fields
 from bot.errors import DeliveryError, PermanentError, TransientError
 from bot.models import Article, Post, Receipt
 
@@ -54,6 +53,9 @@ class OutboxChannel(Channel[OutboxOptions]):
         self._lock = asyncio.Lock()
 
     def render(self, article: Article) -> Post:
+        # the default channel: loading channels.yaml (build, check) needs no compose (regex)
+        from bot.channels.compose import count_chars, fit, template_fields
+
         fields = template_fields(article)
         text = fit(self.template, fields, measure=count_chars, limit=self.opts.limit)
         return Post(text=text, length=count_chars(text), limit=self.opts.limit)

@@ -11,7 +11,6 @@ from typing import Any
 
 from bot import channels as channels_package
 from bot.channels.base import Channel, ChannelContext
-from bot.channels.marketing import cards
 from bot.config import ChannelConfig
 from bot.redact import REDACTOR
 
@@ -30,6 +29,7 @@ NOT_NETWORKS = frozenset(
         "longform",
         "preview",
         "registry",
+        "templates",
     }
 )
 
@@ -54,6 +54,8 @@ def build_channels(
     context: ChannelContext | Callable[[ChannelConfig], ChannelContext],
 ) -> dict[str, tuple[ChannelConfig, Channel[Any]]]:
     """The adapters for these channels, each with the context given (or made for it)."""
+    from bot.channels.marketing import cards  # making adapters, not loading channels.yaml
+
     out: dict[str, tuple[ChannelConfig, Channel[Any]]] = {}
     for cc in configs:
         kind = get(cc.type)

@@ -43,7 +43,7 @@ KEYS = (
     "first_comment",
     "lang",
 )
-# the placeholders a post template may use (bot.channels.compose.FIELD_NAMES is this list)
+# the placeholders a post template may use (bot.channels.templates.FIELD_NAMES is this list)
 PLACEHOLDERS = (
     "title",
     "subtitle",

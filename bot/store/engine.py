@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from bot.errors import StoreError
 from bot.store.locks import FEED_LOCK_KEY
 from bot.store.migrations import live_workers, read_version, upgrade_steps
-from bot.store.schema import SCHEMA_VERSION, meta_table, metadata
+from bot.store.schema import SCHEMA_VERSION, for_postgres, meta_table, metadata
 
 log = logging.getLogger("herald.store")
 
@@ -42,6 +42,8 @@ class Database:
         self.url = normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         self.is_postgres = self.url.startswith("postgresql")
+        if self.is_postgres:
+            for_postgres()
         self.sqlite_path: Path | None = None
         if self.is_sqlite:
             db = sa.engine.make_url(self.url).database

@@ -60,3 +60,28 @@ def test_rendered_bodies_are_reused_until_the_file_changes(project: Project) -> 
     assert "<strong>body</strong>" in (rendered() or "")
     assert "<strong>body</strong>" in (project.feeds / "feed.json").read_text()
     store.close()
+
+
+def test_partial_indexes_keep_their_condition_on_both_databases(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """PostgreSQL's conditions are added when a PostgreSQL database opens (so SQLite runs do
+    not import the PostgreSQL dialect): both get the same partial indexes."""
+    partial = ("ix_articles_live_slug", "ix_articles_live_id", "ix_articles_problems")
+    lite = Store(f"sqlite:///{tmp_path / 'h.sqlite3'}")
+    try:
+        with lite.engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type='index'"))
+            lite_sql = {name: sql for name, sql in rows}
+    finally:
+        lite.close()
+    pg = Store(pg_url)
+    try:
+        with pg.engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT indexname, indexdef FROM pg_indexes"))
+            pg_sql = {name: sql for name, sql in rows}
+    finally:
+        pg.close()
+    for name in partial:
+        assert " WHERE " in lite_sql[name], lite_sql[name]
+        assert " WHERE " in pg_sql[name], pg_sql[name]
