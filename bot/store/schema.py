@@ -26,7 +26,6 @@ WAITING = (str(DeliveryStatus.SCHEDULED), str(DeliveryStatus.RETRYING))
 WAITING_SQL = "status IN (" + ", ".join(f"'{s}'" for s in WAITING) + ")"
 
 
-
 # the partial indexes and their conditions: SQLite's set here, PostgreSQL's by `for_postgres`
 # when a PostgreSQL database opens (naming a dialect's option imports that dialect, ~20 ms)
 _PARTIAL: list[tuple[sa.Index, str]] = []

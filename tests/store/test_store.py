@@ -67,7 +67,12 @@ def test_partial_indexes_keep_their_condition_on_both_databases(
 ) -> None:
     """PostgreSQL's conditions are added when a PostgreSQL database opens (so SQLite runs do
     not import the PostgreSQL dialect): both get the same partial indexes."""
-    partial = ("ix_articles_live_slug", "ix_articles_live_id", "ix_articles_problems")
+    partial = (
+        "ix_articles_live_slug",
+        "ix_articles_live_id",
+        "ix_articles_problems",
+        "ix_deliveries_waiting",
+    )
     lite = Store(f"sqlite:///{tmp_path / 'h.sqlite3'}")
     try:
         with lite.engine.connect() as conn:
