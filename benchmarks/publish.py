@@ -1,13 +1,16 @@
 """Benchmark publishing: N new articles x C webhook channels through one `run --once` process.
 
     .venv/bin/python benchmarks/publish.py [--articles 1000] [--channels 5] [--concurrency 8]
-                                           [--latencies 0.05,0]
+                                           [--latencies 0.05,0] [--backlog 10000]
 
 The receivers (tests.fakes.webhook.WebhookReceiver, signatures checked) run in this process on
-127.0.0.1 and answer after `latency` seconds. The feeds are built first (a `build` process), so
+127.0.0.1 and answer after `latency` seconds. The same receivers are then driven by a bare httpx
+client in its own process (benchmarks/_httpx_reference.py): how close to the floor the HTTP
+library alone comes here. The feeds are built first (a `build` process), so
 the timed `run --once` is mostly delivery. The engine's own cost per delivery is measured in
 process twice: the whole Publisher with a channel that sends nothing (claim, render, record),
-and SentLog.claim_due + mark_sent alone on a real SQLite file.
+and SentLog.claim_due + mark_sent alone on a real SQLite file, one channel at a time as the
+engine claims, with the default backlog and with `--backlog` articles x channels rows waiting.
 """
 
 from __future__ import annotations
@@ -15,12 +18,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import subprocess
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from _common import Project, check, machine, run_timed, table, temp_project, verdict, write_articles
+from _common import (
+    PYTHON,
+    Project,
+    check,
+    machine,
+    run_timed,
+    table,
+    temp_project,
+    verdict,
+    write_articles,
+)
 
 from bot import app
 from bot.channels.base import Channel, ChannelOptions, Recovery
@@ -31,6 +46,7 @@ from bot.store import Store
 from bot.store.sentlog import SentLog
 from tests.fakes.webhook import WebhookReceiver
 
+HERE = Path(__file__).resolve().parent
 TARGET_ENGINE_MS = 2.0
 SECRET = "whsec_" + base64.b64encode(b"herald-benchmark-key-0123456789ab").decode()
 
@@ -111,6 +127,46 @@ def run_once(articles: int, n_channels: int, concurrency: int, latency: float) -
             tmp.cleanup()
 
 
+def httpx_reference(
+    deliveries: int, n_channels: int, concurrency: int, latency: float
+) -> list[object]:
+    """The same receivers and concurrency driven by a bare httpx client in its own process
+    (benchmarks/_httpx_reference.py): what the HTTP library alone costs here."""
+    receivers = [WebhookReceiver(secret=SECRET) for _ in range(n_channels)]
+    for r in receivers:
+        r.latency = latency
+        instrument(r, set())
+        r.start()
+    try:
+        urls = ",".join(r.url for r in receivers)
+        out = subprocess.run(
+            [
+                PYTHON,
+                str(HERE / "_httpx_reference.py"),
+                urls,
+                SECRET,
+                str(deliveries),
+                str(concurrency),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        wall, cpu = float(out[0]), float(out[1])
+        floor = latency * deliveries / concurrency
+        ratio = f"{wall / floor:.3f}x" if floor else "-"
+        return [
+            f"{latency * 1000:.0f}",
+            f"{deliveries:,}",
+            f"{wall:.1f}",
+            ratio,
+            f"{cpu / deliveries * 1000:.2f}",
+        ]
+    finally:
+        for r in receivers:
+            r.stop()
+
+
 class NullChannel(Channel):
     """Sends nothing and returns at once: what is left is the engine's own work."""
 
@@ -124,6 +180,44 @@ class NullChannel(Channel):
 
     async def send(self, post: Post, article: Article, key: str) -> Receipt:
         return Receipt(post_id=key, url=None)
+
+
+def claim_cost(store: Store, names: list[str], claims: int = 2000) -> float:
+    """ms for SentLog.claim_due(one channel, limit=1) + mark_sent, as the engine claims: the
+    channels in turn, on a sent-log re-queued in full (every row waiting)."""
+    log = SentLog(store, "bench-sentlog")
+    log.requeue(channel=None, article=None, force=True, now=time.time())
+    n = turn = 0
+    t0 = time.perf_counter()
+    while n < claims and turn < 2 * claims:
+        claimed = log.claim_due(time.time(), [names[turn % len(names)]], 1)
+        turn += 1
+        for d in claimed:
+            log.mark_sent(d, time.time(), d.key, None, "0" * 16)
+            n += 1
+    return (time.perf_counter() - t0) / max(n, 1) * 1000
+
+
+def backlog_claim_cost(articles: int, n_channels: int) -> float:
+    """claim_cost with `articles` x `n_channels` rows waiting (a large backlog)."""
+    project, tmp = make_project(
+        "herald-backlog-", articles, ["http://127.0.0.1:9/"] * n_channels, 8
+    )
+    cfg = app.load_config(project.config)
+    store = Store(cfg.database_url)
+    try:
+        library.scan(cfg, store, time.time())
+
+        async def plan() -> None:
+            async with Publisher(cfg, store, "bench-backlog") as pub:
+                pub.plan()
+
+        asyncio.run(plan())
+        return claim_cost(store, [c.name for c in cfg.channels])
+    finally:
+        store.close()
+        if tmp is not None:
+            tmp.cleanup()
 
 
 def engine_in_process(articles: int, n_channels: int, concurrency: int) -> tuple[float, float]:
@@ -153,20 +247,7 @@ def engine_in_process(articles: int, n_channels: int, concurrency: int) -> tuple
             raise SystemExit(f"in-process engine sent {sent}, expected {articles * n_channels}")
         whole = seconds / sent * 1000
 
-        # the sent-log alone: re-queue everything, then claim one and record it, N times
-        log = SentLog(store, "bench-sentlog")
-        names = [c.name for c in cfg.channels]
-        log.requeue(channel=None, article=None, force=True, now=time.time())
-        n = 0
-        t0 = time.perf_counter()
-        while True:
-            claimed = log.claim_due(time.time(), names, 1)
-            if not claimed:
-                break
-            for d in claimed:
-                log.mark_sent(d, time.time(), d.key, None, "0" * 16)
-                n += 1
-        sql = (time.perf_counter() - t0) / max(n, 1) * 1000
+        sql = claim_cost(store, [c.name for c in cfg.channels])
         return whole, sql
     finally:
         store.close()
@@ -180,6 +261,12 @@ def main() -> None:
     ap.add_argument("--channels", type=int, default=5)
     ap.add_argument("--concurrency", type=int, default=8, help="publishing.concurrency")
     ap.add_argument("--latencies", default="0.05,0", help="receiver answer delays, seconds")
+    ap.add_argument(
+        "--backlog",
+        type=int,
+        default=10_000,
+        help="articles for the claim cost under a large backlog (x channels rows); 0: skip",
+    )
     args = ap.parse_args()
 
     print(f"machine: {machine()}\n")
@@ -205,8 +292,30 @@ def main() -> None:
         )
     )
 
+    print("\nthe same receivers, a bare httpx client (no Herald) ...", flush=True)
+    refs = [
+        httpx_reference(args.articles * args.channels, args.channels, args.concurrency, float(x))
+        for x in args.latencies.split(",")
+        if x.strip()
+    ]
+    print()
+    print(
+        table(
+            [
+                "receiver latency ms",
+                "deliveries",
+                "wall s",
+                "wall / floor",
+                "client CPU ms per request",
+            ],
+            refs,
+        )
+    )
+
     print("\nengine in process (no network) ...", flush=True)
     whole, sql = engine_in_process(args.articles, args.channels, args.concurrency)
+    backlog_rows = args.backlog * args.channels
+    backlog = backlog_claim_cost(args.backlog, args.channels) if args.backlog else None
     print()
     print(
         table(
@@ -219,11 +328,24 @@ def main() -> None:
                     verdict(whole < TARGET_ENGINE_MS),
                 ],
                 [
-                    "SentLog.claim_due(limit=1) + mark_sent on SQLite",
+                    f"SentLog.claim_due(one channel, limit=1) + mark_sent on SQLite, "
+                    f"{args.articles * args.channels:,} rows waiting",
                     f"{sql:.2f}",
                     f"< {TARGET_ENGINE_MS} ms",
                     verdict(sql < TARGET_ENGINE_MS),
                 ],
+                *(
+                    [
+                        [
+                            f"the same, {backlog_rows:,} rows waiting",
+                            f"{backlog:.2f}",
+                            f"< {TARGET_ENGINE_MS} ms",
+                            verdict(backlog < TARGET_ENGINE_MS),
+                        ]
+                    ]
+                    if backlog is not None
+                    else []
+                ),
             ],
         )
     )
