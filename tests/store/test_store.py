@@ -62,6 +62,16 @@ def test_rendered_bodies_are_reused_until_the_file_changes(project: Project) -> 
     store.close()
 
 
+def index_definitions(url: str, query: str) -> dict[str, str]:
+    """Index name -> its definition, as the database reports it, after Herald opened it."""
+    store = Store(url)
+    try:
+        with store.engine.connect() as conn:
+            return {name: sql for name, sql in conn.execute(sa.text(query))}
+    finally:
+        store.close()
+
+
 def test_partial_indexes_keep_their_condition_on_both_databases(
     tmp_path: Path, pg_url: str
 ) -> None:
@@ -73,20 +83,11 @@ def test_partial_indexes_keep_their_condition_on_both_databases(
         "ix_articles_problems",
         "ix_deliveries_waiting",
     )
-    lite = Store(f"sqlite:///{tmp_path / 'h.sqlite3'}")
-    try:
-        with lite.engine.connect() as conn:
-            rows = conn.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type='index'"))
-            lite_sql = {name: sql for name, sql in rows}
-    finally:
-        lite.close()
-    pg = Store(pg_url)
-    try:
-        with pg.engine.connect() as conn:
-            rows = conn.execute(sa.text("SELECT indexname, indexdef FROM pg_indexes"))
-            pg_sql = {name: sql for name, sql in rows}
-    finally:
-        pg.close()
+    lite_sql = index_definitions(
+        f"sqlite:///{tmp_path / 'h.sqlite3'}",
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index'",
+    )
+    pg_sql = index_definitions(pg_url, "SELECT indexname, indexdef FROM pg_indexes")
     for name in partial:
         assert " WHERE " in lite_sql[name], lite_sql[name]
         assert " WHERE " in pg_sql[name], pg_sql[name]
