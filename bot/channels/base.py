@@ -14,10 +14,12 @@ from __future__ import annotations
 import copy
 import enum
 import functools
+import importlib
 import inspect
 import re
+import sys
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Self, TypeVar, cast
 from urllib.parse import urlsplit
@@ -203,22 +205,63 @@ def _as_posted(method: Callable[..., Any], templated: bool) -> Callable[..., Any
     return run
 
 
-class Channel(ABC, Generic[OptionsT]):
+def lazy_exports(package: str, homes: Mapping[str, str]) -> Callable[[str], Any]:
+    """A network package's module `__getattr__` (PEP 562): each name of `homes` is imported
+    from its submodule on first use ("adapter", or "lifecycle:MastodonChannel" for a name bound
+    to another), so importing the package for its `NETWORK` loads no adapter."""
+
+    def __getattr__(name: str) -> Any:
+        home = homes.get(name)
+        if home is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        module, _, attr = home.partition(":")
+        value = getattr(importlib.import_module(f"{package}.{module}"), attr or name)
+        setattr(sys.modules[package], name, value)
+        return value
+
+    return __getattr__
+
+
+class Network:
+    """What checking a channels.yaml entry needs of its network, without the adapter: its
+    options model and what it lets Herald do after a post. Each network states these once, in
+    a module that imports no HTTP stack (`<type>/options.py`), and its adapter inherits them,
+    so `herald build` and `herald check` validate channels without importing any adapter."""
+
+    Options: ClassVar[type[ChannelOptions]]
+    # what the network lets Herald do to a post after it is out: "edit" (in place), "reply"
+    # (a reply under it) and "delete"; each is one method of the adapter
+    # (each channel's own `can` is `capabilities(its options)`, set when it is made)
+    can: frozenset[str] = frozenset()
+    # template fields the network's templates may use beyond compose's
+    extra_fields: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def config_warnings(cls, options: ChannelOptions) -> list[tuple[str, str]]:
+        """What `herald check` should warn about in valid options: (option key, message)."""
+        return []
+
+    # said when `can` holds a policy that these options do not allow (see `capabilities`)
+    capability_note: ClassVar[str] = ""
+
+    @classmethod
+    def capabilities(cls, options: ChannelOptions | None = None) -> frozenset[str]:
+        """What a channel with these options can do: `can`, unless the options narrow it (a
+        Slack channel with only an incoming webhook can do nothing after the post)."""
+        return cls.can
+
+
+class Channel(Network, ABC, Generic[OptionsT]):
     """Base class of the adapters: `class XChannel(Channel[XOptions])` sets the class
     attributes and two methods; `self.opts` is its validated options."""
 
     type_name: ClassVar[str]
-    Options: ClassVar[type[ChannelOptions]]
     recovery: ClassVar[Recovery] = Recovery.NONE
     # how a doubt about another new post on the network (a reply under the post, a reshare)
     # is settled: IDEMPOTENT where the network de-duplicates it by the operation's key
     keyed_recovery: ClassVar[Recovery] = Recovery.NONE
     card: ClassVar[CardStyle] = CardStyle()  # the preview page's look of this network
     default_template: ClassVar[str] = "{title}\n\n{description}\n\n{cta}\n\n{url}"
-    # what the network lets Herald do to a post after it is out: "edit" (in place), "reply"
-    # (a reply under it) and "delete"; each is one method below
-    # (each channel's own `can` is `capabilities(its options)`, set when it is made)
-    can: frozenset[str] = frozenset()
     correction_template: ClassVar[str] = "Updated: {title}\n\n{url}"
     retraction_template: ClassVar[str] = "This article has been withdrawn: {title}"
     # posts the article's whole body (read through `context.load_body`): a change of the body
@@ -304,20 +347,6 @@ class Channel(ABC, Generic[OptionsT]):
         """`refit` for a post rendered by `render_with(template, ...)`: fitted again with the
         same template."""
         return self.with_template(template).refit(post, article, refusal)
-
-    @classmethod
-    def config_warnings(cls, options: ChannelOptions) -> list[tuple[str, str]]:
-        """What `herald check` should warn about in valid options: (option key, message)."""
-        return []
-
-    # said when `can` holds a policy that these options do not allow (see `capabilities`)
-    capability_note: ClassVar[str] = ""
-
-    @classmethod
-    def capabilities(cls, options: ChannelOptions | None = None) -> frozenset[str]:
-        """What a channel with these options can do: `can`, unless the options narrow it (a
-        Slack channel with only an incoming webhook can do nothing after the post)."""
-        return cls.can
 
     def default_on_update(self) -> str:
         """`on_update` when the channel does not set it: edit where this channel can."""
