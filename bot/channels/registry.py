@@ -29,6 +29,7 @@ NOT_NETWORKS = frozenset(
         "images",
         "loading",
         "marketing",
+        "network",
         "longform",
         "preview",
         "registry",

@@ -25,7 +25,7 @@ import httpx
 
 from bot.channels import compose
 from bot.channels.base import CardStyle, Channel, ChannelContext, ChannelOptions, Recovery
-from bot.channels.discord.options import _WEBHOOK_PATH, DiscordNetwork, DiscordOptions
+from bot.channels.discord.options import WEBHOOK_PATH, DiscordNetwork, DiscordOptions
 from bot.channels.escaping import Escaper
 from bot.errors import (
     AlreadyDone,
@@ -173,7 +173,7 @@ class DiscordChannel(DiscordNetwork, Channel[DiscordOptions]):
 
     def _scrub(self, text: str) -> str:
         secret = self.opts.url.get_secret_value()
-        match = _WEBHOOK_PATH.search(urlsplit(secret).path)
+        match = WEBHOOK_PATH.search(urlsplit(secret).path)
         for part in (secret, match.group(2) if match else ""):
             if part:
                 text = text.replace(part, "***")

@@ -10,7 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 
 from bot.channels.base import ChannelOptions, HttpUrl, Network
 
-_WEBHOOK_PATH = re.compile(r"/api(?:/v\d+)?/webhooks/(\d+)/([^/?#]+)/?$")
+WEBHOOK_PATH = re.compile(r"/api(?:/v\d+)?/webhooks/(\d+)/([^/?#]+)/?$")
 
 
 class DiscordOptions(ChannelOptions):
@@ -29,7 +29,7 @@ class DiscordOptions(ChannelOptions):
             raise ValueError(
                 "must be an http(s) URL such as https://discord.com/api/webhooks/ID/TOKEN"
             )
-        if not _WEBHOOK_PATH.search(parts.path):
+        if not WEBHOOK_PATH.search(parts.path):
             raise ValueError(
                 "is not a Discord webhook URL: expected https://discord.com/api/webhooks/ID/TOKEN"
             )

@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.channels.base import CardStyle, Channel, Recovery, announcement
 from bot.channels.compose import count_chars, fit, template_fields
-from bot.channels.webhook.options import WebhookNetwork, WebhookOptions, _key
+from bot.channels.webhook.options import WebhookNetwork, WebhookOptions, secret_key
 from bot.errors import PermanentError
 from bot.http import raise_for_status, request
 from bot.models import Article, Post, Receipt
@@ -35,7 +35,7 @@ RETRACTED = "article.retracted"
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     """The `webhook-signature` value: `v1,<base64 HMAC-SHA256 of id.timestamp.body>`."""
     content = f"{msg_id}.{timestamp}.".encode() + body
-    mac = hmac.new(_key(secret), content, hashlib.sha256).digest()
+    mac = hmac.new(secret_key(secret), content, hashlib.sha256).digest()
     return "v1," + base64.b64encode(mac).decode()
 
 

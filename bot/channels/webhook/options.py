@@ -35,13 +35,13 @@ class WebhookOptions(ChannelOptions):
         if not raw.startswith("whsec_"):
             raise ValueError("must start with whsec_ followed by base64 (Standard Webhooks)")
         try:
-            _key(raw)
+            secret_key(raw)
         except (binascii.Error, ValueError) as e:
             raise ValueError("the part after whsec_ is not valid base64") from e
         return v
 
 
-def _key(secret: str) -> bytes:
+def secret_key(secret: str) -> bytes:
     b64 = secret.removeprefix("whsec_")
     return base64.b64decode(b64 + "=" * (-len(b64) % 4), validate=True)
 
