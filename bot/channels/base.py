@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, SecretStr
 
+from bot.channels.network import Network as Network  # each network's options.py subclasses it
+from bot.channels.network import lazy_exports as lazy_exports
 from bot.config import ChannelConfig
 from bot.config import ChannelOptions as ChannelOptions  # the adapters subclass it
 from bot.models import Article, Post, Receipt
@@ -203,22 +205,17 @@ def _as_posted(method: Callable[..., Any], templated: bool) -> Callable[..., Any
     return run
 
 
-class Channel(ABC, Generic[OptionsT]):
+class Channel(Network, ABC, Generic[OptionsT]):
     """Base class of the adapters: `class XChannel(Channel[XOptions])` sets the class
     attributes and two methods; `self.opts` is its validated options."""
 
     type_name: ClassVar[str]
-    Options: ClassVar[type[ChannelOptions]]
     recovery: ClassVar[Recovery] = Recovery.NONE
     # how a doubt about another new post on the network (a reply under the post, a reshare)
     # is settled: IDEMPOTENT where the network de-duplicates it by the operation's key
     keyed_recovery: ClassVar[Recovery] = Recovery.NONE
     card: ClassVar[CardStyle] = CardStyle()  # the preview page's look of this network
     default_template: ClassVar[str] = "{title}\n\n{description}\n\n{cta}\n\n{url}"
-    # what the network lets Herald do to a post after it is out: "edit" (in place), "reply"
-    # (a reply under it) and "delete"; each is one method below
-    # (each channel's own `can` is `capabilities(its options)`, set when it is made)
-    can: frozenset[str] = frozenset()
     correction_template: ClassVar[str] = "Updated: {title}\n\n{url}"
     retraction_template: ClassVar[str] = "This article has been withdrawn: {title}"
     # posts the article's whole body (read through `context.load_body`): a change of the body
@@ -304,20 +301,6 @@ class Channel(ABC, Generic[OptionsT]):
         """`refit` for a post rendered by `render_with(template, ...)`: fitted again with the
         same template."""
         return self.with_template(template).refit(post, article, refusal)
-
-    @classmethod
-    def config_warnings(cls, options: ChannelOptions) -> list[tuple[str, str]]:
-        """What `herald check` should warn about in valid options: (option key, message)."""
-        return []
-
-    # said when `can` holds a policy that these options do not allow (see `capabilities`)
-    capability_note: ClassVar[str] = ""
-
-    @classmethod
-    def capabilities(cls, options: ChannelOptions | None = None) -> frozenset[str]:
-        """What a channel with these options can do: `can`, unless the options narrow it (a
-        Slack channel with only an incoming webhook can do nothing after the post)."""
-        return cls.can
 
     def default_on_update(self) -> str:
         """`on_update` when the channel does not set it: edit where this channel can."""

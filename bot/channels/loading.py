@@ -159,7 +159,7 @@ def load_channels(
         if base.name in seen:
             raise ConfigError(shown_path(path), f"{where}.name", f"duplicate channel name {name!r}")
         seen.add(base.name)
-        kind = registry.get(base.type)
+        kind = registry.network(base.type)
         if kind is None:
             known = registry.network_types()
             raise ConfigError(
@@ -170,14 +170,12 @@ def load_channels(
         for key in TEMPLATE_KEYS:
             if (template := getattr(base, key)) is not None:
                 try:
-                    check_template(template, (*FIELD_NAMES, *getattr(kind, "extra_fields", ())))
+                    check_template(template, (*FIELD_NAMES, *kind.extra_fields))
                 except ValueError as e:
                     raise ConfigError(shown_path(path), f"{where}.{key}", str(e)) from None
         if base.reshare is not None:
             try:
-                check_template(
-                    base.reshare.template, (*FIELD_NAMES, *getattr(kind, "extra_fields", ()))
-                )
+                check_template(base.reshare.template, (*FIELD_NAMES, *kind.extra_fields))
             except ValueError as e:
                 raise ConfigError(shown_path(path), f"{where}.reshare.template", str(e)) from None
         if (slot_problem := windows_problem(base)) is not None:
@@ -270,7 +268,7 @@ def windows_problem(entry: ChannelEntry) -> tuple[tuple[str, int], str] | None:
 
 
 def registry_outbox_options() -> ChannelOptions:
-    kind = registry.get("outbox")
+    kind = registry.network("outbox")
     assert kind is not None
     return kind.Options.model_validate({"path": "outbox.jsonl"})
 
@@ -311,7 +309,7 @@ def validate_channels(path: Path, env: Mapping[str, str]) -> list[ConfigProblem]
             found.add(base, f"expected a mapping with name and type, not {kind_of(entry)}")
             continue
         common = {k: v for k, v in entry.items() if k in COMMON_CHANNEL_KEYS}
-        kind = registry.get(entry["type"]) if isinstance(entry.get("type"), str) else None
+        kind = registry.network(entry["type"]) if isinstance(entry.get("type"), str) else None
         option_keys = set(kind.Options.model_fields) if kind else set()
         allowed = COMMON_CHANNEL_KEYS | option_keys
         try:
@@ -338,7 +336,7 @@ def validate_channels(path: Path, env: Mapping[str, str]) -> list[ConfigProblem]
             template = entry.get(key)
             if kind is not None and isinstance(template, str):
                 try:
-                    check_template(template, (*FIELD_NAMES, *getattr(kind, "extra_fields", ())))
+                    check_template(template, (*FIELD_NAMES, *kind.extra_fields))
                 except ValueError as e:
                     found.add((*base, key), str(e))
         if kind is not None:

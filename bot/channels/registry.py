@@ -1,5 +1,7 @@
 """The adapters by their channels.yaml `type`: each network module registers itself by its name
-and its `CHANNEL`; `build_channels` makes the configured ones."""
+and its `CHANNEL`; `build_channels` makes the configured ones. A network package also names its
+`NETWORK` (its Options model and capabilities, from a module that imports no HTTP stack), which
+is all that loading channels.yaml needs (`network`)."""
 
 from __future__ import annotations
 
@@ -10,13 +12,14 @@ from dataclasses import replace
 from typing import Any
 
 from bot import channels as channels_package
-from bot.channels.base import Channel, ChannelContext
+from bot.channels.base import Channel, ChannelContext, Network
 from bot.config import ChannelConfig
 from bot.redact import REDACTOR
 
 # The modules of this package that are not networks. Every other module (or package) here is
 # one network, named after its channels.yaml `type`, and says which class it is with `CHANNEL`:
-# adding a network is adding its module, nothing else.
+# adding a network is adding its module, nothing else. (A package may also say `NETWORK`, the
+# light part of that class, so that validating its channels does not import the adapter.)
 NOT_NETWORKS = frozenset(
     {
         "base",
@@ -26,6 +29,7 @@ NOT_NETWORKS = frozenset(
         "images",
         "loading",
         "marketing",
+        "network",
         "longform",
         "preview",
         "registry",
@@ -47,6 +51,17 @@ def get(type_name: str) -> type[Channel[Any]] | None:
     module = importlib.import_module(f"{channels_package.__name__}.{type_name}")
     cls: type[Channel[Any]] = module.CHANNEL
     return cls
+
+
+def network(type_name: str) -> type[Network] | None:
+    """What validating a channel of this type needs (its Options model, `can`, `capabilities`,
+    `config_warnings`, ...): the network's `NETWORK`, imported without its adapter, or its
+    `CHANNEL` when it names none (a one-module network); None if the type is unknown."""
+    if type_name not in network_types():
+        return None
+    module = importlib.import_module(f"{channels_package.__name__}.{type_name}")
+    facts: type[Network] = getattr(module, "NETWORK", None) or module.CHANNEL
+    return facts
 
 
 def build_channels(

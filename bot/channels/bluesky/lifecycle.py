@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.channels.bluesky.adapter import COLLECTION
-from bot.channels.bluesky.options import BlueskyOptions
+from bot.channels.bluesky.options import BlueskyNetwork
 from bot.channels.bluesky.reactions import BlueskyReactions
 from bot.channels.bluesky.xrpc import describe, error_name, raise_for
 from bot.errors import AlreadyDone, PermanentError, UnreadableAnswer
@@ -32,11 +32,8 @@ def split_uri(uri: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
-class BlueskyChannel(BlueskyReactions):
+class BlueskyChannel(BlueskyNetwork, BlueskyReactions):
     """A Bluesky account's posts: posted, answered with a reply, deleted."""
-
-    Options = BlueskyOptions
-    can = frozenset({"reply", "delete", "reactions", "comments"})
 
     async def reply(self, post: Post, article: Article, ref: Receipt, key: str) -> Receipt:
         parent, root = await self.strong_refs(ref.post_id)

@@ -1,10 +1,11 @@
-"""The channels.yaml keys of a `type: bluesky` channel."""
+"""The channels.yaml keys of a `type: bluesky` channel and what the network lets Herald do
+(all that validating the channel needs: no HTTP stack)."""
 
 from __future__ import annotations
 
 from pydantic import Field, SecretStr, field_validator
 
-from bot.channels.base import ChannelOptions, HttpUrl
+from bot.channels.base import ChannelOptions, HttpUrl, Network
 
 
 class BlueskyOptions(ChannelOptions):
@@ -22,3 +23,10 @@ class BlueskyOptions(ChannelOptions):
     @classmethod
     def _handle(cls, v: str) -> str:
         return v.removeprefix("@")
+
+
+class BlueskyNetwork(Network):
+    """What checking a bluesky channel needs (`lifecycle.BlueskyChannel` inherits it)."""
+
+    Options = BlueskyOptions
+    can = frozenset({"reply", "delete", "reactions", "comments"})

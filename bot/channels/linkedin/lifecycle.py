@@ -22,7 +22,8 @@ from urllib.parse import quote
 
 import httpx
 
-from bot.channels.linkedin.adapter import LinkedInOptions, LinkedInPoster, to_commentary
+from bot.channels.linkedin.adapter import LinkedInPoster, to_commentary
+from bot.channels.linkedin.options import LinkedInNetwork
 from bot.errors import AlreadyDone, UnreadableAnswer
 from bot.http import request
 from bot.models import Article, Post, Receipt
@@ -38,11 +39,8 @@ def comment_url(post_urn: str, comment_urn: str) -> str:
     return f"https://www.linkedin.com/feed/update/{post_urn}/?commentUrn={encoded(comment_urn)}"
 
 
-class LinkedInChannel(LinkedInPoster):
+class LinkedInChannel(LinkedInNetwork, LinkedInPoster):
     """A LinkedIn member's or page's posts: posted, edited, commented on and deleted."""
-
-    Options = LinkedInOptions
-    can = frozenset({"edit", "reply", "delete"})
 
     def _post_url(self, urn: str) -> str:
         return f"{self.opts.base_url}/rest/posts/{encoded(urn)}"

@@ -24,11 +24,10 @@ import asyncio
 import logging
 import time
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import Field, SecretStr, field_validator
 
 from bot.channels import compose
 from bot.channels.base import (
@@ -36,7 +35,6 @@ from bot.channels.base import (
     Channel,
     ChannelContext,
     ChannelOptions,
-    HttpUrl,
     Image,
     Recovery,
 )
@@ -57,6 +55,7 @@ from bot.channels.mastodon.limits import (
     mastodon_measure,
     parse_instance,
 )
+from bot.channels.mastodon.options import MastodonOptions
 from bot.errors import DeliveryError, PermanentError, TooLong, TransientError
 from bot.http import json_answer, request
 from bot.models import Article, Post, Receipt
@@ -65,30 +64,6 @@ from bot.redact import foreign_text
 log = logging.getLogger("herald.channels.mastodon")
 
 ALT_TEXT_LIMIT = 1500
-
-
-class MastodonOptions(ChannelOptions):
-    """channels.yaml keys of a `type: mastodon` channel."""
-
-    base_url: HttpUrl  # the instance, e.g. https://mastodon.social: there is no universal default
-    token: SecretStr
-    visibility: Literal["public", "unlisted", "private", "direct"] = "public"
-    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
-    # None: what the instance advertises (GET /api/v2/instance), else 500
-    max_characters: int | None = Field(default=None, ge=50, le=100_000)
-    image: bool = True
-    image_alt: str = "{title}"
-    # a content warning (spoiler_text): the post shows it and hides the text behind it
-    content_warning: str | None = Field(default=None, min_length=1, max_length=500)
-    # the account's user name, only to show `@account@instance` on preview cards
-    account: str | None = Field(default=None, pattern=r"^@?[A-Za-z0-9_]{1,30}$")
-    media_wait: float = Field(default=30.0, ge=0, le=600)  # seconds to wait for media processing
-
-    @field_validator("image_alt")
-    @classmethod
-    def _image_alt(cls, v: str) -> str:
-        compose.check_template(v)
-        return v
 
 
 class MastodonPoster(Channel[MastodonOptions]):

@@ -20,8 +20,8 @@ from urllib.parse import quote
 
 import httpx
 
-from bot.channels.mastodon.adapter import MastodonOptions
 from bot.channels.mastodon.answers import error_message, is_too_long, raise_for, text_or_none
+from bot.channels.mastodon.options import MastodonNetwork
 from bot.channels.mastodon.reactions import MastodonReactions
 from bot.errors import AlreadyDone, TooLong
 from bot.http import json_answer, request
@@ -40,11 +40,8 @@ def _receipt(response: httpx.Response, what: str) -> Receipt:
     )
 
 
-class MastodonChannel(MastodonReactions):
+class MastodonChannel(MastodonNetwork, MastodonReactions):
     """A Mastodon account's statuses: posted, edited in place, answered and deleted."""
-
-    Options = MastodonOptions
-    can = frozenset({"edit", "reply", "delete", "reactions", "comments"})
 
     def _status_url(self, status_id: str) -> str:
         return f"{self.opts.base_url}/api/v1/statuses/{quote(status_id, safe='')}"

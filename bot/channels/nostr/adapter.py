@@ -31,11 +31,10 @@ import functools
 import logging
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-
 from bot.channels import compose, longform
-from bot.channels.base import CardStyle, Channel, ChannelOptions, Recovery
+from bot.channels.base import CardStyle, Channel, Recovery
 from bot.channels.nostr.keys import Signer, bech32_encode, secret_bytes
+from bot.channels.nostr.options import NostrNetwork, NostrOptions
 from bot.channels.nostr.relays import publish, settle
 from bot.models import Article, Post, Receipt
 from bot.tid import key_time
@@ -46,57 +45,19 @@ NOTE = 1
 DELETION = 5
 LONG_FORM = 30023
 LONG_FORM_LIMIT = 65_536  # bytes of content many relays take (NIP-11 max_content_length)
-DEFAULT_LIMIT = 1000
 
 
 def _utf8_bytes(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-class NostrOptions(ChannelOptions):
-    """channels.yaml keys of a `type: nostr` channel."""
-
-    private_key: SecretStr  # nsec1... or 64 hex digits, from the environment
-    relays: list[str] = Field(min_length=1, max_length=20)
-    quorum: int = Field(default=1, ge=1)  # relays that must accept the event
-    max_characters: int = Field(default=DEFAULT_LIMIT, ge=50, le=100_000)
-    image: bool = True
-    image_alt: str = "{title}"
-    long_form: bool = False  # a NIP-23 article (kind 30023) instead of a kind-1 note
-    timeout: float = Field(default=10.0, gt=0, le=120)  # seconds each relay has to answer
-    # the web page of a note; {note} is its NIP-19 id (note1...), {id} the hex id
-    viewer: str = "https://njump.me/{note}"
-
-    @field_validator("private_key")
-    @classmethod
-    def _key(cls, v: SecretStr) -> SecretStr:
-        secret_bytes(v.get_secret_value())  # ValueError names the problem, never the key
-        return v
-
-    @field_validator("relays")
-    @classmethod
-    def _relays(cls, v: list[str]) -> list[str]:
-        for relay in v:
-            if not relay.startswith(("wss://", "ws://")) or len(relay) < 8:
-                raise ValueError(f"{relay!r} is not a relay URL such as wss://relay.example")
-        return list(dict.fromkeys(v))
-
-    @model_validator(mode="after")
-    def _quorum(self) -> NostrOptions:
-        if self.quorum > len(self.relays):
-            raise ValueError(f"quorum {self.quorum} is more than the {len(self.relays)} relays")
-        return self
-
-
-class NostrChannel(Channel[NostrOptions]):
+class NostrChannel(NostrNetwork, Channel[NostrOptions]):
     """Signs one event per article and sends it to the configured relays."""
 
     type_name = "nostr"
     card = CardStyle("Nostr", "#8E30EB", "#8E30EB", markup="plain")
-    Options = NostrOptions
     recovery = Recovery.IDEMPOTENT
     default_template = "{title}\n\n{description}\n\n{cta}\n{url}\n\n{tags}"
-    can = frozenset({"delete", "reply"})
 
     @functools.cached_property
     def signer(self) -> Signer:

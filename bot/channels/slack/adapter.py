@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, ClassVar, NoReturn
+from typing import Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-from pydantic import Field, SecretStr, field_validator, model_validator
 
 from bot.channels import compose
-from bot.channels.base import CardStyle, Channel, ChannelOptions, HttpUrl, Recovery
+from bot.channels.base import CardStyle, Channel, Recovery
 from bot.channels.escaping import Escaper
 from bot.channels.slack import webapi
+from bot.channels.slack.options import SlackNetwork, SlackOptions
 from bot.errors import (
     AlreadyDone,
     AuthError,
@@ -54,38 +54,6 @@ _AUTH_ERRORS = {"invalid_token", "team_disabled", "no_service", "no_service_id",
 _AUTH_ERRORS |= {"no_active_hooks", "token_revoked", "token_expired"}
 
 
-class SlackOptions(ChannelOptions):
-    """channels.yaml keys of a Slack channel."""
-
-    url: SecretStr | None = None  # an incoming webhook (it cannot edit or delete)
-    base_url: HttpUrl | None = None  # replaces scheme and host of `url` (an emulator); None: as is
-    token: SecretStr | None = None  # a bot token (xoxb-...) with chat:write, instead of `url`
-    channel: str | None = Field(default=None, pattern=r"^[A-Z0-9]{8,12}$")  # its channel ID
-    api_url: HttpUrl = "https://slack.com/api"
-
-    @field_validator("url")
-    @classmethod
-    def _webhook_url(cls, v: SecretStr | None) -> SecretStr | None:
-        parts = urlsplit(v.get_secret_value() if v is not None else "http://x/")
-        if parts.scheme not in ("http", "https") or not parts.netloc or len(parts.path) < 2:
-            raise ValueError(
-                "must be a Slack incoming webhook URL such as "
-                "https://hooks.slack.com/services/T000/B000/XXXX"
-            )
-        return v
-
-    @model_validator(mode="after")
-    def _one_way(self) -> SlackOptions:
-        if (self.url is None) == (self.token is None):
-            raise ValueError(
-                "set either url (an incoming webhook) or token and channel (a bot token with "
-                "chat:write, which can also edit, answer and delete its posts)"
-            )
-        if self.token is not None and self.channel is None:
-            raise ValueError("a bot token needs `channel`: the channel's ID, such as C0123ABCDEF")
-        return self
-
-
 _escape, _expand, _measure = _MARKUP.hold, _MARKUP.expand, _MARKUP.measure
 
 
@@ -100,25 +68,14 @@ def link(url: str, label: str) -> str:
     return f"<{target}|{_escape(label)}>" if label else f"<{target}>"
 
 
-class SlackChannel(Channel[SlackOptions]):
+class SlackChannel(SlackNetwork, Channel[SlackOptions]):
     """Posts one section (the filled template as mrkdwn) and an image block for the hero image."""
 
     type_name = "slack"
     card = CardStyle("Slack", "#4A154B", "#1264A3")
-    Options = SlackOptions
     recovery = Recovery.NONE
-    can = frozenset({"edit", "reply", "delete"})  # with a bot token; see capabilities
-    capability_note = "an incoming webhook cannot; set token and channel (a bot token)"
-    extra_fields: ClassVar[tuple[str, ...]] = ("link",)  # template fields beyond compose's
     # {link} is the article URL labelled with the call-to-action (or the URL itself)
     default_template = "*{title}*\n{description}\n{link}"
-
-    @classmethod
-    def capabilities(cls, options: ChannelOptions | None = None) -> frozenset[str]:
-        """All of `can` with a bot token; nothing with an incoming webhook only."""
-        if options is None or getattr(options, "token", None) is not None:
-            return cls.can
-        return frozenset()
 
     @staticmethod
     def _fields(article: Article) -> dict[str, str]:

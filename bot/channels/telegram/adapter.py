@@ -12,13 +12,13 @@ from __future__ import annotations
 import html
 import logging
 import re
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
-from pydantic import SecretStr, field_validator
 
 from bot.channels import compose
-from bot.channels.base import CardStyle, Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
+from bot.channels.base import CardStyle, Channel, ChannelContext, ChannelOptions, Recovery
+from bot.channels.telegram.options import TelegramOptions
 from bot.errors import (
     AuthError,
     DeliveryError,
@@ -36,8 +36,6 @@ log = logging.getLogger(__name__)
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
 
-_TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
-_USERNAME = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,}$")
 _TAG = re.compile(r"<[^>]*>")
 # HTML control characters, each held as one private-use character until `_expand`
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -52,44 +50,6 @@ _PHOTO_PROBLEMS = ("http url", "file identifier", "web page content", "image_pro
 TELEGRAM_TAGS = frozenset(
     {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "blockquote"}
 )
-
-
-class TelegramOptions(ChannelOptions):
-    """channels.yaml keys of a Telegram channel."""
-
-    base_url: HttpUrl = "https://api.telegram.org"
-    token: SecretStr
-    chat_id: int | str
-    parse_mode: str = "HTML"
-    disable_notification: bool = False
-
-    @field_validator("token")
-    @classmethod
-    def _token(cls, v: SecretStr) -> SecretStr:
-        if not _TOKEN.match(v.get_secret_value()):
-            raise ValueError("is not a bot token as BotFather gives them (digits:letters)")
-        return v
-
-    @field_validator("chat_id")
-    @classmethod
-    def _chat_id(cls, v: int | str) -> int | str:
-        if isinstance(v, int):
-            return v
-        v = v.strip()
-        if re.fullmatch(r"-?\d+", v):
-            return int(v)
-        if _USERNAME.match(v):
-            return v
-        raise ValueError(
-            "must be a numeric chat id such as -1001234567890 or a public channel such as @news"
-        )
-
-    @field_validator("parse_mode")
-    @classmethod
-    def _html_only(cls, v: str) -> str:
-        if v != "HTML":
-            raise ValueError("only HTML is supported")
-        return v
 
 
 def _escape(text: str) -> str:
@@ -130,7 +90,6 @@ class TelegramPoster(Channel[TelegramOptions]):
     card = CardStyle("Telegram", "#229ED9", "#168ACD", markup="html", html_tags=TELEGRAM_TAGS)
     Options = TelegramOptions
     recovery = Recovery.NONE
-    extra_fields: ClassVar[tuple[str, ...]] = ("link",)  # template fields beyond compose's
     # {link} is the article URL as a link labelled with the call-to-action (or the URL itself)
     default_template = "<b>{title}</b>\n\n{description}\n\n{link}"
 

@@ -18,7 +18,8 @@ from typing import Any
 
 import httpx
 
-from bot.channels.telegram.adapter import TelegramOptions, TelegramPoster
+from bot.channels.telegram.adapter import TelegramPoster
+from bot.channels.telegram.options import TelegramNetwork
 from bot.errors import AlreadyDone, PermanentError
 from bot.models import Article, Post, Receipt
 
@@ -35,11 +36,8 @@ def _said(body: dict[str, Any], words: str) -> bool:
     return words in str(body.get("description") or "").lower()
 
 
-class TelegramChannel(TelegramPoster):
+class TelegramChannel(TelegramNetwork, TelegramPoster):
     """A Telegram chat's posts: sent, edited, answered and deleted."""
-
-    Options = TelegramOptions
-    can = frozenset({"edit", "reply", "delete"})
 
     def _message_id(self, ref: Receipt) -> int:
         if not ref.post_id.isdigit():

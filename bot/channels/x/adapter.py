@@ -27,12 +27,13 @@ from typing import Any, NoReturn, cast
 from urllib.parse import quote
 
 import httpx
-from pydantic import SecretStr, model_validator
+from pydantic import SecretStr
 
 from bot.channels import compose
-from bot.channels.base import CardStyle, Channel, ChannelOptions, HttpUrl, Recovery
+from bot.channels.base import CardStyle, Channel, Recovery
 from bot.channels.x.counting import count_x, count_x_strict
-from bot.channels.x.oauth1 import Method, OAuth1Credentials, authorization_header
+from bot.channels.x.oauth1 import Method, authorization_header
+from bot.channels.x.options import XNetwork, XOptions
 from bot.errors import (
     AlreadyDone,
     AuthError,
@@ -51,7 +52,6 @@ log = logging.getLogger("herald.channels.x")
 LIMIT = 280
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 ALT_TEXT_LIMIT = 1000  # X's alt text maximum
-OAUTH1_KEYS = ("api_key", "api_secret", "access_token", "access_token_secret")
 _AUTH_403 = re.compile(
     r"client-forbidden|oauth|unsupported-authentication|permission|scope|token|"
     r"authenticat|enrolled|attached to a project|suspended",
@@ -67,69 +67,13 @@ _RESET_PAIRS = (
 )
 
 
-class XOptions(ChannelOptions):
-    """channels.yaml keys of an `x` channel: one complete set of credentials."""
-
-    base_url: HttpUrl = "https://api.x.com"
-    bearer_token: SecretStr | None = None
-    api_key: SecretStr | None = None
-    api_secret: SecretStr | None = None
-    access_token: SecretStr | None = None
-    access_token_secret: SecretStr | None = None
-    image: bool = True
-    # default: {base_url}/2/media/upload, i.e. https://api.x.com/2/media/upload
-    upload_url: HttpUrl | None = None
-
-    @model_validator(mode="after")
-    def _one_credential_set(self) -> XOptions:
-        given = [k for k in OAUTH1_KEYS if getattr(self, k) is not None]
-        if self.bearer_token is not None and given:
-            raise ValueError(
-                "set either bearer_token (OAuth 2.0 user token) or the OAuth 1.0a keys "
-                f"{', '.join(OAUTH1_KEYS)}, not both"
-            )
-        if self.bearer_token is None and not given:
-            raise ValueError(
-                "credentials missing: set bearer_token (OAuth 2.0 user token) or all four of "
-                f"{', '.join(OAUTH1_KEYS)} (OAuth 1.0a)"
-            )
-        missing = [k for k in OAUTH1_KEYS if getattr(self, k) is None]
-        if given and missing:
-            raise ValueError(
-                f"OAuth 1.0a needs all four of {', '.join(OAUTH1_KEYS)}; "
-                f"missing: {', '.join(missing)}"
-            )
-        return self
-
-    @property
-    def media_upload_url(self) -> str:
-        return self.upload_url or f"{self.base_url}/2/media/upload"
-
-    @property
-    def oauth1(self) -> OAuth1Credentials | None:
-        if self.bearer_token is not None:
-            return None
-        return OAuth1Credentials(
-            consumer_key=cast(SecretStr, self.api_key),
-            consumer_secret=cast(SecretStr, self.api_secret),
-            token=cast(SecretStr, self.access_token),
-            token_secret=cast(SecretStr, self.access_token_secret),
-        )
-
-    def secrets(self) -> list[str]:
-        values = [self.bearer_token, *(getattr(self, k) for k in OAUTH1_KEYS)]
-        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
-
-
-class XChannel(Channel[XOptions]):
+class XChannel(XNetwork, Channel[XOptions]):
     """Posts the composed text (with the article URL) and, when it can, the hero image."""
 
     type_name = "x"
     card = CardStyle("X", "#0F1419", "#1D9BF0")
-    Options = XOptions
     recovery = Recovery.NONE
     default_template = "{title}\n\n{description}\n\n{cta}\n{url}"
-    can = frozenset({"reply", "delete"})
 
     def render(self, article: Article) -> Post:
         text = compose.fit(

@@ -14,7 +14,6 @@ do with its copy; Herald counts the event delivered when the receiver answers 2x
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -22,10 +21,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import SecretStr, field_validator
-
-from bot.channels.base import CardStyle, Channel, ChannelOptions, Recovery, announcement
+from bot.channels.base import CardStyle, Channel, Recovery, announcement
 from bot.channels.compose import count_chars, fit, template_fields
+from bot.channels.webhook.options import WebhookNetwork, WebhookOptions, secret_key
 from bot.errors import PermanentError
 from bot.http import raise_for_status, request
 from bot.models import Article, Post, Receipt
@@ -34,53 +32,16 @@ UPDATED = "article.updated"
 RETRACTED = "article.retracted"
 
 
-class WebhookOptions(ChannelOptions):
-    url: SecretStr
-    secret: SecretStr | None = None
-    event_type: str = "article.published"
-    idempotent: bool = True
-    limit: int = 5000
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, v: SecretStr) -> SecretStr:
-        raw = v.get_secret_value()
-        if not raw.startswith(("http://", "https://")):
-            raise ValueError("must be an http(s) URL")
-        return v
-
-    @field_validator("secret")
-    @classmethod
-    def _secret(cls, v: SecretStr | None) -> SecretStr | None:
-        if v is None:
-            return v
-        raw = v.get_secret_value()
-        if not raw.startswith("whsec_"):
-            raise ValueError("must start with whsec_ followed by base64 (Standard Webhooks)")
-        try:
-            _key(raw)
-        except (binascii.Error, ValueError) as e:
-            raise ValueError("the part after whsec_ is not valid base64") from e
-        return v
-
-
-def _key(secret: str) -> bytes:
-    b64 = secret.removeprefix("whsec_")
-    return base64.b64decode(b64 + "=" * (-len(b64) % 4), validate=True)
-
-
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     """The `webhook-signature` value: `v1,<base64 HMAC-SHA256 of id.timestamp.body>`."""
     content = f"{msg_id}.{timestamp}.".encode() + body
-    mac = hmac.new(_key(secret), content, hashlib.sha256).digest()
+    mac = hmac.new(secret_key(secret), content, hashlib.sha256).digest()
     return "v1," + base64.b64encode(mac).decode()
 
 
-class WebhookChannel(Channel[WebhookOptions]):
+class WebhookChannel(WebhookNetwork, Channel[WebhookOptions]):
     type_name = "webhook"
     card = CardStyle("Webhook", "#475569", "#2563EB")
-    Options = WebhookOptions
-    can = frozenset({"edit", "delete"})  # as events: article.updated, article.retracted
     default_template = "{title}\n\n{description}\n\n{cta}\n\n{url}"
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, SecretStr
-
 from bot.channels import compose, graph_api
-from bot.channels.base import CardStyle, Channel, ChannelOptions, HttpUrl, Recovery
+from bot.channels.base import CardStyle, Channel, Recovery
+from bot.channels.facebook.options import FacebookNetwork, FacebookOptions
 from bot.errors import DeliveryError, PermanentError
 from bot.http import json_answer
 from bot.models import Article, Post, Receipt
@@ -32,25 +31,13 @@ MESSAGE_LIMIT = 63_206
 NETWORK = "Facebook"
 
 
-class FacebookOptions(ChannelOptions):
-    """channels.yaml keys of a `type: facebook` channel."""
-
-    base_url: HttpUrl = "https://graph.facebook.com/v23.0"
-    page_id: str = Field(pattern=r"^\d{1,30}$")
-    token: SecretStr  # a Page access token
-    # the Page's name, only to show on preview cards
-    page_name: str | None = Field(default=None, min_length=1, max_length=100)
-
-
-class FacebookChannel(Channel[FacebookOptions]):
+class FacebookChannel(FacebookNetwork, Channel[FacebookOptions]):
     """Posts to one Facebook Page with its Page access token."""
 
     type_name = "facebook"
     card = CardStyle("Facebook", "#0866FF", "#385898")
-    Options = FacebookOptions
     recovery = Recovery.LOOKUP
     default_template = "{title}\n\n{description}\n\n{cta}"
-    can = frozenset({"edit", "reply", "delete"})
 
     def _url(self, path: str) -> str:
         return f"{self.opts.base_url}/{path.lstrip('/')}"

@@ -22,10 +22,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
-from pydantic import Field, SecretStr, field_validator
 
 from bot.channels import compose
-from bot.channels.base import CardStyle, Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
+from bot.channels.base import CardStyle, Channel, ChannelContext, ChannelOptions, Recovery
+from bot.channels.discord.options import WEBHOOK_PATH, DiscordNetwork, DiscordOptions
 from bot.channels.escaping import Escaper
 from bot.errors import (
     AlreadyDone,
@@ -39,40 +39,16 @@ from bot.errors import (
 from bot.http import error_text, json_answer, raise_for_status, request, retry_at_from_headers
 from bot.models import Article, Post, Receipt
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.channels.discord")
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
 AUTHOR_LIMIT = 256
 
-_WEBHOOK_PATH = re.compile(r"/api(?:/v\d+)?/webhooks/(\d+)/([^/?#]+)/?$")
 # Discord markdown lets a backslash escape any punctuation; these would format or link text.
 _MARKDOWN = "\\*_~`|>#[]<"
 _MARKUP = Escaper({c: "\\" + c for c in _MARKDOWN})
-
-
-class DiscordOptions(ChannelOptions):
-    """channels.yaml keys of a Discord channel."""
-
-    url: SecretStr
-    base_url: HttpUrl | None = None  # replaces scheme and host of `url` (an emulator); None: as is
-    username: str | None = Field(default=None, min_length=1, max_length=80)
-    avatar_url: HttpUrl | None = None
-
-    @field_validator("url")
-    @classmethod
-    def _webhook_url(cls, v: SecretStr) -> SecretStr:
-        parts = urlsplit(v.get_secret_value())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(
-                "must be an http(s) URL such as https://discord.com/api/webhooks/ID/TOKEN"
-            )
-        if not _WEBHOOK_PATH.search(parts.path):
-            raise ValueError(
-                "is not a Discord webhook URL: expected https://discord.com/api/webhooks/ID/TOKEN"
-            )
-        return v
 
 
 _escape, _expand, _measure = _MARKUP.hold, _MARKUP.expand, _MARKUP.measure
@@ -108,15 +84,13 @@ def _flatten_errors(errors: Any, path: str = "") -> list[str]:
     return out
 
 
-class DiscordChannel(Channel[DiscordOptions]):
+class DiscordChannel(DiscordNetwork, Channel[DiscordOptions]):
     """Posts `content` (the filled template) and one embed with title, description and image."""
 
     type_name = "discord"
     card = CardStyle("Discord", "#5865F2", "#006CE7", markup="markdown")
-    Options = DiscordOptions
     recovery = Recovery.NONE
     default_template = "**{title}**\n{cta}\n{url}"
-    can = frozenset({"edit", "delete"})
 
     def __init__(
         self, name: str, options: ChannelOptions, context: ChannelContext, template: str | None
@@ -199,7 +173,7 @@ class DiscordChannel(Channel[DiscordOptions]):
 
     def _scrub(self, text: str) -> str:
         secret = self.opts.url.get_secret_value()
-        match = _WEBHOOK_PATH.search(urlsplit(secret).path)
+        match = WEBHOOK_PATH.search(urlsplit(secret).path)
         for part in (secret, match.group(2) if match else ""):
             if part:
                 text = text.replace(part, "***")

@@ -31,23 +31,23 @@ import io
 import json
 import logging
 import re
-from typing import Any, ClassVar, Literal
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 import nh3
 from PIL import Image as PILImage
-from pydantic import Field, SecretStr, field_validator
 
 from bot.channels import compose
-from bot.channels.base import CardStyle, Channel, ChannelContext, ChannelOptions, HttpUrl, Recovery
+from bot.channels.base import CardStyle, Channel, ChannelContext, ChannelOptions, Recovery
 from bot.channels.escaping import Escaper
+from bot.channels.matrix.options import MatrixNetwork, MatrixOptions
 from bot.errors import AlreadyDone, AuthError, DeliveryError, PermanentError, RateLimited, TooLong
 from bot.http import json_answer, raise_for_status, request, retry_at_from_headers
 from bot.models import Article, Post, Receipt
 from bot.redact import foreign_text
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.channels.matrix")
 
 EVENT_LIMIT = 65_536  # bytes of a whole event as the server stores it
 CONTENT_LIMIT = 60_000  # bytes of the content Herald sends (the rest: envelope, image tag)
@@ -70,42 +70,9 @@ _ATTRIBUTES = {
     "font": {"data-mx-color", "data-mx-bg-color", "color"},
 }
 _MARKUP = Escaper({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
-_ROOM = re.compile(r"^[!#][^\s:]+(?::[A-Za-z0-9.\-\[\]]+(?::\d{1,5})?)?$")
-_USER = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-\[\]]+(?::\d{1,5})?$")
 _LINK = re.compile(r'<a\s[^>]*?href="([^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
 _BREAK = re.compile(r"<br\s*/?>|</p>|</div>|</h\d>|</li>|</tr>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
-
-
-class MatrixOptions(ChannelOptions):
-    """channels.yaml keys of a `type: matrix` channel."""
-
-    base_url: HttpUrl  # the homeserver's client API, e.g. https://matrix.example.org
-    access_token: SecretStr
-    room: str  # a room id (!abc:example.org) or an alias (#news:example.org)
-    msgtype: Literal["m.text", "m.notice"] = "m.text"
-    image: bool = True
-    image_alt: str = "{title}"
-    # the account's user id, only to show on preview cards
-    user_id: str | None = Field(default=None, pattern=_USER.pattern)
-
-    @field_validator("room")
-    @classmethod
-    def _room(cls, v: str) -> str:
-        if not _ROOM.match(v):
-            raise ValueError(
-                "must be a room id such as !AbCdEf:example.org or an alias such as "
-                "#news:example.org"
-            )
-        if v.startswith("#") and ":" not in v:
-            raise ValueError("an alias names its server: #news:example.org")
-        return v
-
-    @field_validator("image_alt")
-    @classmethod
-    def _image_alt(cls, v: str) -> str:
-        compose.check_template(v)
-        return v
 
 
 def sanitise(markup: str) -> str:
@@ -153,15 +120,12 @@ def content_size(content: dict[str, Any]) -> int:
     return len(json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode())
 
 
-class MatrixChannel(Channel[MatrixOptions]):
+class MatrixChannel(MatrixNetwork, Channel[MatrixOptions]):
     """Posts an `m.room.message` to one room, as one account (its access token)."""
 
     type_name = "matrix"
     card = CardStyle("Matrix", "#0DBD8B", "#0A6ED1", markup="html", html_tags=MATRIX_TAGS)
-    Options = MatrixOptions
     recovery = Recovery.IDEMPOTENT
-    can = frozenset({"edit", "reply", "delete"})
-    extra_fields: ClassVar[tuple[str, ...]] = ("link",)
     default_template = "<b>{title}</b>\n{description}\n\n{link}"
     correction_template = "Updated: <b>{title}</b>\n{link}"
     retraction_template = "This article has been withdrawn: <b>{title}</b>"

@@ -30,10 +30,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import regex
-from pydantic import Field, SecretStr, field_validator
 
 from bot.channels import compose, graph_api
-from bot.channels.base import CardStyle, Channel, ChannelOptions, HttpUrl, Recovery
+from bot.channels.base import CardStyle, Channel, Recovery
+from bot.channels.threads.options import ThreadsNetwork, ThreadsOptions
 from bot.errors import DeliveryError, RateLimited
 from bot.http import json_answer
 from bot.models import Article, Post, Receipt
@@ -61,35 +61,13 @@ def strict_count(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-class ThreadsOptions(ChannelOptions):
-    """channels.yaml keys of a `type: threads` channel."""
-
-    base_url: HttpUrl = "https://graph.threads.net/v1.0"
-    user_id: str = Field(default="me", pattern=r"^(me|\d{1,30})$")
-    token: SecretStr
-    image: bool = True  # an IMAGE post with the hero image; else TEXT with a link preview
-    image_alt: str = "{title}"
-    media_wait: float = Field(default=30.0, ge=0, le=300)
-    check_quota: bool = True  # read threads_publishing_limit before publishing
-    # the profile's user name, only to show @name on preview cards
-    account: str | None = Field(default=None, pattern=r"^@?[A-Za-z0-9_.]{1,30}$")
-
-    @field_validator("image_alt")
-    @classmethod
-    def _image_alt(cls, v: str) -> str:
-        compose.check_template(v)
-        return v
-
-
-class ThreadsChannel(Channel[ThreadsOptions]):
+class ThreadsChannel(ThreadsNetwork, Channel[ThreadsOptions]):
     """Posts to one Threads profile with a Threads user access token."""
 
     type_name = "threads"
     card = CardStyle("Threads", "#000000", "#0095F6")
-    Options = ThreadsOptions
     recovery = Recovery.LOOKUP
     default_template = "{title}\n\n{description}\n\n{cta}\n{url}"
-    can = frozenset({"reply", "delete"})
 
     poll_interval = 1.0  # first wait between container status polls; doubles up to 5 s
 

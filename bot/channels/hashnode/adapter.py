@@ -32,9 +32,9 @@ import re
 from typing import Any, TypeGuard
 
 import httpx
-from pydantic import SecretStr, field_validator
 
-from bot.channels.base import CardStyle, Channel, ChannelOptions, HttpUrl, Recovery
+from bot.channels.base import CardStyle, Channel, Recovery
+from bot.channels.hashnode.options import HashnodeNetwork, HashnodeOptions
 from bot.channels.longform import article_post, unique
 from bot.errors import (
     AlreadyDone,
@@ -54,7 +54,6 @@ TITLE_LIMIT = 250  # Herald's bound for a title; Hashnode documents none
 BODY_LIMIT = 400_000  # Herald's own bound: Hashnode documents none
 LOOKUP_PAGE = 50
 LOOKUP_PAGES = 4
-_OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _PRO_PLAN = re.compile(r"pro plan", re.IGNORECASE)
 
@@ -79,25 +78,6 @@ NEWEST = (
 )
 
 
-class HashnodeOptions(ChannelOptions):
-    """channels.yaml keys of a `hashnode` channel."""
-
-    # Hashnode's own API guide names https://gql-beta.hashnode.com as production since the
-    # paid switch of May 2026 (gql.hashnode.com redirects to an announcement)
-    base_url: HttpUrl = "https://gql-beta.hashnode.com"
-    token: SecretStr
-    publication_id: str
-
-    @field_validator("publication_id")
-    @classmethod
-    def _publication(cls, v: str) -> str:
-        if not _OBJECT_ID.match(v):
-            raise ValueError(
-                "must be the publication's id (24 hex digits, from the blog dashboard's URL)"
-            )
-        return v
-
-
 def tag_slug(tag: str) -> str:
     """A tag as a Hashnode tag slug: lowercase letters and digits joined by hyphens."""
     return _NOT_SLUG.sub("-", tag.lower()).strip("-")
@@ -109,14 +89,12 @@ def hashnode_tags(tags: tuple[str, ...] | list[str]) -> list[dict[str, str]]:
     return [{"slug": s, "name": names[s]} for s in unique((tag_slug(t) for t in tags), MAX_TAGS)]
 
 
-class HashnodeChannel(Channel[HashnodeOptions]):
+class HashnodeChannel(HashnodeNetwork, Channel[HashnodeOptions]):
     """Cross-posts the whole article to one Hashnode publication."""
 
     type_name = "hashnode"
     card = CardStyle("Hashnode", "#2962FF", "#2962FF", markup="markdown")
-    Options = HashnodeOptions
     recovery = Recovery.LOOKUP
-    can = frozenset({"edit", "delete"})
     whole_article = True
 
     # -- composing

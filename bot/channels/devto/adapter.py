@@ -36,9 +36,9 @@ import re
 from typing import Any, NoReturn
 
 import httpx
-from pydantic import Field, SecretStr
 
-from bot.channels.base import CardStyle, Channel, ChannelOptions, HttpUrl, Recovery
+from bot.channels.base import CardStyle, Channel, Recovery
+from bot.channels.devto.options import DevtoNetwork, DevtoOptions
 from bot.channels.longform import article_post, unique
 from bot.errors import AlreadyDone, AuthError, DeliveryError, PermanentError, RateLimited
 from bot.http import error_text, json_answer, raise_for_status, request, retry_at_from_headers
@@ -56,30 +56,18 @@ _NOT_TAG = re.compile(r"[^a-z0-9]+")
 _CANONICAL_TAKEN = re.compile(r"canonical url has already been taken", re.IGNORECASE)
 
 
-class DevtoOptions(ChannelOptions):
-    """channels.yaml keys of a `devto` channel."""
-
-    base_url: HttpUrl = "https://dev.to"
-    api_key: SecretStr
-    published: bool = True  # false: the article arrives as a draft to publish by hand
-    series: str | None = Field(default=None, min_length=1, max_length=128)
-    organization_id: int | None = Field(default=None, ge=1)
-
-
 def devto_tags(tags: tuple[str, ...] | list[str]) -> list[str]:
     """The article's tags as dev.to takes them: lowercase ASCII letters and digits, at most 30
     characters each, the first 4 distinct."""
     return unique((_NOT_TAG.sub("", t.lower())[:TAG_LENGTH] for t in tags), MAX_TAGS)
 
 
-class DevtoChannel(Channel[DevtoOptions]):
+class DevtoChannel(DevtoNetwork, Channel[DevtoOptions]):
     """Cross-posts the whole article to one dev.to account (or organization)."""
 
     type_name = "devto"
     card = CardStyle("DEV", "#0A0A0A", "#3B49DF", markup="markdown")
-    Options = DevtoOptions
     recovery = Recovery.LOOKUP
-    can = frozenset({"edit", "delete"})
     whole_article = True
 
     # -- composing
