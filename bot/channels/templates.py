@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import string
 from collections.abc import Sequence
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from bot.content.social import PLACEHOLDERS
 
@@ -41,3 +44,14 @@ def check_template(template: str, known: Sequence[str] = FIELD_NAMES) -> None:
                 f"unknown placeholder {{{name}}} in template; known: "
                 + ", ".join("{" + k + "}" for k in known)
             )
+
+
+def checked_template(template: str) -> str:
+    """`template` itself once `check_template` finds nothing wrong with it (a validator)."""
+    check_template(template)
+    return template
+
+
+#: An option that is a template (an image's alt text): its placeholders are checked when
+#: channels.yaml loads, not when a post is composed
+TemplateStr = Annotated[str, AfterValidator(checked_template)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 
 import pytest
+from pydantic import ValidationError
 
 from bot.channels import registry
 from bot.channels.base import Network
@@ -49,3 +50,19 @@ def test_a_network_package_names_its_network_in_a_light_module(type_name: str) -
     assert network.__module__ == f"bot.channels.{type_name}.options"
     assert network.Options.__module__ == f"bot.channels.{type_name}.options"
     assert module.CHANNEL is registry.get(type_name)
+
+
+@pytest.mark.parametrize("kind", sorted(registry.network_types()))
+def test_an_alt_text_template_with_an_unknown_placeholder_is_refused_when_options_load(
+    kind: str,
+) -> None:
+    """Every network with an `image_alt` option checks its placeholders on load, so a typo
+    is a configuration error naming the key, not a post that cannot be composed later."""
+    network = registry.network(kind)
+    assert network is not None
+    if "image_alt" not in network.Options.model_fields:
+        pytest.skip(f"{kind} has no image_alt option")
+    with pytest.raises(ValidationError) as refused:
+        network.Options.model_validate({"image_alt": "Cover of {titel}"})
+    bad = [e for e in refused.value.errors() if e["loc"] == ("image_alt",)]
+    assert bad and "titel" in bad[0]["msg"], refused.value.errors()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 
 from bot.channels.base import ChannelOptions, HttpUrl, Network
-from bot.channels.templates import check_template
+from bot.channels.templates import TemplateStr
 
 
 class MastodonOptions(ChannelOptions):
@@ -21,18 +21,12 @@ class MastodonOptions(ChannelOptions):
     # None: what the instance advertises (GET /api/v2/instance), else 500
     max_characters: int | None = Field(default=None, ge=50, le=100_000)
     image: bool = True
-    image_alt: str = "{title}"
+    image_alt: TemplateStr = "{title}"
     # a content warning (spoiler_text): the post shows it and hides the text behind it
     content_warning: str | None = Field(default=None, min_length=1, max_length=500)
     # the account's user name, only to show `@account@instance` on preview cards
     account: str | None = Field(default=None, pattern=r"^@?[A-Za-z0-9_]{1,30}$")
     media_wait: float = Field(default=30.0, ge=0, le=600)  # seconds to wait for media processing
-
-    @field_validator("image_alt")
-    @classmethod
-    def _image_alt(cls, v: str) -> str:
-        check_template(v)
-        return v
 
 
 class MastodonNetwork(Network):

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 
 from bot.channels.base import ChannelOptions, HttpUrl, Network
-from bot.channels.templates import check_template
+from bot.channels.templates import TemplateStr
 
 _ROOM = re.compile(r"^[!#][^\s:]+(?::[A-Za-z0-9.\-\[\]]+(?::\d{1,5})?)?$")
 
@@ -25,7 +25,7 @@ class MatrixOptions(ChannelOptions):
     room: str  # a room id (!abc:example.org) or an alias (#news:example.org)
     msgtype: Literal["m.text", "m.notice"] = "m.text"
     image: bool = True
-    image_alt: str = "{title}"
+    image_alt: TemplateStr = "{title}"
     # the account's user id, only to show on preview cards
     user_id: str | None = Field(default=None, pattern=_USER.pattern)
 
@@ -39,12 +39,6 @@ class MatrixOptions(ChannelOptions):
             )
         if v.startswith("#") and ":" not in v:
             raise ValueError("an alias names its server: #news:example.org")
-        return v
-
-    @field_validator("image_alt")
-    @classmethod
-    def _image_alt(cls, v: str) -> str:
-        check_template(v)
         return v
 
 

@@ -7,6 +7,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from bot.channels.base import ChannelOptions, Network
 from bot.channels.nostr.keys import secret_bytes
+from bot.channels.templates import TemplateStr
 
 DEFAULT_LIMIT = 1000
 
@@ -19,7 +20,7 @@ class NostrOptions(ChannelOptions):
     quorum: int = Field(default=1, ge=1)  # relays that must accept the event
     max_characters: int = Field(default=DEFAULT_LIMIT, ge=50, le=100_000)
     image: bool = True
-    image_alt: str = "{title}"
+    image_alt: TemplateStr = "{title}"
     long_form: bool = False  # a NIP-23 article (kind 30023) instead of a kind-1 note
     timeout: float = Field(default=10.0, gt=0, le=120)  # seconds each relay has to answer
     # the web page of a note; {note} is its NIP-19 id (note1...), {id} the hex id

@@ -3,10 +3,10 @@ validating the channel needs: no HTTP stack)."""
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 
 from bot.channels.base import ChannelOptions, HttpUrl, Network
-from bot.channels.templates import check_template
+from bot.channels.templates import TemplateStr
 
 
 class ThreadsOptions(ChannelOptions):
@@ -16,17 +16,11 @@ class ThreadsOptions(ChannelOptions):
     user_id: str = Field(default="me", pattern=r"^(me|\d{1,30})$")
     token: SecretStr
     image: bool = True  # an IMAGE post with the hero image; else TEXT with a link preview
-    image_alt: str = "{title}"
+    image_alt: TemplateStr = "{title}"
     media_wait: float = Field(default=30.0, ge=0, le=300)
     check_quota: bool = True  # read threads_publishing_limit before publishing
     # the profile's user name, only to show @name on preview cards
     account: str | None = Field(default=None, pattern=r"^@?[A-Za-z0-9_.]{1,30}$")
-
-    @field_validator("image_alt")
-    @classmethod
-    def _image_alt(cls, v: str) -> str:
-        check_template(v)
-        return v
 
 
 class ThreadsNetwork(Network):
