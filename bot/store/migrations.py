@@ -114,7 +114,7 @@ MIGRATIONS = {
         "an index for the claim: each channel's waiting deliveries in the order they fall due",
         (
             "CREATE INDEX IF NOT EXISTS ix_deliveries_waiting ON deliveries "
-            f"(channel, next_attempt_at) WHERE {WAITING_SQL}",
+            f"(channel, next_attempt_at, id) WHERE {WAITING_SQL}",
         ),
     ),
 }

@@ -122,7 +122,7 @@ deliveries = sa.Table(
     sa.UniqueConstraint("article_id", "channel", "op", "revision", name="uq_deliveries_op"),
     sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
     # the claim: one channel's waiting rows in the order they fall due, read from the front
-    _partial("ix_deliveries_waiting", "channel", "next_attempt_at", where=WAITING_SQL),
+    _partial("ix_deliveries_waiting", "channel", "next_attempt_at", "id", where=WAITING_SQL),
     sa.Index("ix_deliveries_channel_status", "channel", "status"),
     sa.Index("ix_deliveries_parent", "parent_id"),
 )
