@@ -32,6 +32,7 @@ class Planner(PublisherCore):
         schedule = Schedule(self.store)
         pacer = Pacer(schedule, self.cfg.settings.site.tz, now)
         wakes: dict[str, float] = {}
+        digests: dict[str, str] = {}  # article id -> Article.digest(), once for all channels
         for name, (cc, _ch) in self.channels.items():
             first_seen = states[name].first_seen
             if moved := pacer.respace_missed(cc):
@@ -46,7 +47,12 @@ class Planner(PublisherCore):
                 for article, file_seen in page:
                     if (other := planned.other(article.url, article.id)) is not None:
                         taken.setdefault(article.id, other)
-                    row = self._decide(name, cc, article, file_seen, first_seen, now, pacer, taken)
+                    digest = digests.get(article.id) or digests.setdefault(
+                        article.id, article.digest()
+                    )
+                    row = self._decide(
+                        name, cc, article, file_seen, first_seen, now, pacer, taken, digest
+                    )
                     if row["status"] == S.SCHEDULED:
                         planned.take(article.url, article.id)
                     rows.append(row)
@@ -72,10 +78,12 @@ class Planner(PublisherCore):
         now: float,
         pacer: Pacer,
         taken: Mapping[str, str],
+        digest: str,
     ) -> dict[str, object]:
         """The new sent-log row for an unrecorded (article, channel) pair; `taken` maps an
         article id to another article recorded on the channel with its URL
-        (SentLog.urls_taken), or planned with it just before in the same pass."""
+        (SentLog.urls_taken), or planned with it just before in the same pass; `digest` is
+        the article's `digest()`."""
         # baseline: the article was there when the channel was first seen
         skip = skip_reason(
             cc,
@@ -102,10 +110,10 @@ class Planner(PublisherCore):
                 log.info("due: %s on %s at %s", article.id, name, iso_utc(due))
             else:
                 log.info("due: %s on %s", article.id, name)
-            row = SentLog.new_row(article, name, S.SCHEDULED, now)
+            row = SentLog.new_row(article, name, S.SCHEDULED, now, digest=digest)
             row["next_attempt_at"] = due
             return row
-        return SentLog.new_row(article, name, status, now, reason)
+        return SentLog.new_row(article, name, status, now, reason, digest)
 
     def next_due(self, now: float | None = None) -> float | None:
         """When the engine next has work: a scheduled article's publish time, or a waiting

@@ -84,7 +84,9 @@ class SentLog(Operations):
         status: DeliveryStatus,
         now: float,
         reason: str | None = None,
+        digest: str | None = None,
     ) -> dict[str, Any]:
+        """A new post row; `digest` is `article.digest()` when the caller has it already."""
         return {
             "article_id": article.id,
             "channel": channel,
@@ -100,7 +102,7 @@ class SentLog(Operations):
             "op": str(Operation.POST),
             "revision": 0,
             "parent_id": None,
-            "article_digest": article.digest(),
+            "article_digest": article.digest() if digest is None else digest,
         }
 
     def claim_due(
