@@ -9,21 +9,22 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import multiprocessing as mp
 import os
 import threading
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.config import Config
 from bot.content import departures, survey, walk
 from bot.content.article import key_line, parse_source
 from bot.content.progress import Progress, Reporter
 from bot.models import Article, Problem
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 log = logging.getLogger("herald.scan")
 BATCH = 1000
@@ -125,6 +126,14 @@ def _parse_chunk(
     return out
 
 
+def _fork_context() -> Any:
+    """multiprocessing's fork context, or None where there is no fork (imported only when a
+    scan is large enough to start worker processes)."""
+    import multiprocessing as mp
+
+    return mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+
+
 def _parse_batches(
     stale: Sequence[walk.SourceFile], rules: walk.ContentRules, now: float, cache_row: RowMaker
 ) -> Iterator[list[Row]]:
@@ -134,16 +143,14 @@ def _parse_batches(
     chunks = (stale[i : i + BATCH] for i in range(0, len(stale), BATCH))
     # forking is safe only while this process has one thread (the CLI's build, check, run --once)
     single = threading.active_count() == 1
-    if (
-        cores < 2
-        or len(stale) < PARALLEL_FROM
-        or not single
-        or "fork" not in mp.get_all_start_methods()
-    ):
+    context = _fork_context() if cores >= 2 and len(stale) >= PARALLEL_FROM and single else None
+    if context is None:
         for chunk in chunks:
             yield _parse_chunk(chunk, rules, now, cache_row)
         return
-    with ProcessPoolExecutor(cores, mp_context=mp.get_context("fork")) as pool:
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(cores, mp_context=context) as pool:
         pending: deque[Future[list[Row]]] = deque()
         for chunk in chunks:
             pending.append(pool.submit(_parse_chunk, chunk, rules, now, cache_row))

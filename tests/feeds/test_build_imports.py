@@ -32,6 +32,7 @@ NOT_ON_THE_BUILD_PATH = (
     "bot.channels.marketing.view",
     "bot.channels.marketing.cards",
     "bot.channels.images",
+    "multiprocessing",  # only a scan of thousands of new files starts worker processes
 )
 
 
