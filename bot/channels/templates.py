@@ -52,6 +52,6 @@ def checked_template(template: str) -> str:
     return template
 
 
-#: An option that is a template (an image's alt text): its placeholders are checked when
-#: channels.yaml loads, not when a post is composed
+#: An option that is a template (an image's alt text, an e-mail's subject): its placeholders
+#: are checked when channels.yaml loads, not when a post is composed
 TemplateStr = Annotated[str, AfterValidator(checked_template)]

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from bot.channels.base import ChannelOptions, Network
-from bot.channels.templates import check_template
+from bot.channels.templates import TemplateStr
 
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -48,10 +48,10 @@ class EmailOptions(ChannelOptions):
     sender: str  # From: "Blog <news@blog.example>"
     to: list[str] = Field(min_length=1)
     reply_to: str | None = None
-    subject: str = "{title}"
-    html_template: str = DEFAULT_HTML
+    subject: TemplateStr = "{title}"
+    html_template: TemplateStr = DEFAULT_HTML
     image: bool = True
-    image_alt: str = "{title}"
+    image_alt: TemplateStr = "{title}"
     max_characters: int = Field(default=20_000, ge=200, le=1_000_000)
     timeout: float = Field(default=30.0, gt=0, le=600)
     idempotent: bool = False  # re-send after a crash (the same Message-ID) instead of unknown
@@ -70,12 +70,6 @@ class EmailOptions(ChannelOptions):
     @classmethod
     def _addresses(cls, v: list[str]) -> list[str]:
         return [_address(a) for a in v]
-
-    @field_validator("subject", "html_template", "image_alt")
-    @classmethod
-    def _template(cls, v: str) -> str:
-        check_template(v)
-        return v
 
     @model_validator(mode="after")
     def _credentials(self) -> EmailOptions:
