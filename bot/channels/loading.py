@@ -22,6 +22,7 @@ from pydantic import (
 
 from bot.channels import registry
 from bot.channels.marketing import utm
+from bot.channels.network import Network
 from bot.channels.templates import FIELD_NAMES, check_template
 from bot.config import (
     ENV_REF,
@@ -47,6 +48,11 @@ from bot.units import clock_minutes, quiet_span, zone_problem
 from bot.yaml_positions import Loc
 
 _O = TypeVar("_O", bound=BaseModel)
+
+
+def template_fields_of(kind: type[Network]) -> tuple[str, ...]:
+    """The placeholders a template of this network's channels may use."""
+    return (*FIELD_NAMES, *kind.extra_fields)
 
 
 def _time_of_day(v: object) -> object:
@@ -170,12 +176,12 @@ def load_channels(
         for key in TEMPLATE_KEYS:
             if (template := getattr(base, key)) is not None:
                 try:
-                    check_template(template, (*FIELD_NAMES, *kind.extra_fields))
+                    check_template(template, template_fields_of(kind))
                 except ValueError as e:
                     raise ConfigError(shown_path(path), f"{where}.{key}", str(e)) from None
         if base.reshare is not None:
             try:
-                check_template(base.reshare.template, (*FIELD_NAMES, *kind.extra_fields))
+                check_template(base.reshare.template, template_fields_of(kind))
             except ValueError as e:
                 raise ConfigError(shown_path(path), f"{where}.reshare.template", str(e)) from None
         if (slot_problem := windows_problem(base)) is not None:
@@ -336,7 +342,7 @@ def validate_channels(path: Path, env: Mapping[str, str]) -> list[ConfigProblem]
             template = entry.get(key)
             if kind is not None and isinstance(template, str):
                 try:
-                    check_template(template, (*FIELD_NAMES, *kind.extra_fields))
+                    check_template(template, template_fields_of(kind))
                 except ValueError as e:
                     found.add((*base, key), str(e))
         if kind is not None:
