@@ -18,9 +18,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ from _common import (
 
 from bot import app
 from bot.channels.base import Channel, ChannelOptions, Recovery
+from bot.config import Config
 from bot.content import library
 from bot.models import Article, Post, Receipt
 from bot.publish import Publisher
@@ -207,15 +210,27 @@ def claim_cost(store: Store, names: list[str], claims: int = 2000) -> float:
     return (time.perf_counter() - t0) / max(n, 1) * 1000
 
 
-def backlog_claim_cost(articles: int, n_channels: int) -> float:
-    """claim_cost with `articles` x `n_channels` rows waiting (a large backlog)."""
-    project, tmp = make_project(
-        "herald-backlog-", articles, ["http://127.0.0.1:9/"] * n_channels, 8
-    )
+@contextlib.contextmanager
+def scanned(
+    prefix: str, articles: int, n_channels: int, concurrency: int
+) -> Iterator[tuple[Config, Store]]:
+    """A project of `articles` new articles and `n_channels` webhook channels (nothing listens),
+    its folder scanned into a real SQLite file; removed afterwards."""
+    project, tmp = make_project(prefix, articles, ["http://127.0.0.1:9/"] * n_channels, concurrency)
     cfg = app.load_config(project.config)
     store = Store(cfg.database_url)
     try:
         library.scan(cfg, store, time.time())
+        yield cfg, store
+    finally:
+        store.close()
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def backlog_claim_cost(articles: int, n_channels: int) -> float:
+    """claim_cost with `articles` x `n_channels` rows waiting (a large backlog)."""
+    with scanned("herald-backlog-", articles, n_channels, 8) as (cfg, store):
 
         async def plan() -> None:
             async with Publisher(cfg, store, "bench-backlog") as pub:
@@ -223,21 +238,11 @@ def backlog_claim_cost(articles: int, n_channels: int) -> float:
 
         asyncio.run(plan())
         return claim_cost(store, [c.name for c in cfg.channels])
-    finally:
-        store.close()
-        if tmp is not None:
-            tmp.cleanup()
 
 
 def engine_in_process(articles: int, n_channels: int, concurrency: int) -> tuple[float, float]:
     """(ms per delivery for Publisher.deliver_due with NullChannels, ms for claim+mark_sent)."""
-    project, tmp = make_project(
-        "herald-engine-", articles, ["http://127.0.0.1:9/"] * n_channels, concurrency
-    )
-    cfg = app.load_config(project.config)
-    store = Store(cfg.database_url)
-    try:
-        library.scan(cfg, store, time.time())
+    with scanned("herald-engine-", articles, n_channels, concurrency) as (cfg, store):
 
         async def deliver() -> tuple[int, float]:
             async with Publisher(cfg, store, "bench-engine") as pub:
@@ -255,13 +260,7 @@ def engine_in_process(articles: int, n_channels: int, concurrency: int) -> tuple
         if sent != articles * n_channels:
             raise SystemExit(f"in-process engine sent {sent}, expected {articles * n_channels}")
         whole = seconds / sent * 1000
-
-        sql = claim_cost(store, [c.name for c in cfg.channels])
-        return whole, sql
-    finally:
-        store.close()
-        if tmp is not None:
-            tmp.cleanup()
+        return whole, claim_cost(store, [c.name for c in cfg.channels])
 
 
 def main() -> None:
