@@ -47,9 +47,8 @@ class Planner(PublisherCore):
                 for article, file_seen in page:
                     if (other := planned.other(article.url, article.id)) is not None:
                         taken.setdefault(article.id, other)
-                    digest = digests.get(article.id) or digests.setdefault(
-                        article.id, article.digest()
-                    )
+                    if (digest := digests.get(article.id)) is None:
+                        digest = digests[article.id] = article.digest()
                     row = self._decide(
                         name, cc, article, file_seen, first_seen, now, pacer, taken, digest
                     )
