@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.channels import outbox as outbox_module
 from bot.channels.base import ChannelContext, Image
 from bot.channels.outbox import OutboxChannel, OutboxOptions
+from bot.channels.outbox import adapter as outbox_module
 from bot.errors import PermanentError, TransientError
 from bot.models import Article, Receipt
 

@@ -25,7 +25,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bot.channels.base import CardStyle, Channel, ChannelOptions, Recovery, announcement
+from bot.channels.base import CardStyle, Channel, Recovery, announcement
+from bot.channels.outbox.options import OutboxNetwork, OutboxOptions
 from bot.errors import DeliveryError, PermanentError, TransientError
 from bot.models import Article, Post, Receipt
 
@@ -35,17 +36,10 @@ _TRANSIENT = frozenset(
 )
 
 
-class OutboxOptions(ChannelOptions):
-    path: Path = Path("outbox.jsonl")
-    limit: int = 5000
-
-
-class OutboxChannel(Channel[OutboxOptions]):
+class OutboxChannel(OutboxNetwork, Channel[OutboxOptions]):
     type_name = "outbox"
     card = CardStyle("Outbox", "#64748B", "#2563EB")
-    Options = OutboxOptions
     recovery = Recovery.LOOKUP
-    can = frozenset({"edit", "delete"})  # as lines: article.updated, article.retracted
     default_template = "{title}\n\n{description}\n\n{cta}\n\n{url}\n\n{tags}"
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -169,6 +163,3 @@ def _write_all(fd: int, data: bytes) -> None:
         if n <= 0:
             raise OSError(errno.EIO, "the write wrote nothing")
         view = view[n:]
-
-
-CHANNEL = OutboxChannel  # this module is the `outbox` type (see channels/registry.py)
