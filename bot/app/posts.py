@@ -62,5 +62,5 @@ def links(cfg: Config, store: Store, article_id: str) -> list[dict[str, object]]
             "deleted": iso_utc(r.deleted_at),
             "reactions": r.reactions,
         }
-        for r in post_records(store.engine, [article_id])
+        for r in post_records(store, [article_id])
     ]

@@ -81,7 +81,7 @@ def build(
             cfg,
             (
                 *(json.dumps([r.article.to_dict(), r.mtime_ns]) for r in rows),
-                sent_version(store.engine),  # the posts elsewhere: syndication.json, _herald
+                sent_version(store),  # the posts elsewhere: syndication.json, _herald
                 json.dumps(networks, sort_keys=True),
             ),
         )
@@ -89,7 +89,7 @@ def build(
         present = all((out_dir / name).exists() for name in FEED_FILES)
         if not force and present and _last_fingerprint(store) == key:
             return BuildResult(entries=len(rows), skipped=True)
-        records = post_records(store.engine)
+        records = post_records(store)
         posts = syndication.document(
             records, networks, {r.article.id: (r.article.url, r.article.title) for r in rows}
         )

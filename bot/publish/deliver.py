@@ -7,7 +7,6 @@ import random
 import time
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -27,7 +26,7 @@ from bot.errors import (
     UnreadableAnswer,
 )
 from bot.models import Article, Operation, Post, Receipt
-from bot.publish.engine import INLINE_WAIT_CAP, PassResult, S, Stopping, db_reason, log
+from bot.publish.engine import DB_ERRORS, INLINE_WAIT_CAP, PassResult, S, Stopping, db_reason, log
 from bot.publish.reactions import Reactor
 from bot.publish.steps import Step, after_success, step_for
 from bot.redact import foreign_text
@@ -108,7 +107,7 @@ class Publisher(Reactor):
                 continue
             try:
                 got = self.log.claim_due(now, [name], spare, self.lease)
-            except DBAPIError as e:  # claim nothing more; what runs finishes
+            except DB_ERRORS as e:  # claim nothing more; what runs finishes
                 log.warning("could not claim deliveries: %s", db_reason(e))
                 drained.update(self.channels)
                 break

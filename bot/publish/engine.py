@@ -32,7 +32,12 @@ from bot.http import make_client
 from bot.models import Article, DeliveryStatus
 from bot.redact import foreign_text
 from bot.store import Delivery, Store
+from bot.store.driver import DriverError
 from bot.store.sentlog import SentLog
+
+# the database failed a statement: through SQLAlchemy (the sent-log) or on the driver itself
+# (the metadata cache, `bot.store.driver`); both carry the driver's exception as `orig`
+DB_ERRORS: tuple[type[Exception], ...] = (DBAPIError, DriverError)
 
 log = logging.getLogger("herald.publish")
 S = DeliveryStatus
@@ -195,7 +200,7 @@ class PublisherCore:
             try:
                 self.log.extend_leases(sorted(self.held), self.clock(), self.lease)
                 self._flush_unwritten()
-            except DBAPIError as e:
+            except DB_ERRORS as e:
                 log.warning("heartbeat: the database did not answer: %s", db_reason(e))
 
     # ------------------------------------------------------------------ sent-log writes
@@ -206,7 +211,7 @@ class PublisherCore:
         for wait in (*DB_RETRIES, None):
             try:
                 write(self.clock())
-            except DBAPIError as e:
+            except DB_ERRORS as e:
                 if wait is None:
                     log.error(
                         "could not record %s on %s (%s); it stays claimed and is recorded as "
@@ -233,7 +238,7 @@ class PublisherCore:
         for wait in (*DB_RETRIES, None):
             try:
                 return read()
-            except DBAPIError:
+            except DB_ERRORS:
                 if wait is None:
                     raise
                 await asyncio.sleep(wait)
@@ -246,7 +251,7 @@ class PublisherCore:
             self._beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._beat
-        with contextlib.suppress(DBAPIError):
+        with contextlib.suppress(*DB_ERRORS):
             self._flush_unwritten()
         for _cc, ch in self.channels.values():
             await ch.aclose()
@@ -257,5 +262,7 @@ class PublisherCore:
         self.log.unregister_worker()
 
 
-def db_reason(e: DBAPIError) -> str:
-    return foreign_text(str(e.orig or e).splitlines()[0] if str(e.orig or e) else type(e).__name__)
+def db_reason(e: Exception) -> str:
+    """The first line of the driver's own message for one of DB_ERRORS."""
+    text = str(getattr(e, "orig", None) or e)
+    return foreign_text(text.splitlines()[0] if text else type(e).__name__)

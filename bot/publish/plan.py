@@ -126,7 +126,7 @@ class Planner(PublisherCore):
                 continue
             paused = states[name].paused_until if name in states else None
             times.append(max(at, self.hold.get(name, 0.0), paused or 0.0))
-        publish_at = self.store.next_scheduled_time(now)
+        publish_at = self.store.next_publication(now)
         if publish_at is not None:
             times.append(publish_at)
         # the next reshare to plan (its due time, planned, then wakes the worker as above)

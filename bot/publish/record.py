@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 
 from bot.channels.base import Channel, Recovery
 from bot.config import ChannelConfig
@@ -21,7 +20,7 @@ from bot.errors import (
     TransientError,
 )
 from bot.models import Article, Post, Receipt, iso_utc
-from bot.publish.engine import BACKOFF, LOOKUP_DEADLINE, PassResult, db_reason, log
+from bot.publish.engine import BACKOFF, DB_ERRORS, LOOKUP_DEADLINE, PassResult, db_reason, log
 from bot.publish.lifecycle import Lifecycle
 from bot.publish.steps import DONE, Step, recovery_of
 from bot.redact import foreign_text
@@ -197,7 +196,7 @@ class Recorder(Lifecycle):
                 self.settings.pause_for.total_seconds(),
                 reason,
             )
-        except DBAPIError as e:
+        except DB_ERRORS as e:
             log.warning("could not count a failure of %s: %s", channel, db_reason(e))
             return False
         if paused:

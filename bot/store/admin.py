@@ -16,7 +16,7 @@ from typing import Any
 from bot.errors import StoreError
 from bot.store.catalog import Store
 from bot.store.migrations import pending_migrations
-from bot.store.schema import SCHEMA_VERSION
+from bot.store.rows import SCHEMA_VERSION
 
 __all__ = ["SCHEMA_VERSION", "DbStatus", "backup", "command", "status", "upgrade"]
 

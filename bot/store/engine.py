@@ -1,8 +1,10 @@
 """The database engine over SQLite (default) or PostgreSQL: open, upgrade, transactions.
 
-One code path for both engines (SQLAlchemy Core). The schema is versioned in `herald_meta` and
-upgraded on open (steps in bot/store/migrations.py);
-small key/value facts (the feeds' fingerprint) live there too.
+One code path for both engines. The schema is versioned in `herald_meta` and upgraded on open
+(steps in bot/store/migrations.py); small key/value facts (the feeds' fingerprint) live there
+too. Two ways in: SQLAlchemy Core (`engine`, loaded on first use: the sent-log, migrations) and
+the driver itself (`transaction`: the metadata cache, `bot.store.driver`). A SQLite file that
+is already at the current schema opens without SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -10,19 +12,22 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import StoreError
+from bot.store.driver import DriverError, SqliteFile, Tx, configure, pooled_transaction, sqlite_file
 from bot.store.locks import FEED_LOCK_KEY
-from bot.store.migrations import live_workers, read_version, upgrade_steps
-from bot.store.schema import SCHEMA_VERSION, for_postgres, meta_table, metadata
+from bot.store.rows import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Connection, Engine
 
 log = logging.getLogger("herald.store")
+
+_VERSION = "SELECT value FROM herald_meta WHERE key = 'schema_version'"
 
 
 def normalise_url(url: str) -> str:
@@ -42,16 +47,31 @@ class Database:
         self.url = normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         self.is_postgres = self.url.startswith("postgresql")
-        if self.is_postgres:
-            for_postgres()
         self.sqlite_path: Path | None = None
+        self._engine: Engine | None = None
+        # the SQLite file's own connections (the driver's way in); None: SQLAlchemy's pool
+        self._file: SqliteFile | None = None
         if self.is_sqlite:
-            db = sa.engine.make_url(self.url).database
-            if db and db != ":memory:":
-                self.sqlite_path = Path(db)
+            self.sqlite_path = sqlite_file(self.url)
+            if self.sqlite_path is not None:
+                self._file = SqliteFile(self.sqlite_path)
+            else:
+                import sqlalchemy as sa
+
+                db = sa.engine.make_url(self.url).database
+                if db and db != ":memory:":
+                    self.sqlite_path = Path(db)
+            if self.sqlite_path is not None:
                 self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        if self._file is not None and self._at_current_version():
+            return  # the common case: nothing to create or upgrade, no SQLAlchemy needed
+        import sqlalchemy as sa
+
+        if self.is_postgres:
+            from bot.store.schema import for_postgres
+
+            for_postgres()
         try:
-            self.engine: Engine = self._make_engine()
             if upgrade:
                 self._upgrade(implicit=True)
             else:
@@ -63,27 +83,66 @@ class Database:
                 f"{str(e).splitlines()[0]}"
             ) from e
 
+    def _at_current_version(self) -> bool:
+        """Whether the SQLite file holds Herald's current schema (read by the driver); any
+        doubt is False, and the full open (SQLAlchemy) says what is wrong."""
+        assert self._file is not None
+        if not self.sqlite_path or not self.sqlite_path.is_file():
+            return False
+        try:
+            with self._file.transaction(write=False) as tx:
+                value = tx.scalar(_VERSION)
+        except DriverError:
+            self._file.close()
+            return False
+        return value is not None and str(value) == str(SCHEMA_VERSION)
+
+    @property
+    def engine(self) -> Engine:
+        """SQLAlchemy's engine, made on first use."""
+        if self._engine is None:
+            self._engine = self._make_engine()
+        return self._engine
+
+    def transaction(self, *, write: bool = False) -> AbstractContextManager[Tx]:
+        """One transaction on the driver's connection (`bot.store.driver.Tx`)."""
+        if self._file is not None:
+            return self._file.transaction(write=write)
+        engine = self.engine
+        return pooled_transaction(
+            engine.raw_connection(),
+            pyformat=self.is_postgres,
+            errors=engine.dialect.loaded_dbapi.Error,
+        )
+
     @property
     def safe_url(self) -> str:
         """The URL with any password hidden."""
+        if self._file is not None:
+            return self.url  # a file path: no password to hide
+        import sqlalchemy as sa
+
         return sa.engine.make_url(self.url).render_as_string(hide_password=True)
 
     def _make_engine(self) -> Engine:
+        import sqlalchemy as sa
+
         if self.is_sqlite:
             engine = sa.create_engine(self.url, connect_args={"timeout": 30})
 
             @sa.event.listens_for(engine, "connect")
             def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-                cur = dbapi_conn.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA synchronous=NORMAL")
-                cur.execute("PRAGMA busy_timeout=30000")
-                cur.close()
+                configure(dbapi_conn)
 
             return engine
         return sa.create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
     def _upgrade(self, *, implicit: bool = False) -> None:
+        import sqlalchemy as sa
+
+        from bot.store.migrations import live_workers, read_version, upgrade_steps
+        from bot.store.schema import meta_table, metadata
+
         with self.engine.begin() as conn:
             if self.is_postgres:  # serialise concurrent first starts
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK_KEY + 1})
@@ -114,6 +173,11 @@ class Database:
     # ------------------------------------------------------------------ schema lifecycle
     def schema_version(self) -> int:
         """The database's schema version; 0 for a database Herald never opened."""
+        import sqlalchemy as sa
+
+        from bot.store.migrations import read_version
+        from bot.store.schema import meta_table
+
         with self.engine.connect() as conn:
             if not sa.inspect(conn).has_table(meta_table.name):
                 return 0
@@ -121,6 +185,11 @@ class Database:
 
     def upgrade_statements(self) -> list[str]:
         """The SQL that `upgrade` would run, as text, without running any."""
+        import sqlalchemy as sa
+
+        from bot.store.migrations import upgrade_steps
+        from bot.store.schema import meta_table
+
         version = self.schema_version()
         if version > SCHEMA_VERSION:
             return []
@@ -134,6 +203,8 @@ class Database:
 
     def upgrade(self) -> None:
         """Create or upgrade the schema now (`herald db upgrade`), live workers or not."""
+        import sqlalchemy as sa
+
         try:
             self._upgrade()
         except sa.exc.SQLAlchemyError as e:
@@ -141,11 +212,17 @@ class Database:
 
     def live_workers(self, now: float) -> list[str]:
         """`host:pid` of every worker whose heartbeat is recent."""
+        from bot.store.migrations import live_workers
+
         with self.engine.connect() as conn:
             return live_workers(conn, now)
 
     def check_writable(self) -> None:
         """A write that changes nothing: a read-only database fails here, at start."""
+        import sqlalchemy as sa
+
+        from bot.store.schema import meta_table
+
         try:
             with self.engine.begin() as conn:
                 conn.execute(
@@ -159,7 +236,10 @@ class Database:
             ) from e
 
     def close(self) -> None:
-        self.engine.dispose()
+        if self._engine is not None:
+            self._engine.dispose()
+        if self._file is not None:
+            self._file.close()
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -177,17 +257,17 @@ class Database:
 
     def meta_value(self, key: str) -> str | None:
         """A value kept in `herald_meta`, None when absent."""
-        with self.engine.connect() as conn:
-            value = conn.execute(
-                sa.select(meta_table.c.value).where(meta_table.c.key == key)
-            ).scalar()
+        with self.transaction() as tx:
+            value = tx.scalar("SELECT value FROM herald_meta WHERE key = :key", {"key": key})
         return None if value is None else str(value)
 
     def set_meta_value(self, key: str, value: str) -> None:
-        ins = self.insert_ignore(meta_table)
-        ins = ins.on_conflict_do_update(index_elements=[meta_table.c.key], set_={"value": value})
-        with self.engine.begin() as conn:
-            conn.execute(ins, {"key": key, "value": value})
+        with self.transaction(write=True) as tx:
+            tx.run(
+                "INSERT INTO herald_meta (key, value) VALUES (:key, :value) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                {"key": key, "value": value},
+            )
 
     # ------------------------------------------------------------------ feed builder lock
     @contextmanager
@@ -196,6 +276,8 @@ class Database:
         if not self.is_postgres:
             yield True
             return
+        import sqlalchemy as sa
+
         with self.engine.connect() as conn:
             got = bool(
                 conn.execute(

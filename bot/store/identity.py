@@ -33,17 +33,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
 from bot.content.similarity import SAME_ARTICLE, similarity
 from bot.models import Article, Operation
+from bot.store.driver import Tx, in_list
 from bot.store.engine import Database
-from bot.store.schema import aliases, articles, cache_row, deliveries, departed
+from bot.store.rows import cache_row
 
 log = logging.getLogger("herald.identity")
 DEPARTED_KEEP = 30 * 86400.0  # seconds a vanished file is remembered
-_CHUNK = 500
+CHUNK = 500  # values in one `IN (...)` list
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,29 +85,23 @@ class IdentityStore(Database):
         departed count one more full scan, and old departures are forgotten."""
         if not paths and not full_scan:
             return
-        with self.engine.begin() as conn:
+        with self.transaction(write=True) as tx:
             if full_scan:
-                conn.execute(departed.update().values(scans=departed.c.scans + 1))
-                conn.execute(departed.delete().where(departed.c.gone_at < now - DEPARTED_KEEP))
-            for i in range(0, len(paths), _CHUNK):
-                rows = conn.execute(
-                    sa.select(
-                        articles.c.path, articles.c.article_id, articles.c.data, articles.c.body_sig
-                    )
-                    .where(articles.c.path.in_(paths[i : i + _CHUNK]))
-                    .where(articles.c.data.is_not(None))
-                    .where(articles.c.article_id.is_not(None))
-                ).all()
-                if not rows:
-                    continue
-                ins = self.insert_ignore(departed)
-                ins = ins.on_conflict_do_update(
-                    index_elements=[departed.c.path],
-                    set_={c: ins.excluded[c] for c in ("article_id", "data", "body_sig")}
-                    | {"gone_at": ins.excluded.gone_at, "scans": ins.excluded.scans},
+                tx.run("UPDATE departed SET scans = scans + 1")
+                tx.run("DELETE FROM departed WHERE gone_at < :t", {"t": now - DEPARTED_KEEP})
+            for i in range(0, len(paths), CHUNK):
+                listed, params = in_list("p", paths[i : i + CHUNK])
+                rows = tx.rows(
+                    "SELECT path, article_id, data, body_sig FROM articles "
+                    f"WHERE path IN {listed} AND data IS NOT NULL AND article_id IS NOT NULL",
+                    params,
                 )
-                conn.execute(
-                    ins,
+                tx.many(
+                    "INSERT INTO departed (path, article_id, data, body_sig, gone_at, scans) "
+                    "VALUES (:path, :article_id, :data, :body_sig, :gone_at, :scans) "
+                    "ON CONFLICT (path) DO UPDATE SET article_id = excluded.article_id, "
+                    "data = excluded.data, body_sig = excluded.body_sig, "
+                    "gone_at = excluded.gone_at, scans = excluded.scans",
                     [
                         {
                             "path": path,
@@ -123,56 +115,58 @@ class IdentityStore(Database):
                     ],
                 )
             if full_scan:  # an alias lives while its file is here or remembered as departed
-                conn.execute(
-                    aliases.delete()
-                    .where(aliases.c.path.not_in(sa.select(articles.c.path)))
-                    .where(aliases.c.path.not_in(sa.select(departed.c.path)))
+                tx.run(
+                    "DELETE FROM aliases WHERE path NOT IN (SELECT path FROM articles) "
+                    "AND path NOT IN (SELECT path FROM departed)"
                 )
 
     def departed_articles(self) -> list[DepartedArticle]:
         """Every remembered departure, oldest first (for `publishing.on_missing: retract`)."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(departed).order_by(departed.c.gone_at, departed.c.path))
-            return [
-                DepartedArticle(
-                    r.path,
-                    r.article_id,
-                    Article.from_dict(json.loads(r.data)) if r.data else None,
-                    r.gone_at,
-                    r.scans,
-                )
-                for r in rows
-            ]
+        with self.transaction() as tx:
+            rows = tx.rows(
+                "SELECT path, article_id, data, gone_at, scans FROM departed ORDER BY gone_at, path"
+            )
+        return [
+            DepartedArticle(
+                path,
+                article_id,
+                Article.from_dict(json.loads(data)) if data else None,
+                gone_at,
+                scans,
+            )
+            for path, article_id, data, gone_at, scans in rows
+        ]
 
     def forget_departed(self, paths: Iterable[str]) -> None:
         """Forget departures (an engine that has dealt with them)."""
         paths = list(paths)
-        with self.engine.begin() as conn:
-            for i in range(0, len(paths), _CHUNK):
-                conn.execute(departed.delete().where(departed.c.path.in_(paths[i : i + _CHUNK])))
+        with self.transaction(write=True) as tx:
+            for i in range(0, len(paths), CHUNK):
+                listed, params = in_list("p", paths[i : i + CHUNK])
+                tx.run(f"DELETE FROM departed WHERE path IN {listed}", params)
 
     # ------------------------------------------------------------------ aliases
     def inherited_ids(self) -> list[tuple[str, str, str | None]]:
         """(path, inherited article id, path it was renamed from) of the files present."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(aliases.c.path, aliases.c.article_id, aliases.c.renamed_from)
-                .where(aliases.c.path.in_(sa.select(articles.c.path)))
-                .order_by(aliases.c.path)
+        with self.transaction() as tx:
+            rows = tx.rows(
+                "SELECT path, article_id, renamed_from FROM aliases "
+                "WHERE path IN (SELECT path FROM articles) ORDER BY path"
             )
-            return [(p, a, f) for p, a, f in rows]
+        return [(p, a, f) for p, a, f in rows]
 
-    def with_aliases(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    def with_aliases(self, tx: Tx, rows: Sequence[dict[str, Any]]) -> None:
         """Give parsed rows (`cache_row`) of aliased paths their inherited id, in place; a file
         that now has a front matter `id:` ends its alias."""
         paths = [r["path"] for r in rows if r["data"] is not None]
         if not paths:
             return
-        found = dict(
-            conn.execute(
-                sa.select(aliases.c.path, aliases.c.article_id).where(aliases.c.path.in_(paths))
-            ).all()
-        )
+        found: dict[str, str] = {}
+        for i in range(0, len(paths), CHUNK):
+            listed, params = in_list("p", paths[i : i + CHUNK])
+            found.update(
+                tx.rows(f"SELECT path, article_id FROM aliases WHERE path IN {listed}", params)
+            )
         if not found:
             return
         ended = []
@@ -185,29 +179,31 @@ class IdentityStore(Database):
                 ended.append(row["path"])
             else:
                 row.update(_renamed(article, inherited, row["first_seen"]))
-        if ended:
-            conn.execute(aliases.delete().where(aliases.c.path.in_(ended)))
+        for i in range(0, len(ended), CHUNK):
+            listed, params = in_list("p", ended[i : i + CHUNK])
+            tx.run(f"DELETE FROM aliases WHERE path IN {listed}", params)
 
     # ------------------------------------------------------------------ renames
     def recognise_renames(self, now: float, window: float) -> list[Rename]:
         """Match new files with announced articles that departed within `window` seconds."""
-        with self.engine.connect() as conn:
-            if conn.execute(sa.select(departed.c.path).limit(1)).first() is None:
+        with self.transaction() as tx:
+            if tx.first("SELECT path FROM departed LIMIT 1") is None:
                 return []  # nothing departed: the common case costs one look
-        with self.engine.begin() as conn:
-            present = sa.select(articles.c.path)
-            conn.execute(departed.delete().where(departed.c.path.in_(present)))
-            alive = sa.select(articles.c.article_id).where(articles.c.data.is_not(None))
-            conn.execute(departed.delete().where(departed.c.article_id.in_(alive)))
-            gone = [s for s in _departed_sides(conn, now - window) if not _fixed(s.data)]
+        with self.transaction(write=True) as tx:
+            tx.run("DELETE FROM departed WHERE path IN (SELECT path FROM articles)")
+            tx.run(
+                "DELETE FROM departed WHERE article_id IN "
+                "(SELECT article_id FROM articles WHERE data IS NOT NULL)"
+            )
+            gone = [s for s in _departed_sides(tx, now - window) if not _fixed(s.data)]
             if not gone:
                 return []
-            posted = _posted(conn, [s.article_id for s in gone])
+            posted = _posted(tx, [s.article_id for s in gone])
             gone = [s for s in gone if s.article_id in posted]
             if not gone:
                 return []
-            fresh = [s for s in _new_sides(conn, min(s.at for s in gone)) if not _fixed(s.data)]
-            fresh_posted = _posted(conn, [s.article_id for s in fresh])
+            fresh = [s for s in _new_sides(tx, min(s.at for s in gone)) if not _fixed(s.data)]
+            fresh_posted = _posted(tx, [s.article_id for s in fresh])
             fresh = [s for s in fresh if s.article_id not in fresh_posted]
             pairs = sorted(
                 (
@@ -224,7 +220,7 @@ class IdentityStore(Database):
                 if score < SAME_ARTICLE or new.path in taken or old.path in taken:
                     continue
                 taken.update((new.path, old.path))
-                if _apply(conn, new, old, now):
+                if _apply(tx, new, old, now):
                     done.append(Rename(new.path, old.path, old.article_id, score))
         for r in done:
             log.info(
@@ -242,51 +238,35 @@ def _fixed(data: str) -> bool:
     return bool(json.loads(data).get("fixed_id"))
 
 
-def _departed_sides(conn: Connection, since: float) -> list[_Side]:
-    rows = conn.execute(
-        sa.select(
-            departed.c.path,
-            departed.c.article_id,
-            departed.c.body_sig,
-            departed.c.gone_at,
-            departed.c.data,
-        )
-        .where(departed.c.gone_at >= since)
-        .where(departed.c.body_sig.is_not(None))
-        .where(departed.c.data.is_not(None))
+def _departed_sides(tx: Tx, since: float) -> list[_Side]:
+    rows = tx.rows(
+        "SELECT path, article_id, body_sig, gone_at, data FROM departed "
+        "WHERE gone_at >= :since AND body_sig IS NOT NULL AND data IS NOT NULL",
+        {"since": since},
     )
     return [_Side(*r) for r in rows]
 
 
-def _new_sides(conn: Connection, since: float) -> list[_Side]:
-    rows = conn.execute(
-        sa.select(
-            articles.c.path,
-            articles.c.article_id,
-            articles.c.body_sig,
-            articles.c.first_seen,
-            articles.c.data,
-        )
-        .where(articles.c.first_seen >= since)
-        .where(articles.c.body_sig.is_not(None))
-        .where(articles.c.data.is_not(None))
-        .where(articles.c.path.not_in(sa.select(aliases.c.path)))
+def _new_sides(tx: Tx, since: float) -> list[_Side]:
+    rows = tx.rows(
+        "SELECT path, article_id, body_sig, first_seen, data FROM articles "
+        "WHERE first_seen >= :since AND body_sig IS NOT NULL AND data IS NOT NULL "
+        "AND path NOT IN (SELECT path FROM aliases)",
+        {"since": since},
     )
     return [_Side(*r) for r in rows]
 
 
-def _posted(conn: Connection, ids: Sequence[str]) -> set[str]:
+def _posted(tx: Tx, ids: Sequence[str]) -> set[str]:
     """The ids among `ids` with a post row in the sent-log."""
     out: set[str] = set()
-    for i in range(0, len(ids), _CHUNK):
-        out.update(
-            conn.execute(
-                sa.select(deliveries.c.article_id)
-                .where(deliveries.c.article_id.in_(ids[i : i + _CHUNK]))
-                .where(deliveries.c.op == str(Operation.POST))
-                .distinct()
-            ).scalars()
+    for i in range(0, len(ids), CHUNK):
+        listed, params = in_list("a", ids[i : i + CHUNK])
+        rows = tx.rows(
+            f"SELECT DISTINCT article_id FROM deliveries WHERE article_id IN {listed} AND op = :op",
+            {**params, "op": str(Operation.POST)},
         )
+        out.update(r[0] for r in rows)
     return out
 
 
@@ -296,20 +276,20 @@ def _renamed(article: Article, article_id: str, first_seen: float) -> dict[str, 
     return {k: row[k] for k in ("article_id", "data", "digest")}
 
 
-def _apply(conn: Connection, new: _Side, old: _Side, now: float) -> bool:
+def _apply(tx: Tx, new: _Side, old: _Side, now: float) -> bool:
     """Record the rename; False when another worker's scan has just recorded it."""
-    if not conn.execute(departed.delete().where(departed.c.path == old.path)).rowcount:
+    if not tx.run("DELETE FROM departed WHERE path = :p", {"p": old.path}):
         return False
-    conn.execute(aliases.delete().where(aliases.c.path.in_([old.path, new.path])))
-    conn.execute(
-        aliases.insert().values(
-            path=new.path, article_id=old.article_id, renamed_from=old.path, renamed_at=now
-        )
+    tx.run("DELETE FROM aliases WHERE path IN (:old, :new)", {"old": old.path, "new": new.path})
+    tx.run(
+        "INSERT INTO aliases (path, article_id, renamed_from, renamed_at) "
+        "VALUES (:path, :aid, :was, :now)",
+        {"path": new.path, "aid": old.article_id, "was": old.path, "now": now},
     )
     article = Article.from_dict(json.loads(new.data))
-    conn.execute(
-        articles.update()
-        .where(articles.c.path == new.path)
-        .values(**_renamed(article, old.article_id, new.at))
+    tx.run(
+        "UPDATE articles SET article_id = :article_id, data = :data, digest = :digest "
+        "WHERE path = :path",
+        {**_renamed(article, old.article_id, new.at), "path": new.path},
     )
     return True

@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from bot.store.schema import SCHEMA_VERSION, WAITING_SQL, meta_table, metadata, workers
+from bot.store.rows import SCHEMA_VERSION, WAITING_SQL
+from bot.store.schema import meta_table, metadata, workers
 
 LIVE_WORKER = 120.0  # seconds: a worker whose heartbeat is younger is alive
 

@@ -12,7 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.models import Article, DeliveryStatus, Operation
-from bot.store.schema import Delivery, articles, deliveries, departed
+from bot.store.rows import Delivery
+from bot.store.schema import articles, deliveries, departed
 from bot.store.state import WorkerState
 from bot.store.statements import WAITING
 from bot.store.syndication import reaction_counts

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from bot.models import Article, DeliveryStatus, Operation
 from bot.store.catalog import Store
-from bot.store.schema import Delivery, articles, deliveries
+from bot.store.rows import Delivery
+from bot.store.schema import articles, deliveries
 
 S = DeliveryStatus
 PACED_OPS = (str(Operation.POST), str(Operation.RESHARE))  # what windows and caps count

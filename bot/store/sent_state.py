@@ -1,7 +1,7 @@
 """The sent-log's state in one row: what changes whenever a post or an operation on one goes
-out, or its reactions are read again. The feed build takes it into its fingerprint (through
-SQLAlchemy, `bot.store.syndication.sent_version`); `build`'s quick check (`bot.build_stamp`)
-reads it here with the standard library's sqlite3 alone, so that check loads no SQLAlchemy.
+out, or its reactions are read again. The feed build takes it into its fingerprint
+(`bot.store.syndication.sent_version`); `build`'s quick check (`bot.build_stamp`) reads it here
+from the file alone, read-only, before any database is opened.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 
 from bot.models import Article, DeliveryStatus, Operation
 from bot.store.operations import Operations
-from bot.store.schema import Delivery, articles, deliveries
+from bot.store.rows import Delivery
+from bot.store.schema import articles, deliveries
 from bot.store.state import CHANNEL_OK
 from bot.store.statements import CLAIM as _CLAIM
 from bot.store.statements import SENT as _SENT

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 
 from bot.models import DeliveryStatus
 from bot.store.catalog import Store
-from bot.store.schema import Delivery, channels, deliveries, workers
+from bot.store.rows import Delivery
+from bot.store.schema import channels, deliveries, workers
 
 S = DeliveryStatus
 STALE_WORKER = 120.0  # seconds without a heartbeat after which a worker row is dead

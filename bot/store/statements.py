@@ -10,7 +10,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from bot.models import DeliveryStatus as S
-from bot.store.schema import WAITING as WAITING
+from bot.store.rows import WAITING as WAITING
 from bot.store.schema import deliveries
 
 # `status IN ('scheduled', 'retrying')` with the values written into the SQL, as the claim's

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING
 
 from bot.models import DeliveryStatus, Operation
 from bot.store import sent_state
-from bot.store.schema import deliveries
+from bot.store.driver import in_list
+
+if TYPE_CHECKING:
+    from bot.store.engine import Database
 
 S = DeliveryStatus
 OP = Operation
@@ -41,62 +42,59 @@ class PostRecord:
         return "edited" if self.edits else "posted"
 
 
-def sent_version(engine: Engine) -> str:
+def sent_version(db: Database) -> str:
     """What changes whenever a post or an operation on one goes out or its reactions are read
     again: a cheap stand-in for the whole list of post records (the feed build's fingerprint)."""
-    with engine.connect() as conn:
-        return sent_state.as_text(conn.execute(sa.text(sent_state.QUERY), sent_state.PARAMS).one())
+    with db.transaction() as tx:
+        row = tx.first(sent_state.QUERY, sent_state.PARAMS)
+    return sent_state.as_text(row or ())
+
+
+# a post: the announcement and each reshare of it, once it went out
+_POSTS = f"op IN ('{OP.POST}', '{OP.RESHARE}') AND status = '{S.SENT}'"
+_NEWEST = f"SELECT id FROM deliveries WHERE {_POSTS} ORDER BY sent_at DESC, id DESC LIMIT :newest"
 
 
 def post_records(
-    engine: Engine, article_ids: list[str] | None = None, *, newest: int | None = None
+    db: Database, article_ids: list[str] | None = None, *, newest: int | None = None
 ) -> list[PostRecord]:
     """Every post that went out (of these articles; or the `newest` ones), oldest first,
     with its history."""
     posts = (
-        sa.select(deliveries)
-        .where(deliveries.c.op.in_([str(OP.POST), str(OP.RESHARE)]))
-        .where(deliveries.c.status == str(S.SENT))
-        .order_by(deliveries.c.sent_at, deliveries.c.id)
+        "SELECT id, article_id, channel, post_url, post_id, sent_at, title, reactions, "
+        f"reactions_at FROM deliveries WHERE {_POSTS}"
     )
     ops = (
-        sa.select(
-            deliveries.c.parent_id,
-            deliveries.c.op,
-            sa.func.count(),
-            sa.func.max(deliveries.c.sent_at),
-        )
-        .where(deliveries.c.parent_id.is_not(None))
-        .where(deliveries.c.status == str(S.SENT))
-        .group_by(deliveries.c.parent_id, deliveries.c.op)
+        "SELECT parent_id, op, count(*), max(sent_at) FROM deliveries "
+        f"WHERE parent_id IS NOT NULL AND status = '{S.SENT}'"
     )
+    params: dict[str, object] = {}
     if article_ids is not None:
-        posts = posts.where(deliveries.c.article_id.in_(article_ids))
-        ops = ops.where(deliveries.c.article_id.in_(article_ids))
+        if not article_ids:
+            return []
+        listed, params = in_list("a", article_ids)
+        posts += f" AND article_id IN {listed}"
+        ops += f" AND article_id IN {listed}"
     if newest is not None:
-        last = (
-            sa.select(deliveries.c.id)
-            .where(deliveries.c.op.in_([str(OP.POST), str(OP.RESHARE)]))
-            .where(deliveries.c.status == str(S.SENT))
-            .order_by(deliveries.c.sent_at.desc(), deliveries.c.id.desc())
-            .limit(newest)
-        )
-        posts = posts.where(deliveries.c.id.in_(last))
-        ops = ops.where(deliveries.c.parent_id.in_(last))
+        params["newest"] = newest
+        posts += f" AND id IN ({_NEWEST})"
+        ops += f" AND parent_id IN ({_NEWEST})"
     by_id: dict[int, PostRecord] = {}
-    with engine.connect() as conn:
-        for r in conn.execute(posts):
-            by_id[r.id] = PostRecord(
-                article_id=r.article_id,
-                channel=r.channel,
-                url=r.post_url,
-                post_id=r.post_id,
-                sent_at=r.sent_at,
-                title=r.title,
-                reactions=reaction_counts(r.reactions),
-                reactions_at=r.reactions_at,
+    with db.transaction() as tx:
+        for row_id, aid, channel, url, post_id, sent_at, title, reactions, reactions_at in tx.rows(
+            posts + " ORDER BY sent_at, id", params
+        ):
+            by_id[row_id] = PostRecord(
+                article_id=aid,
+                channel=channel,
+                url=url,
+                post_id=post_id,
+                sent_at=sent_at,
+                title=title,
+                reactions=reaction_counts(reactions),
+                reactions_at=reactions_at,
             )
-        for parent_id, op, n, last in conn.execute(ops):
+        for parent_id, op, n, last in tx.rows(ops + " GROUP BY parent_id, op", params):
             rec = by_id.get(parent_id)
             if rec is None:
                 continue

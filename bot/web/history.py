@@ -16,7 +16,7 @@ REACTIONS = ("replies", "reposts", "likes")
 def post_history(cfg: Config, store: Store, limit: int) -> list[dict[str, Any]]:
     """The newest `limit` posts, newest first."""
     networks = {c.name: c.type for c in cfg.channels}
-    records = post_records(store.engine, newest=limit)
+    records = post_records(store, newest=limit)
     return [
         {
             "article": r.article_id,
