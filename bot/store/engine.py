@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import StoreError
+from bot.store import ddl
 from bot.store.driver import DriverError, SqliteFile, Tx, configure, pooled_transaction, sqlite_file
 from bot.store.locks import FEED_LOCK_KEY
 from bot.store.rows import SCHEMA_VERSION
@@ -63,8 +64,8 @@ class Database:
                     self.sqlite_path = Path(db)
             if self.sqlite_path is not None:
                 self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        if self._file is not None and self._at_current_version():
-            return  # the common case: nothing to create or upgrade, no SQLAlchemy needed
+        if self._file is not None and (self._at_current_version() or (upgrade and self._create())):
+            return  # nothing (more) to create or upgrade: no SQLAlchemy needed
         import sqlalchemy as sa
 
         if self.is_postgres:
@@ -96,6 +97,24 @@ class Database:
             self._file.close()
             return False
         return value is not None and str(value) == str(SCHEMA_VERSION)
+
+    def _create(self) -> bool:
+        """Create the current schema in a SQLite file that has no tables yet (a new one) on the
+        driver (`bot.store.ddl`); False when it has tables (the full open upgrades it, or says
+        what is wrong) or cannot be written."""
+        assert self._file is not None
+        try:
+            with self._file.transaction(write=True) as tx:
+                if tx.first("SELECT name FROM sqlite_master WHERE type = 'table'") is not None:
+                    return False
+                for statement in ddl.SQLITE:
+                    tx.run(statement)
+                tx.run(ddl.VERSION_ROW)
+        except DriverError:
+            self._file.close()
+            return False
+        log.info("database created (schema version %d)", SCHEMA_VERSION)
+        return True
 
     @property
     def engine(self) -> Engine:

@@ -5,6 +5,7 @@ text's parameters made right for each driver."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -15,7 +16,7 @@ import pytest
 
 from bot.content.similarity import signature
 from bot.models import Article, Problem
-from bot.store import Store, cache_row
+from bot.store import SCHEMA_VERSION, Store, cache_row
 from bot.store.driver import in_list, pyformat, sqlite_file
 from bot.store.syndication import post_records, sent_version
 from tests.helpers import Project, ago
@@ -165,6 +166,50 @@ def test_a_sqlite_file_at_the_current_schema_opens_without_sqlalchemy(project: P
         cwd=Path(__file__).parents[2],
     )
     assert done.returncode == 0, done.stderr
+
+
+def normalised(sql: str) -> str:
+    return " ".join(sql.replace("(", " ( ").replace(")", " ) ").split())
+
+
+def test_the_sqlite_ddl_is_the_schema() -> None:
+    """`bot.store.ddl` (what a new SQLite file is made with, on the driver) says what the
+    SQLAlchemy tables say."""
+    import sqlalchemy as sa
+    from sqlalchemy.dialects import sqlite
+
+    from bot.store import ddl
+    from bot.store.schema import meta_table, metadata
+
+    def compiled(element: object) -> str:
+        return normalised(str(element.compile(dialect=sqlite.dialect())))  # type: ignore[attr-defined]
+
+    expected = [compiled(sa.schema.CreateTable(meta_table))]
+    for table in metadata.sorted_tables:
+        if table is not meta_table:
+            expected.append(compiled(sa.schema.CreateTable(table)))
+            expected += sorted(compiled(sa.schema.CreateIndex(ix)) for ix in table.indexes)
+    assert [normalised(s) for s in ddl.SQLITE] == expected, (
+        "bot/store/ddl.py differs from bot/store/schema.py; make SQLITE these statements:\n"
+        + "\n".join(expected)
+    )
+
+
+def test_a_new_sqlite_file_gets_the_schema_sqlalchemy_would_give_it(tmp_path: Path) -> None:
+    on_driver, through_sqlalchemy = tmp_path / "driver.sqlite3", tmp_path / "sa.sqlite3"
+    Store(f"sqlite:///{on_driver}").close()
+    Store(f"sqlite:///{through_sqlalchemy}?timeout=30").close()  # options: the full open
+
+    def schema(db: Path) -> list[tuple[str, str]]:
+        with sqlite3.connect(db) as conn:
+            rows = conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name"
+            ).fetchall()
+            version = conn.execute("SELECT value FROM herald_meta").fetchall()
+        return [(name, normalised(sql)) for name, sql in rows] + [("version", str(version))]
+
+    assert schema(on_driver) == schema(through_sqlalchemy)
+    assert ("version", f"[('{SCHEMA_VERSION}',)]") in schema(on_driver)
 
 
 def test_parameters_are_named_for_each_driver() -> None:
