@@ -1,28 +1,24 @@
-"""Fetch an article's hero image safely (public hosts only, size cap, deadline) and shrink it.
+"""Fetch an article's hero image safely (public hosts only, size cap, deadline); shrinking it is
+`bot.channels.shrink`.
 
 The host name is resolved once, every address it gives is checked, and the connection goes to a
 checked address: the request keeps the URL's host (Host header, TLS SNI and certificate check)
 but nothing resolves the name a second time, so a DNS answer that changes between the check and
-the connect (DNS rebinding) cannot reach a private address. Shrinking refuses images whose
-decoded pixels would not fit a memory budget before decoding them.
+the connect (DNS rebinding) cannot reach a private address.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
 import ipaddress
 import logging
 import socket
 import ssl
-import warnings
 from collections.abc import Iterable, Sequence
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
 import httpx
-from PIL import Image as PILImage
-from PIL import UnidentifiedImageError
 
 from bot.channels.base import Image, ImageFetcher
 from bot.http import USER_AGENT, tls_context
@@ -41,7 +37,7 @@ class _Refused(Exception):
     """Why an image is not used; the message goes into the one warning line."""
 
 
-def _shown(url: str) -> str:
+def shown_url(url: str) -> str:
     """The URL as logged: scheme, host and path only (a query string may carry a token)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
@@ -251,7 +247,7 @@ async def fetch_image(
         reason = f"{type(e).__name__}"
     except (OSError, ValueError) as e:
         reason = f"{type(e).__name__}: {e}"
-    log.warning("hero image %s not used: %s", _shown(url), reason)
+    log.warning("hero image %s not used: %s", shown_url(url), reason)
     return None
 
 
@@ -271,83 +267,3 @@ def image_fetcher(
         )
 
     return fetch
-
-
-# Shrinking decodes at most this many pixels (about 160 MB: Pillow keeps 4 bytes a pixel for
-# RGB and RGBA): a larger image is refused from its header, before any pixel is decoded. JPEGs
-# count the pixels of their reduced (draft) decode, so a 48-megapixel photo decodes as 12.
-MAX_PIXELS = 40_000_000
-# The largest side the shrunk JPEG starts from (networks show hero images at 2000 px or less).
-WORK_SIDE = 2048
-_REDUCIBLE = ("RGB", "RGBA", "L", "LA")  # modes Image.reduce takes; others are made RGBA first
-
-_SCALES = (1.0, 0.8, 0.6, 0.45, 0.33, 0.25, 0.18, 0.12)
-_QUALITIES = (85, 70, 55, 40)
-
-
-def _working_copy(content: bytes) -> PILImage.Image:
-    """The image decoded at no more than `WORK_SIDE` a side, flattened on white, as RGB.
-
-    Refuses (`_Refused`) before decoding when the decode would take more than `MAX_PIXELS`.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", PILImage.DecompressionBombWarning)
-        source = PILImage.open(io.BytesIO(content))  # reads the header only
-    with source:
-        width, height = source.size
-        longest = max(width, height, 1)
-        if longest > WORK_SIDE:  # JPEG: decode at 1/2, 1/4 or 1/8 scale, still >= WORK_SIDE
-            ratio = WORK_SIDE / longest
-            source.draft("RGB", (max(1, round(width * ratio)), max(1, round(height * ratio))))
-        pixels = source.width * source.height
-        if pixels > MAX_PIXELS:
-            raise _Refused(
-                f"{width}x{height} pixels is more than the {MAX_PIXELS // 1_000_000}-megapixel"
-                " budget for shrinking"
-            )
-        source.load()
-        picture: PILImage.Image = source
-        if picture.mode not in _REDUCIBLE:
-            picture = picture.convert("RGBA")
-        picture.thumbnail((WORK_SIDE, WORK_SIDE))  # Image.reduce by whole steps, then resample
-        rgba = picture.convert("RGBA")
-    del picture
-    background = PILImage.new("RGB", rgba.size, (255, 255, 255))
-    background.paste(rgba, mask=rgba.getchannel("A"))
-    return background
-
-
-def shrink_image(image: Image, max_bytes: int) -> Image | None:
-    """The image as a JPEG under `max_bytes` (metadata stripped), or None if it cannot be made so.
-
-    An image already under the limit is returned unchanged. One larger than `MAX_PIXELS` (after
-    a JPEG's reduced decode) is refused without being decoded; others are decoded reduced to
-    at most `WORK_SIDE` a side where the format allows it. CPU-bound: call it in a thread.
-    """
-    if len(image.content) < max_bytes:
-        return image
-    try:
-        background = _working_copy(image.content)
-        for scale in _SCALES:
-            width = max(1, round(background.width * scale))
-            height = max(1, round(background.height * scale))
-            resized = background if scale == 1.0 else background.resize((width, height))
-            for quality in _QUALITIES:
-                out = io.BytesIO()
-                resized.save(out, format="JPEG", quality=quality, optimize=True)
-                if out.tell() < max_bytes:
-                    return Image(url=image.url, content=out.getvalue(), content_type="image/jpeg")
-    except _Refused as e:
-        log.warning("hero image %s cannot be shrunk: %s", _shown(image.url), e)
-        return None
-    except (
-        OSError,
-        ValueError,
-        UnidentifiedImageError,
-        PILImage.DecompressionBombError,
-        PILImage.DecompressionBombWarning,
-    ) as e:
-        log.warning("hero image %s cannot be shrunk: %s", _shown(image.url), type(e).__name__)
-        return None
-    log.warning("hero image %s cannot be shrunk below %d bytes", _shown(image.url), max_bytes)
-    return None

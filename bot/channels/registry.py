@@ -27,6 +27,7 @@ NOT_NETWORKS = frozenset(
         "escaping",
         "graph_api",
         "images",
+        "shrink",
         "loading",
         "marketing",
         "network",

@@ -25,8 +25,10 @@ import pytest
 from PIL import Image as PILImage
 
 import bot.channels.images
+import bot.channels.shrink
 from bot.channels.base import Image
-from bot.channels.images import fetch_image, image_fetcher, shrink_image
+from bot.channels.images import fetch_image, image_fetcher
+from bot.channels.shrink import shrink_image
 from tests.channels.conftest import png_bytes
 from tests.fakes.server import FakeService, Fault, Reply, Request
 from tests.helpers import ROOT
@@ -582,7 +584,7 @@ picture.save(path, format=kind, **({"compress_level": 1} if kind == "PNG" else {
 _SHRINK = """
 import json, sys, time
 from bot.channels.base import Image
-from bot.channels.images import shrink_image
+from bot.channels.shrink import shrink_image
 
 def high_water_kb():
     with open("/proc/self/status") as f:
@@ -666,14 +668,14 @@ def test_large_image_within_the_budget_is_shrunk_within_bounded_memory(
     measured = shrink_in_child(huge_images[name], 20_000)
     assert measured["result"] is not None, measured
     width, height, size = measured["result"]
-    assert max(width, height) <= bot.channels.images.WORK_SIDE and size < 20_000
+    assert max(width, height) <= bot.channels.shrink.WORK_SIDE and size < 20_000
     assert measured["peak_mb"] < 300, measured
 
 
 def test_shrinking_refuses_over_budget_with_one_warning_line(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.channels.images, "MAX_PIXELS", 100 * 100)
+    monkeypatch.setattr(bot.channels.shrink, "MAX_PIXELS", 100 * 100)
     big = Image(
         "https://x.example/b.png?token=s3cr3t", png_bytes(200, 100, noisy=True), "image/png"
     )

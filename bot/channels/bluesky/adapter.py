@@ -43,7 +43,7 @@ from bot.channels.bluesky.text import (
     display_url,
 )
 from bot.channels.bluesky.xrpc import AUTH_ERRORS, Session, describe, error_name, raise_for
-from bot.channels.images import shrink_image
+from bot.channels.shrink import shrink_image
 from bot.errors import AuthError, DeliveryError, PermanentError, TransientError
 from bot.http import json_answer, raise_for_status, request
 from bot.models import Article, Post, Receipt
