@@ -7,7 +7,6 @@ reading `bot.content.read`, the fields `bot.content.fields`.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import unicodedata
@@ -114,7 +113,7 @@ class ArticleBuilder(FieldReader):
         for note in fm.notes:
             self.add(note.line, "warning", note.field, note.message)
         try:
-            article = self.article(self.fields(fm.data))
+            article = self.article(self.fields(fm.data), fm.body)
         except Exception as e:  # a value no check foresaw: this article's error, not the run's
             self.add(
                 0,
@@ -124,9 +123,6 @@ class ArticleBuilder(FieldReader):
                 "of this file's fields and report this message",
             )
             article = None
-        if article is not None:
-            digest = hashlib.blake2b(fm.body.encode("utf-8", "replace"), digest_size=8)
-            article = dataclasses.replace(article, body_hash=digest.hexdigest())
         parsed = self.done(article)
         article = parsed.article
         if article is None or article.fixed_id:
@@ -165,7 +161,7 @@ class ArticleBuilder(FieldReader):
                 self.spelled[name] = key
         return out
 
-    def article(self, data: dict[str, Any]) -> Article | None:
+    def article(self, data: dict[str, Any], body: str) -> Article | None:
         title = self.text(data, "title", required=True)
         published = self.date(data, "publish_date")
         if published is None and not data.get("publish_date"):
@@ -226,6 +222,7 @@ class ArticleBuilder(FieldReader):
             retracted=retracted,
             fixed_id=bool(fixed_id),
             social=social,
+            body_hash=body_hash(body),
         )
 
     def url(self, published: datetime | None, slug: str, article_id: str) -> str | None:
@@ -303,6 +300,11 @@ class ArticleBuilder(FieldReader):
                 "differently than it is written; kept as written, remove them unless you meant "
                 "them",
             )
+
+
+def body_hash(body: str) -> str:
+    """`Article.body_hash`: a short hash of the Markdown body as written."""
+    return hashlib.blake2b(body.encode("utf-8", "replace"), digest_size=8).hexdigest()
 
 
 def markdown_body(article: Article, rules: ContentRules) -> str | None:
