@@ -135,10 +135,11 @@ class Article:
             body_hash=str(d.get("body_hash") or ""),
         )
 
-    def digest(self) -> str:
+    def digest(self, data: dict[str, Any] | None = None) -> str:
         """A hash of everything a template can show (not the file's path): when it changes,
-        each channel's post is rendered again to see whether the post shows the change."""
-        shown = self.to_dict()
+        each channel's post is rendered again to see whether the post shows the change.
+        `data` is this article's `to_dict()` when the caller has it already (not changed)."""
+        shown = self.to_dict() if data is None else dict(data)
         shown.pop("path", None)
         return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
 
