@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
+# json.dumps(..., sort_keys=True) made once: Article.digest() is worked out for every file read
+_DIGEST_JSON = json.JSONEncoder(sort_keys=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +143,7 @@ class Article:
         `data` is this article's `to_dict()` when the caller has it already (not changed)."""
         shown = self.to_dict() if data is None else dict(data)
         shown.pop("path", None)
-        return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
+        return hashlib.sha256(_DIGEST_JSON.encode(shown).encode()).hexdigest()
 
 
 class Operation(enum.StrEnum):

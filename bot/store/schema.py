@@ -255,6 +255,10 @@ class Delivery:
         return d
 
 
+# json.dumps(..., ensure_ascii=False) made once: a cold scan writes a row for every file
+_CACHE_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
 def cache_row(
     path: str,
     size: int,
@@ -274,10 +278,8 @@ def cache_row(
         "published": article.published.timestamp() if article else None,
         "draft": article.withdrawn if article else False,
         "first_seen": now,
-        "data": json.dumps(data, ensure_ascii=False) if article else None,
-        "problems": json.dumps([p.to_dict() for p in problems], ensure_ascii=False)
-        if problems
-        else None,
+        "data": _CACHE_JSON.encode(data) if article else None,
+        "problems": _CACHE_JSON.encode([p.to_dict() for p in problems]) if problems else None,
         "rendered": None,
         "digest": article.digest(data) if article else None,
         "body_sig": None,
