@@ -23,6 +23,7 @@ from bot.content.fields import (
     BIDI,
     FM_FORBIDDEN,
     KNOWN,
+    KNOWN_NAMES,
     TEXT_FIELDS,
     TOO_LARGE,
     FieldReader,
@@ -258,7 +259,8 @@ class ArticleBuilder(FieldReader):
         a number too large to write out is left out with a warning.
         """
         extra: dict[str, str] = {}
-        known = KNOWN | ALIAS_KEYS | set(self.rules.field_map)
+        field_map = self.rules.field_map
+        known = KNOWN_NAMES | set(field_map) if field_map else KNOWN_NAMES
         for written, meant in hints.misspelt_keys(data, known):
             if meant in data or meant != "title":  # a missing title already names the slip
                 self.add(
@@ -276,7 +278,9 @@ class ArticleBuilder(FieldReader):
                 shown_key = shown(key) if name is None else name
                 self.add(self.line_of(shown_key), "warning", shown_key, f"{TOO_LARGE}; left out")
                 continue
-            extra[XML_FORBIDDEN.sub("", name)] = XML_FORBIDDEN.sub("", text)
+            if not self.plain:  # fast-path keys and values are slices of the cleaned text
+                name, text = XML_FORBIDDEN.sub("", name), XML_FORBIDDEN.sub("", text)
+            extra[name] = text
         return extra
 
     def bidi(self, texts: dict[str, str | None], tags: list[str]) -> None:

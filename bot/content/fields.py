@@ -52,6 +52,7 @@ KNOWN = frozenset(
         "permalink",
     }
 )
+KNOWN_NAMES = KNOWN | ALIAS_KEYS  # the fields and the other names they go by
 TEXT_FIELDS = ("subtitle", "description", "author", "cta")
 DRAFT_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 # Characters dropped from front matter text before parsing: what XML forbids plus what YAML
