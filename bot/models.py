@@ -89,14 +89,16 @@ class Article:
         return self.draft or self.retracted
 
     def to_dict(self) -> dict[str, Any]:
+        published = self.published.isoformat()
         return {
             "id": self.id,
             "slug": self.slug,
             "path": self.path,
             "title": self.title,
             "url": self.url,
-            "published": self.published.isoformat(),
-            "updated": self.updated.isoformat(),
+            "published": published,
+            # an article never updated has the publication time itself: written once
+            "updated": published if self.updated is self.published else self.updated.isoformat(),
             "subtitle": self.subtitle,
             "description": self.description,
             "author": self.author,
