@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
+# json.dumps(..., sort_keys=True) made once: Article.digest() is worked out for every file read
+_DIGEST_JSON = json.JSONEncoder(sort_keys=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +89,16 @@ class Article:
         return self.draft or self.retracted
 
     def to_dict(self) -> dict[str, Any]:
+        published = self.published.isoformat()
         return {
             "id": self.id,
             "slug": self.slug,
             "path": self.path,
             "title": self.title,
             "url": self.url,
-            "published": self.published.isoformat(),
-            "updated": self.updated.isoformat(),
+            "published": published,
+            # an article never updated has the publication time itself: written once
+            "updated": published if self.updated is self.published else self.updated.isoformat(),
             "subtitle": self.subtitle,
             "description": self.description,
             "author": self.author,
@@ -135,12 +139,13 @@ class Article:
             body_hash=str(d.get("body_hash") or ""),
         )
 
-    def digest(self) -> str:
+    def digest(self, data: dict[str, Any] | None = None) -> str:
         """A hash of everything a template can show (not the file's path): when it changes,
-        each channel's post is rendered again to see whether the post shows the change."""
-        shown = self.to_dict()
+        each channel's post is rendered again to see whether the post shows the change.
+        `data` is this article's `to_dict()` when the caller has it already (not changed)."""
+        shown = self.to_dict() if data is None else dict(data)
         shown.pop("path", None)
-        return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
+        return hashlib.sha256(_DIGEST_JSON.encode(shown).encode()).hexdigest()
 
 
 class Operation(enum.StrEnum):

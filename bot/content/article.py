@@ -7,7 +7,6 @@ reading `bot.content.read`, the fields `bot.content.fields`.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import unicodedata
@@ -24,6 +23,7 @@ from bot.content.fields import (
     BIDI,
     FM_FORBIDDEN,
     KNOWN,
+    KNOWN_NAMES,
     TEXT_FIELDS,
     TOO_LARGE,
     FieldReader,
@@ -114,7 +114,7 @@ class ArticleBuilder(FieldReader):
         for note in fm.notes:
             self.add(note.line, "warning", note.field, note.message)
         try:
-            article = self.article(self.fields(fm.data))
+            article = self.article(self.fields(fm.data), fm.body)
         except Exception as e:  # a value no check foresaw: this article's error, not the run's
             self.add(
                 0,
@@ -124,9 +124,6 @@ class ArticleBuilder(FieldReader):
                 "of this file's fields and report this message",
             )
             article = None
-        if article is not None:
-            digest = hashlib.blake2b(fm.body.encode("utf-8", "replace"), digest_size=8)
-            article = dataclasses.replace(article, body_hash=digest.hexdigest())
         parsed = self.done(article)
         article = parsed.article
         if article is None or article.fixed_id:
@@ -165,7 +162,7 @@ class ArticleBuilder(FieldReader):
                 self.spelled[name] = key
         return out
 
-    def article(self, data: dict[str, Any]) -> Article | None:
+    def article(self, data: dict[str, Any], body: str) -> Article | None:
         title = self.text(data, "title", required=True)
         published = self.date(data, "publish_date")
         if published is None and not data.get("publish_date"):
@@ -226,6 +223,7 @@ class ArticleBuilder(FieldReader):
             retracted=retracted,
             fixed_id=bool(fixed_id),
             social=social,
+            body_hash=body_hash(body),
         )
 
     def url(self, published: datetime | None, slug: str, article_id: str) -> str | None:
@@ -261,7 +259,8 @@ class ArticleBuilder(FieldReader):
         a number too large to write out is left out with a warning.
         """
         extra: dict[str, str] = {}
-        known = KNOWN | ALIAS_KEYS | set(self.rules.field_map)
+        field_map = self.rules.field_map
+        known = KNOWN_NAMES | set(field_map) if field_map else KNOWN_NAMES
         for written, meant in hints.misspelt_keys(data, known):
             if meant in data or meant != "title":  # a missing title already names the slip
                 self.add(
@@ -279,7 +278,9 @@ class ArticleBuilder(FieldReader):
                 shown_key = shown(key) if name is None else name
                 self.add(self.line_of(shown_key), "warning", shown_key, f"{TOO_LARGE}; left out")
                 continue
-            extra[XML_FORBIDDEN.sub("", name)] = XML_FORBIDDEN.sub("", text)
+            if not self.plain:  # fast-path keys and values are slices of the cleaned text
+                name, text = XML_FORBIDDEN.sub("", name), XML_FORBIDDEN.sub("", text)
+            extra[name] = text
         return extra
 
     def bidi(self, texts: dict[str, str | None], tags: list[str]) -> None:
@@ -303,6 +304,11 @@ class ArticleBuilder(FieldReader):
                 "differently than it is written; kept as written, remove them unless you meant "
                 "them",
             )
+
+
+def body_hash(body: str) -> str:
+    """`Article.body_hash`: a short hash of the Markdown body as written."""
+    return hashlib.blake2b(body.encode("utf-8", "replace"), digest_size=8).hexdigest()
 
 
 def markdown_body(article: Article, rules: ContentRules) -> str | None:

@@ -26,6 +26,10 @@ def parse_datetime(value: object, tz: ZoneInfo) -> datetime:
     Raises ValueError with a message fit for the writer (without the field name).
     """
     moment = _parse(value, tz)
+    if MIN_YEAR < moment.year < MAX_YEAR:
+        # the usual date: an offset is under a day, so in UTC and in any time zone the year
+        # stays within MIN_YEAR..MAX_YEAR and nothing can overflow; check_range would pass
+        return moment
     return check_range(moment, tz, shown(value))
 
 

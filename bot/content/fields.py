@@ -15,7 +15,7 @@ from bot.content import frontmatter, hints
 from bot.content.dates import parse_datetime, shown
 from bot.content.markdown import XML_FORBIDDEN
 from bot.content.slugs import slugify
-from bot.content.urls import to_uri
+from bot.content.urls import has_plain_host, to_uri
 from bot.content.walk import (
     ContentRules,
     SourceFile,
@@ -52,6 +52,7 @@ KNOWN = frozenset(
         "permalink",
     }
 )
+KNOWN_NAMES = KNOWN | ALIAS_KEYS  # the fields and the other names they go by
 TEXT_FIELDS = ("subtitle", "description", "author", "cta")
 DRAFT_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 # Characters dropped from front matter text before parsing: what XML forbids plus what YAML
@@ -211,6 +212,8 @@ class FieldReader:
         if value is None:
             return None
         value = value.replace(" ", "%20")
+        if has_plain_host(value) and value.isprintable():
+            return to_uri(value)  # the usual absolute URL: what the checks below find for it
         try:
             if not value.isprintable():
                 raise ValueError("it holds a line break or another invisible character")

@@ -35,16 +35,20 @@ def read_bytes(path: str | Path, root: Path, limit: int) -> bytes:
         if not is_inside(os.path.realpath(path), os.path.realpath(root)):
             raise Unreadable("symbolic link leads outside the content folder; not read") from None
         fd = os.open(path, flags & ~getattr(os, "O_NOFOLLOW", 0))
-    with open(fd, "rb", buffering=0, closefd=True) as f:
+    try:
         st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):  # as a file object would say
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
         if not stat.S_ISREG(st.st_mode):
             raise Unreadable("not a regular file")
         if st.st_size > limit:
             raise Unreadable(too_big(st.st_size, limit))
         # read what stat announced (+1 to notice growth), never more than the limit allows
-        data = f.read(st.st_size + 1) or b""
+        data = os.read(fd, st.st_size + 1)
         if len(data) > st.st_size:
-            data += f.read(limit + 1 - len(data)) or b""
+            data += os.read(fd, limit + 1 - len(data))
+    finally:
+        os.close(fd)
     if len(data) > limit:
         raise Unreadable(too_big(len(data), limit))
     return data

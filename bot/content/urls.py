@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
-__all__ = ["is_absolute_http_uri", "split_author", "to_uri"]
+__all__ = ["has_plain_host", "is_absolute_http_uri", "split_author", "to_uri"]
 
 # RFC 3986: what may stay unescaped in each part (plus "%" so existing escapes are kept)
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
@@ -19,6 +19,9 @@ _QUERY_SAFE = _PATH_SAFE + "?"
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _NEEDS_WORK = re.compile(r"[^\x21-\x7e]")  # anything but printable ASCII
 _CONTROLS = re.compile(r"[\x00-\x20\x7f]")
+# an http(s) URL whose host is plain (letters, digits, dots, hyphens; no user, port or IPv6
+# literal) up to its path, query or fragment
+_PLAIN_HOST = re.compile(r"https?://[A-Za-z0-9.-]+(?![^/?#])")
 _AUTHOR = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<(?P<email>[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+)>\s*$")
 
 
@@ -62,6 +65,13 @@ def is_absolute_http_uri(url: str) -> bool:
     return (
         not _NEEDS_WORK.search(url) and parts.scheme in ("http", "https") and bool(parts.hostname)
     )
+
+
+def has_plain_host(url: str) -> bool:
+    """True for `http(s)://host` followed by nothing or a path, query or fragment, the host
+    only letters, digits, dots and hyphens: urlsplit cannot refuse such a URL and finds that
+    host, so a caller can skip asking it."""
+    return _PLAIN_HOST.match(url) is not None
 
 
 def split_author(author: str) -> tuple[str, str | None]:

@@ -181,6 +181,40 @@ def test_html_in_fields_becomes_plain_text_and_the_body_is_cleaned(tmp_path: Pat
     assert 'src="https://blog.example/articles/bold-claims-tags/x.png"' in html
 
 
+# what the reader made of each absolute hero image before its plain-host shortcut (recorded
+# from the code before it): kept as an ASCII URL, or dropped with the reason on its line
+HERO_IMAGES = [
+    ("https://img.example/a b.png", "https://img.example/a%20b.png", None),
+    ("https://User@Img.example/a.png", "https://User@Img.example/a.png", None),
+    ("https://img.example:8443/a.png", "https://img.example:8443/a.png", None),
+    ("https://img.example:99999/a.png", "https://img.example:99999/a.png", None),
+    ("https://[::1]/a.png", "https://[::1]/a.png", None),
+    ("https://[::1/a.png", None, "https://[::1/a.png is not a usable URL (Invalid IPv6 URL)"),
+    ("https:///a.png", None, "https:///a.png is not a usable URL (it has no host name)"),
+    ("http://img.example", "http://img.example", None),
+    ("https://img.example?v=2", "https://img.example?v=2", None),
+    ("https://img.example#top", "https://img.example#top", None),
+    ("https://img.example/a%2.png", "https://img.example/a%252.png", None),
+    ("https://bücher.example/é.png", "https://xn--bcher-kva.example/%C3%A9.png", None),
+]
+
+
+@pytest.mark.parametrize(("written", "image", "warning"), HERO_IMAGES)
+def test_absolute_hero_images_are_kept_as_ascii_urls_or_dropped_with_the_reason(
+    tmp_path: Path, written: str, image: str | None, warning: str | None
+) -> None:
+    root = tmp_path / "content"
+    root.mkdir()
+    (root / "a.md").write_text(
+        f"---\ntitle: T\npublish_date: 2025-03-01\nheroImage: '{written}'\n---\nBody\n"
+    )
+    parsed, _ = read_all(rules_for(root))
+    assert parsed["a.md"].article is not None
+    assert parsed["a.md"].article.image == image
+    expected = [] if warning is None else [(4, f"{warning}; the image is dropped")]
+    assert [(p.line, p.message) for p in parsed["a.md"].problems] == expected
+
+
 def test_render_body_makes_relative_urls_absolute_and_rereads_the_file(tmp_path: Path) -> None:
     rules = rules_for(copy_data("good", tmp_path), permalink="{site_url}/{year}/{month}/{id}/")
     parsed, _ = read_all(rules)
