@@ -104,6 +104,10 @@ class Delivery:
         return d
 
 
+# json.dumps(..., ensure_ascii=False) made once: a cold scan writes a row for every file
+_CACHE_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
 def cache_row(
     path: str,
     size: int,
@@ -113,6 +117,7 @@ def cache_row(
     now: float,
 ) -> dict[str, Any]:
     """A file's parse result as a row of the metadata cache (pure: runs in parse workers)."""
+    data = article.to_dict() if article else None
     return {
         "path": path,
         "size": size,
@@ -122,12 +127,10 @@ def cache_row(
         "published": article.published.timestamp() if article else None,
         "draft": article.withdrawn if article else False,
         "first_seen": now,
-        "data": json.dumps(article.to_dict(), ensure_ascii=False) if article else None,
-        "problems": json.dumps([p.to_dict() for p in problems], ensure_ascii=False)
-        if problems
-        else None,
+        "data": _CACHE_JSON.encode(data) if article else None,
+        "problems": _CACHE_JSON.encode([p.to_dict() for p in problems]) if problems else None,
         "rendered": None,
-        "digest": article.digest() if article else None,
+        "digest": article.digest(data) if article else None,
         "body_sig": None,
     }
 
