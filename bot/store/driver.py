@@ -87,13 +87,14 @@ class Tx:
             self._cursor.executemany(self._sql(sql), rows)
 
     def rows(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
+        """Every row, as the driver gives them (tuples, both drivers)."""
         self._cursor.execute(self._sql(sql), params or {})
-        return [tuple(r) for r in self._cursor.fetchall()]
+        return self._cursor.fetchall()
 
     def first(self, sql: str, params: Params | None = None) -> tuple[Any, ...] | None:
         self._cursor.execute(self._sql(sql), params or {})
-        row = self._cursor.fetchone()
-        return None if row is None else tuple(row)
+        row: tuple[Any, ...] | None = self._cursor.fetchone()
+        return row
 
     def scalar(self, sql: str, params: Params | None = None) -> Any:
         row = self.first(sql, params)
