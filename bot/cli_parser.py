@@ -8,9 +8,10 @@ import os
 from pathlib import Path
 
 from bot import __version__
-from bot.web.check_report import FORMATS
 
 LOG_FORMATS = ("text", "json")
+# `check --format`: how bot.web.check_report renders the problems
+CHECK_FORMATS = ("text", "json", "github")
 
 
 def global_options(p: argparse.ArgumentParser, *, after_command: bool) -> None:
@@ -54,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = command("check", "read the config and every article; report problems (no database)")
     c.add_argument(
         "--format",
-        choices=FORMATS,
+        choices=CHECK_FORMATS,
         default="text",
         help="text (default), json, or github (GitHub Actions annotations)",
     )

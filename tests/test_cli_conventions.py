@@ -143,3 +143,37 @@ def test_completion_is_generated_from_the_parser(
         )
         r = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=30)
         assert r.stdout.splitlines() == ["text json github", "preview"], r.stderr
+
+
+def test_version_and_help_answer_without_loading_the_commands() -> None:
+    """`herald --version` and `--help` print what the parser prints for them, from a real
+    process that loads neither the commands nor logging (a version check costs a bare start)."""
+    said = {}
+    for argv, banned in (
+        (["--version"], ("bot.cli_commands", "bot.cli_parser", "argparse", "logging")),
+        (["--help"], ("bot.cli_commands", "logging", "json", "dataclasses")),
+        (["-h"], ("bot.cli_commands", "logging", "json", "dataclasses")),
+        (["--version", "check"], ()),  # the parser's own --version
+        (["check", "--help"], ()),
+    ):
+        check = (
+            "import sys\n"
+            "from bot.cli import main\n"
+            "code = main(sys.argv[2:])\n"
+            "loaded = sorted(m for m in sys.argv[1].split(',') if m and m in sys.modules)\n"
+            "assert not loaded, loaded\n"
+            "raise SystemExit(code)\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", check, ",".join(banned), *argv],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parent.parent,
+        )
+        assert done.returncode == 0 and not done.stderr, (argv, done.stderr)
+        said[" ".join(argv)] = done.stdout
+    assert said["--version"] == said["--version check"]
+    assert said["--version"].startswith("herald ") and said["--version"].count("\n") == 1
+    assert said["--help"] == said["-h"]
+    assert "usage: herald" in said["--help"] and "build" in said["--help"]
+    assert said["check --help"] != said["--help"]

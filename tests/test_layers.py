@@ -35,6 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.worker",),
     (
         "bot.cli",
+        "bot.cli_commands",
         "bot.cli_posts",
         "bot.cli_build",
         "bot.cli_output",
@@ -44,7 +45,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "bot.cli_parser",
     ),
 )
-PRINTS_ALLOWED = {"bot.cli", "bot.cli_posts", "bot.cli_build", "bot.cli_output"}
+PRINTS_ALLOWED = {"bot.cli", "bot.cli_commands", "bot.cli_posts", "bot.cli_build", "bot.cli_output"}
 
 
 def module_name(path: Path) -> str:

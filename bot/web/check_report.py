@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-FORMATS = ("text", "json", "github")
-
 
 @dataclass(frozen=True)
 class Finding:
