@@ -13,11 +13,20 @@ removed at its top); the feed files' size and modification time; the SQLite file
 inode) and its sent-log; then the walk of the content folder, each file's (path, size,
 modification time), as the metadata cache compares them (`bot.content.survey.Listing`).
 
-The record is a JSON file in the user's cache folder (`$XDG_CACHE_HOME/herald/builds`, else
-`~/.cache/herald/builds`), one per bot.yaml and working folder, readable by its owner only; it
-holds digests, never a value from the environment. Only a SQLite database is checked this way
-(PostgreSQL would need its driver, the cost this avoids). `build --force` ignores the record;
-every full build replaces it, or removes it when it does not finish.
+When the content changed but the configuration did not, a build still need not validate the
+configuration again: beside the record, each build that validated it keeps what it read of it
+(`bot.build_config.BuildConfig`: the site, the folders, the feed settings, each channel's name
+and network, a digest of all settings) with the digests of the config files and of the
+environment values they can take, and the warnings it logged. The next build reads that back
+when the digests are the same and it is less than `MAX_AGE` old (`recall_config`), so it loads
+neither pydantic nor the channel models.
+
+Both are JSON files in the user's cache folder (`$XDG_CACHE_HOME/herald/builds`, else
+`~/.cache/herald/builds`), one pair per bot.yaml and working folder, readable by their owner
+only; they hold digests and the values above, never a secret. Only a SQLite database is
+checked this way (PostgreSQL would need its driver, the cost this avoids; its URL can hold a
+password). `build --force` ignores both; every full build replaces the record, or removes it
+when it does not finish.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import __version__
+from bot.build_config import BuildConfig
 from bot.config_inputs import env_inputs
 from bot.content import survey, walk
 from bot.store import sent_state
@@ -118,7 +128,6 @@ def record(
     """Keep what a complete build read (`inputs`, taken before it ran, and the `listing` its
     scan made) and printed; the feed files are taken as they are now, as it left them. A
     record that cannot be written is no error: the next build is a full one, as before."""
-    tmp: str | None = None
     try:
         files = {}
         with os.scandir(feeds) as entries:
@@ -126,15 +135,82 @@ def record(
                 if entry.is_file(follow_symlinks=False):
                     st = entry.stat(follow_symlinks=False)
                     files[entry.name] = [st.st_size, st.st_mtime_ns]
-        data = {
-            "format": FORMAT,
-            "herald": __version__,
-            "inputs": asdict(inputs),
-            "listing": listing.hexdigest(),
-            "feeds": {"dir": str(feeds), "files": files},
-            "valid_until": valid_until,
-            "replay": asdict(replay),
-        }
+    except OSError as e:
+        log.debug("build record not kept: %s", e.strerror or e)
+        return
+    data = {
+        "format": FORMAT,
+        "herald": __version__,
+        "inputs": asdict(inputs),
+        "listing": listing.hexdigest(),
+        "feeds": {"dir": str(feeds), "files": files},
+        "valid_until": valid_until,
+        "replay": asdict(replay),
+    }
+    _write(where, data)
+
+
+def remember_config(
+    where: Path,
+    config_files: Sequence[Path],
+    env: Mapping[str, str],
+    config: BuildConfig,
+    *,
+    warnings: Sequence[str],
+    required: bool,
+    now: float,
+) -> None:
+    """Keep what a build read of the configuration it has just validated, beside the build
+    record (`where`): the next build with the same config files and environment reads it back
+    (`recall_config`) instead of validating them again."""
+    texts: list[str] = []
+    data = {
+        "format": FORMAT,
+        "herald": __version__,
+        "config": {str(p): _file_digest(p, texts) for p in config_files},
+        "env": _env_digest(texts, env),
+        "required": required,
+        "validated_at": now,
+        "warnings": list(warnings),
+        "values": config.to_record(),
+    }
+    _write(_config_file(where), data)
+
+
+def recall_config(
+    where: Path, env: Mapping[str, str], now: float, *, required: bool
+) -> tuple[BuildConfig, list[str]] | None:
+    """What the last build read of the configuration, and the warnings it logged, when the
+    config files and the environment are as they were then and that was less than `MAX_AGE`
+    ago (a warning can depend on the date); else None, and the configuration is loaded."""
+    try:
+        data = json.loads(_config_file(where).read_bytes())
+        if data.get("format") != FORMAT or data.get("herald") != __version__:
+            return None
+        if data["required"] is not required or not 0 <= now - data["validated_at"] < MAX_AGE:
+            return None
+        texts: list[str] = []
+        if any(_file_digest(Path(p), texts) != d for p, d in data["config"].items()):
+            return None
+        if _env_digest(texts, env) != data["env"]:
+            return None
+        warnings = data["warnings"]
+        if not all(isinstance(w, str) for w in warnings):
+            return None
+        return BuildConfig.from_record(data["values"]), warnings
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None  # none kept, or one that cannot be read: the configuration is loaded
+
+
+def _config_file(where: Path) -> Path:
+    return where.with_name(where.stem + ".config.json")
+
+
+def _write(where: Path, data: Mapping[str, Any]) -> None:
+    """`data` as JSON in `where`, replaced at once, readable by its owner only; a file that
+    cannot be written is no error (it is an optimisation)."""
+    tmp: str | None = None
+    try:
         where.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=where.parent, prefix=".build-", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -53,18 +53,19 @@ def run(argv: Sequence[str] | None = None) -> int:
     logs.setup(sys.stderr, args.log_format, level)
     progress.set_reporter(progress_bar())
     path = config_path(args.config)
+    # with no --config and no $HERALD_CONFIG, config/bot.yaml is optional: the environment
+    # alone can configure Herald (a container)
+    required = args.config_required = bool(args.config or os.environ.get("HERALD_CONFIG"))
     if args.command == "build" and not args.force:
-        from bot.cli_build import replay_build
+        from bot.cli_build import build_from_record
 
-        if replay_build(path):
-            return EXIT_OK
+        done = build_from_record(path, required, args)
+        if done is not None:
+            return done
     # Herald uses no pydantic plugins; looking for them scans every installed package (~0.1 s)
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from bot import app
 
-    # with no --config and no $HERALD_CONFIG, config/bot.yaml is optional: the environment
-    # alone can configure Herald (a container)
-    required = bool(args.config or os.environ.get("HERALD_CONFIG"))
     fmt = getattr(args, "format", "text")
     problems = app.check_config(path, required=required)
     errors = [p for p in problems if p.severity == "error"]
@@ -157,7 +158,8 @@ def cmd_check(cfg: Config, args: argparse.Namespace) -> int:
 def cmd_build(cfg: Config, args: argparse.Namespace) -> int:
     from bot.cli_build import cmd_build as build
 
-    return build(cfg, args, open_store)
+    warnings = [Finding.of(w).text() for w in args.config_warnings]
+    return build(cfg, args, warnings=warnings, required=args.config_required)
 
 
 def cmd_run(cfg: Config, args: argparse.Namespace) -> int:

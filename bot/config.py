@@ -9,11 +9,13 @@ variable is a ConfigError naming the channel (or key) and the variable.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,6 +31,7 @@ from pydantic import (
 )
 
 from bot import settings_env
+from bot.build_config import BuildConfig
 from bot.channel_config import CardSettings as CardSettings
 from bot.channel_config import ChannelConfig as ChannelConfig
 from bot.channel_config import ChannelOptions as ChannelOptions
@@ -233,6 +236,38 @@ class Config:
     def feeds_url(self) -> str:
         site = self.settings.site.url.rstrip("/")
         return (self.settings.feeds.url or f"{site}/feeds").rstrip("/")
+
+    def for_build(self) -> BuildConfig:
+        """What scanning the content and writing the feeds read of this configuration."""
+        return self._build_config
+
+    @cached_property
+    def _build_config(self) -> BuildConfig:
+        s = self.settings
+        return BuildConfig(
+            path=self.path,
+            channels_path=self.channels_path,
+            content_dir=self.content_dir,
+            feeds_dir=self.feeds_dir,
+            feeds_url=self.feeds_url,
+            database_url=self.database_url,
+            site_title=s.site.title,
+            site_url=s.site.url,
+            site_description=s.site.description,
+            site_language=s.site.language,
+            site_timezone=s.site.timezone,
+            site_author=s.site.author,
+            permalink=s.content.permalink,
+            max_file_size=s.content.max_file_size,
+            field_map=dict(s.content.field_map),
+            feeds_limit=s.feeds.limit,
+            feeds_per_tag=s.feeds.per_tag,
+            websub_hub=s.feeds.websub_hub,
+            max_age=s.publishing.max_age.total_seconds(),
+            rename_window=s.publishing.rename_window.total_seconds(),
+            networks={c.name: c.type for c in self.channels},
+            settings_digest=hashlib.sha256(s.model_dump_json().encode()).hexdigest(),
+        )
 
     @property
     def database_url(self) -> str:

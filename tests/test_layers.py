@@ -19,6 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.units", "bot.channel_config"),
     (
         "bot.config",
+        "bot.build_config",
         "bot.config_errors",
         "bot.config_inputs",
         "bot.settings_env",

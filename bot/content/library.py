@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.config import Config
+from bot.build_config import BuildConfig
 from bot.content import departures, survey, walk
 from bot.content.article import key_line, parse_source
 from bot.content.progress import Progress, Reporter
@@ -25,6 +25,8 @@ from bot.models import Article, Problem
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+
+    from bot.config import Config
 
 log = logging.getLogger("herald.scan")
 BATCH = 1000
@@ -35,15 +37,15 @@ READER_KEY = "content_reader"
 PARALLEL_FROM = 3000  # files to parse before it pays to start worker processes
 
 
-def rules_for(cfg: Config, display_base: Path | None = None) -> walk.ContentRules:
-    s = cfg.settings
+def rules_for(cfg: Config | BuildConfig, display_base: Path | None = None) -> walk.ContentRules:
+    c = cfg.for_build()
     return walk.ContentRules(
-        root=cfg.content_dir,
-        site_url=s.site.url,
-        timezone=s.site.tz,
-        permalink=s.content.permalink,
-        max_file_size=s.content.max_file_size,
-        field_map=dict(s.content.field_map),
+        root=c.content_dir,
+        site_url=c.site_url,
+        timezone=c.tz,
+        permalink=c.permalink,
+        max_file_size=c.max_file_size,
+        field_map=dict(c.field_map),
         display_base=display_base,
     )
 
@@ -188,7 +190,7 @@ def _look_up(
 
 
 def scan(
-    cfg: Config,
+    cfg: Config | BuildConfig,
     store: MetadataCache,
     now: float,
     *,
@@ -203,9 +205,8 @@ def scan(
     else every file the walk finds is added to `listing`, when one is given.
     Files that really left are remembered as departed, and new files that are announced
     articles renamed keep their ids (`bot.content.departures`, `bot.store.identity`)."""
-    pub = cfg.settings.publishing
-    horizon = (pub.max_age + pub.rename_window).total_seconds()
-    rules = dataclasses.replace(rules_for(cfg), sign_since=now - horizon)
+    c = cfg.for_build()
+    rules = dataclasses.replace(rules_for(c), sign_since=now - (c.max_age + c.rename_window))
     result = ScanResult()
     walk_problems: list[Problem] = []
     if not rules.root.is_dir():
@@ -241,7 +242,7 @@ def scan(
             result.fresh.extend(_row_problems(batch))
             bar.advance(len(batch))
     result.parsed = len(stale)
-    result.renamed = len(store.recognise_renames(now, pub.rename_window.total_seconds()))
+    result.renamed = len(store.recognise_renames(now, c.rename_window))
     if outdated or not cache:
         store.set_meta_value(READER_KEY, READER_VERSION)
     if result.changed:

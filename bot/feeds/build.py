@@ -12,10 +12,10 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import __version__
-from bot.config import Config
+from bot.build_config import BuildConfig
 from bot.content.article import render_body
 from bot.content.library import rules_for
 from bot.content.progress import Progress
@@ -26,6 +26,9 @@ from bot.feeds.files import write_if_changed
 from bot.models import Article
 from bot.store import NewestRow, Store
 from bot.store.syndication import post_records, sent_version
+
+if TYPE_CHECKING:
+    from bot.config import Config
 
 log = logging.getLogger("herald.build")
 FEED_FILES = ("rss.xml", "atom.xml", "feed.json", feeds.INDEX_PAGE)
@@ -42,25 +45,25 @@ class BuildResult:
     error: str | None = None
 
 
-def feed_meta(cfg: Config) -> feeds.FeedMeta:
-    s = cfg.settings
+def feed_meta(cfg: Config | BuildConfig) -> feeds.FeedMeta:
+    c = cfg.for_build()
     return feeds.FeedMeta(
-        title=s.site.title,
-        site_url=s.site.url,
-        description=s.site.description,
-        language=s.site.language,
-        feeds_url=cfg.feeds_url,
-        author=s.site.author,
-        websub_hub=s.feeds.websub_hub,
+        title=c.site_title,
+        site_url=c.site_url,
+        description=c.site_description,
+        language=c.site_language,
+        feeds_url=c.feeds_url,
+        author=c.site_author,
+        websub_hub=c.websub_hub,
         generator=f"Herald {__version__}",
-        timezone=s.site.timezone,
+        timezone=c.site_timezone,
     )
 
 
-def _fingerprint(cfg: Config, parts: Iterable[str]) -> str:
+def _fingerprint(cfg: BuildConfig, parts: Iterable[str]) -> str:
     h = hashlib.sha256()
     h.update(__version__.encode())
-    h.update(cfg.settings.model_dump_json().encode())
+    h.update(cfg.settings_digest.encode())
     for p in parts:
         h.update(p.encode())
         h.update(b"\0")
@@ -68,15 +71,20 @@ def _fingerprint(cfg: Config, parts: Iterable[str]) -> str:
 
 
 def build(
-    cfg: Config, store: Store, now: float, *, shadowed: Iterable[str] = (), force: bool = False
+    config: Config | BuildConfig,
+    store: Store,
+    now: float,
+    *,
+    shadowed: Iterable[str] = (),
+    force: bool = False,
 ) -> BuildResult:
     """Write rss.xml, atom.xml and feed.json (atomically, only when their bytes change)."""
+    cfg = config.for_build()
     with store.feed_lock() as mine:
         if not mine:
             return BuildResult(locked=True)
-        limit = cfg.settings.feeds.limit
-        rows = store.newest_articles(now, limit, exclude_paths=shadowed)
-        networks = {c.name: c.type for c in cfg.channels}
+        rows = store.newest_articles(now, cfg.feeds_limit, exclude_paths=shadowed)
+        networks = dict(cfg.networks)
         key = _fingerprint(
             cfg,
             (
@@ -125,21 +133,21 @@ Entries = list[tuple[Article, str]]
 
 
 def _render(
-    cfg: Config, entries: Entries, links: Mapping[str, Sequence[Mapping[str, Any]]]
+    cfg: BuildConfig, entries: Entries, links: Mapping[str, Sequence[Mapping[str, Any]]]
 ) -> tuple[Entries, dict[str, bytes]]:
     """The feed files and the page for people (index.html)."""
     kept, files = _render_feeds(cfg, entries, replace(feed_meta(cfg), syndication=links))
-    per_tag = cfg.settings.feeds.per_tag
+    per_tag = cfg.feeds_per_tag
     files[feeds.INDEX_PAGE] = feeds_index.render_index(kept, feed_meta(cfg), per_tag=per_tag)
     return kept, files
 
 
 def _render_feeds(
-    cfg: Config, entries: Entries, meta: feeds.FeedMeta
+    cfg: BuildConfig, entries: Entries, meta: feeds.FeedMeta
 ) -> tuple[Entries, dict[str, bytes]]:
     """The feed files; an entry that cannot be rendered is left out with a logged error (the
     reader checks every value, so this is a net for what it did not foresee)."""
-    per_tag = cfg.settings.feeds.per_tag
+    per_tag = cfg.feeds_per_tag
     try:
         return entries, feeds.render_feeds(entries, meta, per_tag=per_tag)
     except Exception:
@@ -161,7 +169,7 @@ def _render_feeds(
     return kept, feeds.render_feeds(kept, meta, per_tag=per_tag)
 
 
-def _bodies(cfg: Config, rows: list[NewestRow]) -> tuple[list[tuple[Article, str]], dict[str, str]]:
+def _bodies(cfg: BuildConfig, rows: list[NewestRow]) -> tuple[list[tuple[Article, str]], dict[str, str]]:
     """Each entry with its rendered body: from the cache when the file and the article's URL
     are unchanged, else rendered now (and returned in the second value, to be cached)."""
     rules = rules_for(cfg)

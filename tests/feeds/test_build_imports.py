@@ -1,7 +1,8 @@
 """What `herald build` imports when it has work to do (one new article in a built folder), in a
 real process: none of the worker, the web server, the HTTP client, Pillow, the rendering code of
 the channels, nor SQLAlchemy (a SQLite file is created and read on the driver, the first build
-too). Each of these once loaded on this path; this keeps them off it."""
+too). Each of these once loaded on this path; this keeps them off it. A later build, with the
+configuration unchanged, does not load the configuration models either."""
 
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ NOT_ON_THE_BUILD_PATH = (
     "multiprocessing",  # only a scan of thousands of new files starts worker processes
 )
 
+# what validating the configuration loads, which a build whose configuration did not change
+# since the last build validated it does without (bot.build_stamp.recall_config)
+CONFIG_MODELS = ("pydantic", "bot.config", "bot.app", "bot.channels.loading", "bot.channel_config")
 
 # one channel of every network, its secrets from the environment: validating them (`build`
 # checks channels.yaml as every command does) needs each network's options, not its adapter
@@ -149,7 +153,8 @@ def assert_build_imports_nothing_it_does_not_use(project: Project, env: dict[str
     project.article("a.md", "Alpha", ago(days=2))
     assert_build_loads_none_of(project, env, NOT_ON_THE_BUILD_PATH)  # it creates the database
     project.article("b.md", "Beta", ago(days=1))  # work to do: the record does not answer
-    assert_build_loads_none_of(project, env, NOT_ON_THE_BUILD_PATH)
+    # the configuration is as the first build validated it: its models are not loaded either
+    assert_build_loads_none_of(project, env, NOT_ON_THE_BUILD_PATH + CONFIG_MODELS)
 
 
 def assert_build_loads_none_of(
