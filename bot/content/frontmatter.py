@@ -8,7 +8,6 @@ Errors name the file line (1-based; the opening fence is line 1), so `check` pri
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -103,6 +102,8 @@ def read(text: str) -> FrontMatter:
 
 
 def read_toml(fm: FrontMatter) -> dict[str, Any]:
+    import tomllib  # `+++` front matter is rare: the standard library's reader loads for it
+
     try:
         return tomllib.loads(fm.text)
     except (ValueError, RecursionError) as e:

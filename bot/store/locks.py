@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import socket
 from pathlib import Path
 
 from bot.errors import StoreError
@@ -13,7 +12,7 @@ FEED_LOCK_KEY = 0x48455241  # "HERA": PostgreSQL advisory lock for the feed buil
 
 
 def worker_identity() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
+    return f"{os.uname().nodename}:{os.getpid()}:{os.urandom(3).hex()}"
 
 
 class SingleWorkerLock:
@@ -40,7 +39,7 @@ class SingleWorkerLock:
                 "(database.url: postgresql://...) to run several workers."
             ) from None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode(), 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {os.uname().nodename}".encode(), 0)
         self._fd = fd
 
     def release(self) -> None:
