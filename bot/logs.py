@@ -96,6 +96,8 @@ def setup(stream: TextIO, fmt: str = "text", level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # httpx logs every request URL at INFO; some URLs carry tokens (Telegram, webhooks)
-    for noisy in ("httpx", "httpcore", "apscheduler", "watchfiles"):
+    # httpx logs every request URL at INFO; some URLs carry tokens (Telegram, webhooks).
+    # markdown-it and Pillow log their parsers' every step at DEBUG: `-v` is Herald's detail,
+    # not theirs (markdown-it's lines made `-v build` of 50 articles take seconds)
+    for noisy in ("httpx", "httpcore", "apscheduler", "watchfiles", "markdown_it", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

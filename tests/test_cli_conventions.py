@@ -40,6 +40,16 @@ def test_verbose_logs_debug(project: Project, capsys: pytest.CaptureFixture[str]
     capsys.readouterr()
 
 
+def test_verbose_is_heralds_detail_not_its_libraries(project: Project) -> None:
+    """`-v build` renders article bodies: markdown-it's per-rule debug lines stay out."""
+    project.article("a.md", "Alpha", ago(hours=1), body="# Heading\n\nSome *text*.\n\n> quote\n")
+    r = project.cli_process("-v", "build")
+    assert r.returncode == 0, r.stderr
+    assert "markdown_it" not in r.stderr
+    again = project.cli_process("-v", "build")
+    assert "DEBUG herald" in again.stderr  # Herald's own detail is there
+
+
 class Tty(io.StringIO):
     def isatty(self) -> bool:
         return True
