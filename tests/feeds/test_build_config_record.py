@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from bot import build_stamp
+from tests.feeds.test_build_record import build_said, record_of
 from tests.helpers import Project, ago
 
 RECALLED = "the configuration is as the last build validated it"
@@ -23,14 +24,11 @@ RECALLED = "the configuration is as the last build validated it"
 
 def build(project: Project, *args: str, env: dict[str, str] | None = None) -> tuple[bool, str]:
     """(whether the configuration came from the record, stdout) of one `build -v`."""
-    r = project.cli("-v", "build", *args, env=env)
-    assert r.returncode == 0, r.stderr
-    return RECALLED in r.stderr, r.stdout
+    return build_said(project, RECALLED, *args, env=env)
 
 
 def config_record(project: Project) -> Path:
-    where = build_stamp.record_file(project.config, str(project.root), os.environ)
-    assert where is not None
+    where = record_of(project)
     return where.with_name(where.stem + ".config.json")
 
 
@@ -198,8 +196,7 @@ def test_force_and_age_mean_the_configuration_is_validated(project: Project) -> 
     build(project)
     project.article("b.md", "Beta", ago(hours=1))
     assert not build(project, "--force")[0]
-    where = build_stamp.record_file(project.config, str(project.root), os.environ)
-    assert where is not None
+    where = record_of(project)
     now = time.time()
     assert build_stamp.recall_config(where, os.environ, now, required=True) is not None
     later = now + build_stamp.MAX_AGE + 1

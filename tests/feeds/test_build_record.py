@@ -22,11 +22,18 @@ from tests.helpers import Project, ago, run_cli
 REPLAYED = "nothing the last build read has changed"
 
 
-def build(project: Project, *args: str, env: dict[str, str] | None = None) -> tuple[bool, str]:
-    """(whether the record answered, stdout) of one `build -v`."""
+def build_said(
+    project: Project, line: str, *args: str, env: dict[str, str] | None = None
+) -> tuple[bool, str]:
+    """(whether the log of one `build -v` says `line`, its stdout)."""
     r = project.cli("-v", "build", *args, env=env)
     assert r.returncode == 0, r.stderr
-    return REPLAYED in r.stderr, r.stdout
+    return line in r.stderr, r.stdout
+
+
+def build(project: Project, *args: str, env: dict[str, str] | None = None) -> tuple[bool, str]:
+    """(whether the record answered, stdout) of one `build -v`."""
+    return build_said(project, REPLAYED, *args, env=env)
 
 
 def record_of(project: Project) -> Path:
