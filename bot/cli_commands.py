@@ -10,8 +10,8 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from bot import logs
 from bot.cli_output import error, print_problems, progress_bar, scan_summary
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from bot.store import Store
 
 log = logging.getLogger("herald")
+Result = TypeVar("Result", bound=int | None)
 
 EXIT_OK, EXIT_ARTICLE_ERRORS, EXIT_CONFIG = 0, 1, 2
 POSTING_COMMANDS = frozenset(
@@ -59,7 +60,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.command == "build" and not args.force:
         from bot.cli_build import build_from_record
 
-        done = build_from_record(path, required, args)
+        done = _handled(lambda: build_from_record(path, required, args))
         if done is not None:
             return done
     # Herald uses no pydantic plugins; looking for them scans every installed package (~0.1 s)
@@ -103,8 +104,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         for warning in args.config_warnings:
             log.warning("%s", Finding.of(warning).text())
     handler = COMMANDS[args.command]
+    return _handled(lambda: handler(cfg, args))
+
+
+def _handled(command: Callable[[], Result]) -> Result | int:
+    """Run a command; a failure it reports is one line on stderr and its exit code."""
     try:
-        return handler(cfg, args)
+        return command()
     except (ConfigError, StoreError, StartupError, UsageError) as e:
         error(str(e))
         return EXIT_CONFIG

@@ -203,3 +203,17 @@ def test_force_and_age_mean_the_configuration_is_validated(project: Project) -> 
     assert build_stamp.recall_config(where, os.environ, later, required=True) is None
     # a config file asked for by name (required) is not answered by a record made without
     assert build_stamp.recall_config(where, os.environ, now, required=False) is None
+
+
+def test_a_database_that_fails_is_one_line_not_a_traceback(project: Project) -> None:
+    """The build that reads the recorded configuration opens the database itself: its
+    failures are reported as every command reports them."""
+    project.article("a.md", "Alpha", ago(days=2))
+    build(project)
+    database = project.root / "herald.sqlite3"
+    database.write_bytes(b"this is not a SQLite database, it only has its name" * 100)
+    project.article("b.md", "Beta", ago(hours=1))
+    r = project.cli("build")
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr
+    assert r.stderr.count("\n") == 1 and "herald.sqlite3" in r.stderr
