@@ -217,3 +217,27 @@ def test_a_database_that_fails_is_one_line_not_a_traceback(project: Project) -> 
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr
     assert r.stderr.count("\n") == 1 and "herald.sqlite3" in r.stderr
+
+
+def test_what_is_recorded_reads_back_as_the_validated_values(project: Project) -> None:
+    """Every value a build reads of the configuration survives the record unchanged, the
+    optional ones set and unset."""
+    from bot.app import load_config
+    from bot.build_config import BuildConfig
+
+    project.write_config(
+        site={"author": "Ada <ada@example.org>", "timezone": "Europe/Paris"},
+        content={"field_map": {"summary": "description"}, "max_file_size": "2MB"},
+        feeds={"per_tag": True, "websub_hub": "https://hub.example.org/", "limit": 7},
+        publishing={"max_age": "3d", "rename_window": "90m"},
+    )
+    for cfg in (load_config(project.config), load_config(project.config, env={})):
+        view = cfg.for_build()
+        again = BuildConfig.from_record(json.loads(json.dumps(view.to_record())))
+        assert again == view
+        assert again.tz.key == "Europe/Paris" and again.max_file_size == 2 * 1000 * 1000
+        assert (again.feeds_limit, again.max_age, again.rename_window) == (7, 3 * 86400, 5400)
+    project.write_config()
+    plain = load_config(project.config).for_build()
+    assert BuildConfig.from_record(json.loads(json.dumps(plain.to_record()))) == plain
+    assert plain.site_author is None and plain.websub_hub is None
