@@ -185,22 +185,26 @@ class SentLog(Operations):
         """Record the post, and the channel as healthy, in one transaction; `then` runs in
         the same transaction when this worker still held the delivery (what follows from the
         post: the parent of an edit updated, a first comment planned)."""
+        params = {
+            "delivery": d.id,
+            "worker": self.worker_id,
+            "now": now,
+            "post_id": post_id,
+            "post_url": post_url,
+            "text_hash": text_hash,
+            "note": note,
+            "digest": digest,
+        }
+        if then is None:  # the two UPDATEs alone (every plain post): on the driver
+            (sent, fixed), (ok, ok_fixed) = self.driver_sql(_SENT), self.driver_sql(CHANNEL_OK)
+            with self.store.transaction(write=True) as tx:
+                held = tx.run(sent, {**fixed, **params})
+                tx.run(ok, {**ok_fixed, "channel": d.channel, "now": now})
+            return bool(held)
         with self.engine.begin() as conn:
-            held = conn.execute(
-                _SENT,
-                {
-                    "delivery": d.id,
-                    "worker": self.worker_id,
-                    "now": now,
-                    "post_id": post_id,
-                    "post_url": post_url,
-                    "text_hash": text_hash,
-                    "note": note,
-                    "digest": digest,
-                },
-            ).rowcount
+            held = conn.execute(_SENT, params).rowcount
             conn.execute(CHANNEL_OK, {"channel": d.channel, "now": now})
-            if held and then is not None:
+            if held:
                 then(conn)
         return bool(held)
 

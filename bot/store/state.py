@@ -10,6 +10,7 @@ import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -39,6 +40,19 @@ class WorkerState:
         self.store = store
         self.engine = store.engine
         self.worker_id = worker_id
+        self._texts: dict[int, tuple[str, dict[str, Any]]] = {}
+
+    def driver_sql(self, stmt: sa.ClauseElement) -> tuple[str, dict[str, Any]]:
+        """One of the module-level statements as SQL text with `:name` parameters for the
+        driver (`Store.transaction`), compiled once by this engine's dialect, and the values
+        of its constant parameters. Running a plain UPDATE on the driver costs about a third
+        of running it through SQLAlchemy's execution machinery."""
+        text = self._texts.get(id(stmt))
+        if text is None:
+            dialect: Any = type(self.engine.dialect)  # the same dialect, `:name` parameters
+            compiled = stmt.compile(dialect=dialect(paramstyle="named"))
+            text = self._texts[id(stmt)] = (str(compiled), dict(compiled.params))
+        return text
 
     # ------------------------------------------------------------------ workers
     def register_worker(self, now: float) -> None:
