@@ -24,6 +24,14 @@ from bot.tid import new_tid
 
 S = DeliveryStatus
 LEASE = 60.0  # seconds a claim lives without a heartbeat (publishing.lease)
+_COLUMNS = [c.name for c in deliveries.c]  # a claim returns every column, in this order
+
+
+class _Row:
+    __slots__ = ("_mapping",)  # a driver's row as Delivery.from_row reads one
+
+    def __init__(self, mapping: dict[str, Any]) -> None:
+        self._mapping = mapping
 
 
 class SentLog(Operations):
@@ -120,11 +128,12 @@ class SentLog(Operations):
             "limit": limit,
             "worker": self.worker_id,
         }
-        with self.engine.begin() as conn:
-            return sorted(
-                (Delivery.from_row(r) for r in conn.execute(_CLAIM, params)),
-                key=lambda d: (d.next_attempt_at or 0, d.id),
-            )
+        with self.store.transaction(write=True) as tx:  # on the driver: see driver_sql
+            rows = tx.rows(*self.driver_sql(_CLAIM, params))
+        return sorted(
+            (Delivery.from_row(_Row(dict(zip(_COLUMNS, r, strict=True)))) for r in rows),
+            key=lambda d: (d.next_attempt_at or 0, d.id),
+        )
 
     def claim_one(
         self,
@@ -196,10 +205,10 @@ class SentLog(Operations):
             "digest": digest,
         }
         if then is None:  # the two UPDATEs alone (every plain post): on the driver
-            (sent, fixed), (ok, ok_fixed) = self.driver_sql(_SENT), self.driver_sql(CHANNEL_OK)
+            ok = self.driver_sql(CHANNEL_OK, {"channel": d.channel, "now": now})
             with self.store.transaction(write=True) as tx:
-                held = tx.run(sent, {**fixed, **params})
-                tx.run(ok, {**ok_fixed, "channel": d.channel, "now": now})
+                held = tx.run(*self.driver_sql(_SENT, params))
+                tx.run(*ok)
             return bool(held)
         with self.engine.begin() as conn:
             held = conn.execute(_SENT, params).rowcount

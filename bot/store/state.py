@@ -7,8 +7,9 @@ A claim belongs to a live process until its lease ends; a worker row without a h
 from __future__ import annotations
 
 import os
+import re
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,8 @@ from bot.store.rows import Delivery
 from bot.store.schema import channels, deliveries, workers
 
 S = DeliveryStatus
+# a list parameter in a compiled statement, spread into one parameter per value when run
+_LIST_PARAM = re.compile(r"__\[POSTCOMPILE_(\w+)\]")
 STALE_WORKER = 120.0  # seconds without a heartbeat after which a worker row is dead
 
 
@@ -42,17 +45,31 @@ class WorkerState:
         self.worker_id = worker_id
         self._texts: dict[int, tuple[str, dict[str, Any]]] = {}
 
-    def driver_sql(self, stmt: sa.ClauseElement) -> tuple[str, dict[str, Any]]:
+    def driver_sql(
+        self, stmt: sa.ClauseElement, params: Mapping[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         """One of the module-level statements as SQL text with `:name` parameters for the
-        driver (`Store.transaction`), compiled once by this engine's dialect, and the values
-        of its constant parameters. Running a plain UPDATE on the driver costs about a third
-        of running it through SQLAlchemy's execution machinery."""
+        driver (`Store.transaction`), compiled once by this engine's own dialect, and its
+        parameters: the statement's constants, then `params`, a list parameter (`IN`, never
+        empty here) spread into one parameter per value as SQLAlchemy does. Running a hot
+        statement on the driver costs about a third of running it through SQLAlchemy."""
         text = self._texts.get(id(stmt))
         if text is None:
             dialect: Any = type(self.engine.dialect)  # the same dialect, `:name` parameters
             compiled = stmt.compile(dialect=dialect(paramstyle="named"))
             text = self._texts[id(stmt)] = (str(compiled), dict(compiled.params))
-        return text
+        sql, values = text[0], {**text[1], **params}
+        if "__[POSTCOMPILE_" in sql:
+
+            def spread(m: re.Match[str]) -> str:
+                names = []
+                for i, value in enumerate(values.pop(m[1])):
+                    names.append(f":{m[1]}_{i}")
+                    values[f"{m[1]}_{i}"] = value
+                return ", ".join(names)
+
+            sql = _LIST_PARAM.sub(spread, sql)
+        return sql, values
 
     # ------------------------------------------------------------------ workers
     def register_worker(self, now: float) -> None:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from bot.models import DeliveryStatus as S
 from bot.store import Store
+from bot.store.driver import Tx
 from bot.store.schema import deliveries
 from bot.store.sentlog import SentLog
 
@@ -51,7 +52,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def test_a_claim_reads_one_channels_waiting_rows_in_due_order_from_an_index(
-    database_url: str,
+    database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = Store(database_url)
     try:
@@ -61,10 +62,13 @@ def test_a_claim_reads_one_channels_waiting_rows_in_due_order_from_an_index(
             with store.engine.begin() as conn:
                 conn.execute(sa.text("ANALYZE deliveries"))  # the planner's statistics
         statements: list[tuple[str, Any]] = []
+        rows = Tx.rows
 
-        @sa.event.listens_for(store.engine, "before_cursor_execute")
-        def seen(_c: Any, _cur: Any, statement: str, params: Any, *_: Any) -> None:
-            statements.append((statement, params))
+        def seen(tx: Tx, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+            statements.append((tx._sql(sql), params))  # the claim runs on the driver
+            return rows(tx, sql, params)
+
+        monkeypatch.setattr(Tx, "rows", seen)
 
         with store.engine.connect() as conn:
             expected = conn.execute(
