@@ -189,10 +189,7 @@ def recall_config(
             return None
         if data["required"] is not required or not 0 <= now - data["validated_at"] < MAX_AGE:
             return None
-        texts: list[str] = []
-        if any(_file_digest(Path(p), texts) != d for p, d in data["config"].items()):
-            return None
-        if _env_digest(texts, env) != data["env"]:
+        if not _same_config(data["config"], data["env"], env):
             return None
         warnings = data["warnings"]
         if not all(isinstance(w, str) for w in warnings):
@@ -253,11 +250,16 @@ def replay(where: Path, env: Mapping[str, str], now: float) -> Replay | None:
         return None  # no record, or one that cannot be read: a full build
 
 
-def _same_inputs(was: Inputs, env: Mapping[str, str]) -> bool:
+def _same_config(digests: Mapping[str, str], env_digest: str, env: Mapping[str, str]) -> bool:
+    """True when each config file and the environment values they can take are as digested."""
     texts: list[str] = []
-    if any(_file_digest(Path(p), texts) != d for p, d in was.config.items()):
+    if any(_file_digest(Path(p), texts) != d for p, d in digests.items()):
         return False
-    if _env_digest(texts, env) != was.env:
+    return _env_digest(texts, env) == env_digest
+
+
+def _same_inputs(was: Inputs, env: Mapping[str, str]) -> bool:
+    if not _same_config(was.config, was.env, env):
         return False
     if os.stat(was.content).st_mtime_ns != was.content_mtime:
         return False
