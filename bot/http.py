@@ -10,15 +10,18 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import functools
+import http.cookiejar
 import math
 import ssl
+import urllib.request
+import weakref
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from bot import __version__
+from bot import __version__, http_pool
 from bot.errors import (
     Ambiguous,
     AuthError,
@@ -49,16 +52,38 @@ def make_client(
 
     The engine gives each channel its own client sized to its concurrency: a small pool is
     cheap to search on every request, and one channel's slow host cannot hold connections
-    another channel needs.
+    another channel needs. With no proxy in the environment, `request()` sends through the
+    client's transport itself (`bot.http_pool`), without the client's cookie, auth and
+    redirect steps, which Herald does not use; with one, through the client as httpx does.
+    Either way no cookie a server sets is kept: every network authenticates with its token.
     """
-    return httpx.AsyncClient(
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    tls = kwargs.pop("verify", None) or tls_context()
+    # a proxy from the environment or the caller: httpx picks the transport for each URL
+    direct = not ({"proxy", "mounts"} & kwargs.keys() or urllib.request.getproxies())
+    if direct and "transport" not in kwargs and isinstance(tls, ssl.SSLContext):
+        kwargs["transport"] = http_pool.transport(tls, limits)
+    client = httpx.AsyncClient(
         timeout=timeout,
         headers={"User-Agent": USER_AGENT},
+        cookies=_NO_COOKIES,
         follow_redirects=False,
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-        verify=kwargs.pop("verify", None) or tls_context(),
+        limits=limits,
+        verify=tls,
         **kwargs,
     )
+    if direct and "transport" in kwargs:
+        _DIRECT[client] = kwargs["transport"]
+    return client
+
+
+# a cookie jar that takes no cookie (its policy allows no domain)
+_NO_COOKIES = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+
+# the transport `request()` sends through for each client make_client made with no proxy
+_DIRECT: weakref.WeakKeyDictionary[httpx.AsyncClient, httpx.AsyncBaseTransport] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _parse_number(value: str | None) -> float | None:
@@ -221,7 +246,12 @@ async def request(
     try:
         async with asyncio.timeout(deadline):
             req = client.build_request(method, _parsed_url(url), **kwargs)
-            response = await client.send(req, stream=True)
+            direct = None if client.is_closed else _DIRECT.get(client)
+            if direct is None:
+                response = await client.send(req, stream=True)
+            else:  # what client.send does here, less its cookie, auth and redirect steps
+                response = await direct.handle_async_request(req)
+                response.request = req
             sent = True
             try:
                 body = bytearray()

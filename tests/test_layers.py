@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "bot.settings_env",
         "bot.yaml_positions",
     ),
-    ("bot.http",),
+    ("bot.http", "bot.http_pool"),
     ("bot.content",),
     ("bot.store",),
     ("bot.channels",),
