@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+
+TYPE_CHECKING = False  # typing's flag, without loading typing and collections.abc
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as Unix tools exit when their reader goes away
 
@@ -27,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args in (["--help"], ["-h"]):
             from bot.cli_parser import build_parser
 
-            build_parser().print_help()
+            build_parser(commands_only=True).print_help()
             return 0
         from bot.cli_commands import run
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 
 from bot import __version__
+
+TYPE_CHECKING = False  # typing's flag, without loading typing (a cost of `herald --help`)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
 
 LOG_FORMATS = ("text", "json")
 # `check --format`: how bot.web.check_report renders the problems
@@ -38,42 +42,39 @@ def global_options(p: argparse.ArgumentParser, *, after_command: bool) -> None:
     p.add_argument("-v", "--verbose", action="store_true", default=default(False), help=verbose)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="herald",
-        description="Herald: Markdown articles to RSS/Atom/JSON feeds and social posts.",
-    )
-    global_options(p, after_command=False)
-    p.add_argument("--version", action="version", version=f"herald {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
-    global_options(common, after_command=True)
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _path(text: str) -> Path:
+    from pathlib import Path  # only when a path is given: `--help` does without pathlib
 
-    def command(name: str, help: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help, description=help, parents=[common])
+    return Path(text)
 
-    c = command("check", "read the config and every article; report problems (no database)")
+
+def _check(c: argparse.ArgumentParser) -> None:
     c.add_argument(
         "--format",
         choices=CHECK_FORMATS,
         default="text",
         help="text (default), json, or github (GitHub Actions annotations)",
     )
-    b = command("build", "write the feeds (broken articles are left out)")
+
+
+def _build(b: argparse.ArgumentParser) -> None:
     b.add_argument("--force", action="store_true", help="render even if nothing changed")
 
-    r = command("run", "run the worker (or one pass with --once)")
+
+def _run(r: argparse.ArgumentParser) -> None:
     r.add_argument(
         "--once",
         action="store_true",
         help="one pass: scan, build feeds, send what is due, then exit",
     )
 
-    s = command("status", "what was sent where, failures, retries, schedule")
+
+def _status(s: argparse.ArgumentParser) -> None:
     s.add_argument("--json", action="store_true", help="print JSON")
     s.add_argument("--limit", type=int, default=20, help="rows per section (default 20)")
 
-    rt = command("retry", "queue failed deliveries again")
+
+def _retry(rt: argparse.ArgumentParser) -> None:
     rt.add_argument("--channel", metavar="C")
     rt.add_argument("--article", metavar="A")
     rt.add_argument(
@@ -82,11 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="also unknown and skipped deliveries (may post twice if the post exists)",
     )
 
-    sd = command("send", "post one article now, once, even if it was skipped")
+
+def _send(sd: argparse.ArgumentParser) -> None:
     sd.add_argument("article", metavar="ARTICLE", help="article id")
     sd.add_argument("--channel", metavar="C")
 
-    rx = command("retract", "delete (or answer) the posts of retracted articles, past the guard")
+
+def _retract(rx: argparse.ArgumentParser) -> None:
     rx.add_argument(
         "--confirm",
         action="store_true",
@@ -100,11 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="retract this article's posts now (repeatable)",
     )
 
-    ln = command("links", "where an article's posts are: channel, state, URL, reactions")
+
+def _links(ln: argparse.ArgumentParser) -> None:
     ln.add_argument("article", metavar="ARTICLE", help="article id")
     ln.add_argument("--json", action="store_true", help="print JSON")
 
-    pv = command("preview", "each channel's post for an article and whether it will be sent")
+
+def _preview(pv: argparse.ArgumentParser) -> None:
     pv.add_argument(
         "article",
         metavar="ARTICLE",
@@ -113,12 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pv.add_argument("--channel", metavar="C")
     pv.add_argument("--json", action="store_true", help="print a JSON array")
-    pv.add_argument("--html", metavar="PATH", type=Path, help="write an HTML page of cards")
+    pv.add_argument("--html", metavar="PATH", type=_path, help="write an HTML page of cards")
 
-    cf = command("config", "the effective configuration, each value's source, secrets masked")
+
+def _config(cf: argparse.ArgumentParser) -> None:
     cf.add_argument("--json", action="store_true", help="print JSON")
 
-    db = command("db", "the database schema: status, upgrade, backup")
+
+def _db(db: argparse.ArgumentParser) -> None:
     dbs = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     dbst = dbs.add_parser("status", help="schema version of the code and of the database")
     dbst.add_argument("--json", action="store_true", help="print JSON")
@@ -127,10 +134,51 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="print the SQL statements, change nothing"
     )
     dbb = dbs.add_parser("backup", help="copy a SQLite database (online backup)")
-    dbb.add_argument("path", metavar="PATH", type=Path, help="the new backup file")
+    dbb.add_argument("path", metavar="PATH", type=_path, help="the new backup file")
 
-    command("healthcheck", "GET /healthz of the worker here: exit 0 when healthy")
 
-    cp = command("completion", "print a shell completion script (bash or zsh)")
+def _nothing(_p: argparse.ArgumentParser) -> None:
+    pass
+
+
+def _completion(cp: argparse.ArgumentParser) -> None:
     cp.add_argument("shell", choices=("bash", "zsh"))
+
+
+# (name, what it does, its arguments), in the order `herald --help` lists them
+COMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None]], ...] = (
+    ("check", "read the config and every article; report problems (no database)", _check),
+    ("build", "write the feeds (broken articles are left out)", _build),
+    ("run", "run the worker (or one pass with --once)", _run),
+    ("status", "what was sent where, failures, retries, schedule", _status),
+    ("retry", "queue failed deliveries again", _retry),
+    ("send", "post one article now, once, even if it was skipped", _send),
+    ("retract", "delete (or answer) the posts of retracted articles, past the guard", _retract),
+    ("links", "where an article's posts are: channel, state, URL, reactions", _links),
+    ("preview", "each channel's post for an article and whether it will be sent", _preview),
+    ("config", "the effective configuration, each value's source, secrets masked", _config),
+    ("db", "the database schema: status, upgrade, backup", _db),
+    ("healthcheck", "GET /healthz of the worker here: exit 0 when healthy", _nothing),
+    ("completion", "print a shell completion script (bash or zsh)", _completion),
+)
+
+
+def build_parser(*, commands_only: bool = False) -> argparse.ArgumentParser:
+    """The whole grammar; `commands_only`: the commands without their own options, which is
+    all `herald --help` shows (it prints the same text, sooner)."""
+    p = argparse.ArgumentParser(
+        prog="herald",
+        description="Herald: Markdown articles to RSS/Atom/JSON feeds and social posts.",
+    )
+    global_options(p, after_command=False)
+    p.add_argument("--version", action="version", version=f"herald {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    if commands_only:
+        for name, what, _arguments in COMMANDS:
+            sub.add_parser(name, help=what, add_help=False)
+        return p
+    common = argparse.ArgumentParser(add_help=False)
+    global_options(common, after_command=True)
+    for name, what, arguments in COMMANDS:
+        arguments(sub.add_parser(name, help=what, description=what, parents=[common]))
     return p

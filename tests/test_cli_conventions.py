@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -187,3 +188,23 @@ def test_version_and_help_answer_without_loading_the_commands() -> None:
     assert said["--help"] == said["-h"]
     assert "usage: herald" in said["--help"] and "build" in said["--help"]
     assert said["check --help"] != said["--help"]
+
+
+def test_help_shows_every_command_as_the_whole_grammar_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`herald --help` is answered from the commands alone (not their options): the same text
+    as the whole parser's, in a real process."""
+    monkeypatch.setenv("COLUMNS", "90")
+    from bot.cli_parser import COMMANDS, build_parser
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "bot", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+        env={**os.environ, "COLUMNS": "90"},
+    ).stdout
+    assert shown == build_parser().format_help()
+    for name, what, _arguments in COMMANDS:
+        assert name in shown and what[:30] in shown
