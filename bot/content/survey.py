@@ -70,12 +70,20 @@ class Listing:
     def __init__(self) -> None:
         self.files = 0
         self._hash = sha256()
+        self._lines: list[str] = []  # hashed a few thousand at a time: one update each
 
     def add(self, relpath: str, size: int, mtime_ns: int) -> None:
-        self._hash.update(f"{relpath}\0{size}\0{mtime_ns}\n".encode("utf-8", "surrogateescape"))
+        self._lines.append(f"{relpath}\0{size}\0{mtime_ns}\n")
         self.files += 1
+        if len(self._lines) >= 4096:
+            self._digest_lines()
+
+    def _digest_lines(self) -> None:
+        self._hash.update("".join(self._lines).encode("utf-8", "surrogateescape"))
+        self._lines.clear()
 
     def hexdigest(self) -> str:
+        self._digest_lines()
         return f"{self.files}:{self._hash.hexdigest()}"
 
 

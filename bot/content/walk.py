@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.models import Problem, Severity
 
 ARTICLE_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
+_ARTICLE_ENDINGS = tuple(ARTICLE_SUFFIXES)
 _BACKUP_SUFFIXES = (".bak", ".swp", ".swo", ".swx", ".tmp", ".orig", ".lock")
 _IGNORED_ENDINGS = ("~", *_BACKUP_SUFFIXES)
 
@@ -132,6 +133,13 @@ def iter_stats(rules: ContentRules, problems: list[Problem]) -> Iterator[FileSta
                     problems.append(problem_at(rules, where, 0, "error", "file", os_reason(e)))
                     break
                 name = entry.name
+                # the usual entry first: an article file (its name cannot be a backup's)
+                if name.lower().endswith(_ARTICLE_ENDINGS) and entry.is_file(follow_symlinks=False):
+                    if not name.startswith((".", "~$")):
+                        found = _file_stats(rules, entry, prefix + name, problems)
+                        if found is not None:
+                            yield found
+                    continue
                 if _ignored(name):
                     continue
                 relpath = prefix + name
@@ -144,14 +152,20 @@ def iter_stats(rules: ContentRules, problems: list[Problem]) -> Iterator[FileSta
                 elif entry.is_dir(follow_symlinks=False):
                     stack.append((entry.path, relpath + "/"))
                 elif _is_article_name(name) and entry.is_file(follow_symlinks=False):
-                    try:
-                        st = entry.stat(follow_symlinks=False)
-                    except OSError as e:
-                        problems.append(
-                            problem_at(rules, relpath, 0, "error", "file", os_reason(e))
-                        )
-                        continue
-                    yield relpath, entry.path, st.st_size, st.st_mtime_ns
+                    found = _file_stats(rules, entry, relpath, problems)
+                    if found is not None:
+                        yield found
+
+
+def _file_stats(
+    rules: ContentRules, entry: os.DirEntry[str], relpath: str, problems: list[Problem]
+) -> FileStats | None:
+    try:
+        st = entry.stat(follow_symlinks=False)
+    except OSError as e:
+        problems.append(problem_at(rules, relpath, 0, "error", "file", os_reason(e)))
+        return None
+    return relpath, entry.path, st.st_size, st.st_mtime_ns
 
 
 def source_at(rules: ContentRules, relpath: str) -> SourceFile | bool | None:

@@ -64,3 +64,37 @@ def test_fresh_files_make_the_walks_source_files_in_slices(tmp_path: Path) -> No
     _, fresh, _ = changes(rules, {}, [])
     assert fresh[1:3] == walked[1:3] and fresh[-1] == walked[-1]
     assert [s.path for s in fresh] == [s.path for s in walked]  # linked files too
+
+
+def test_the_walk_reads_article_names_in_any_case_and_skips_hidden_locks_and_backups(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "content"
+    (root / "series.md").mkdir(parents=True)  # a folder named like an article: walked into
+    read = ["Upper.MD", "Mixed.Markdown", "notes.TXT", "series.md/part-1.md", "#tag.md"]
+    skipped = [".hidden.md", "~$locked.md", "draft.md~", "draft.md.bak", "#draft.md#", "x.mdx"]
+    for rel in read + skipped:
+        (root / rel).write_text("---\ntitle: x\n---\n")
+    os.mkfifo(root / "pipe.md")  # not a regular file
+    os.symlink(root / "Upper.MD", root / "link.md")  # a link inside: followed
+    problems: list[Problem] = []
+    found = sorted(s.relpath for s in iter_sources(rules_for(root), problems))
+    assert found == sorted([*read, "link.md"]) and problems == []
+
+
+def test_the_listing_digest_is_the_same_however_many_files_it_holds_at_once(
+    tmp_path: Path,
+) -> None:
+    """Listing hashes its lines in runs of a few thousand: the digest is that of every line in
+    order, as a build record written before kept it."""
+    from hashlib import sha256
+
+    from bot.content.survey import Listing
+
+    lines = [(f"dir/article-{i}.md", 6000 + i, 1_700_000_000_000_000_000 + i) for i in range(9000)]
+    listing = Listing()
+    for line in lines:
+        listing.add(*line)
+    assert listing.files == 9000
+    whole = sha256("".join(f"{r}\0{s}\0{m}\n" for r, s, m in lines).encode()).hexdigest()
+    assert listing.hexdigest() == f"9000:{whole}" == listing.hexdigest()
