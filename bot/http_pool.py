@@ -75,13 +75,16 @@ class Backend(httpcore.AsyncNetworkBackend):
         port: int,
         timeout: float | None = None,
         local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         stream = await self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
         return _Stream(stream)
 
     async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         return _Stream(await self._backend.connect_unix_socket(path, timeout, socket_options))
 
@@ -94,7 +97,7 @@ def transport(tls: ssl.SSLContext, limits: httpx.Limits) -> httpx.AsyncHTTPTrans
 
     httpx takes no network backend, so its pool is made again with the same settings and this
     backend; where a later httpx keeps its pool elsewhere, its own pool stays (only slower).
-    `tests/test_http_pool.py` checks that the backend serves the requests."""
+    `tests/test_http_client.py` checks that the backend serves the requests."""
     made = httpx.AsyncHTTPTransport(verify=tls, limits=limits)
     if isinstance(getattr(made, "_pool", None), httpcore.AsyncConnectionPool):
         made._pool = httpcore.AsyncConnectionPool(
