@@ -59,8 +59,10 @@ def make_client(
     """
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     tls = kwargs.pop("verify", None) or tls_context()
-    # a proxy from the environment or the caller: httpx picks the transport for each URL
-    direct = not ({"proxy", "mounts"} & kwargs.keys() or urllib.request.getproxies())
+    # a proxy from the environment or the caller: httpx picks the transport for each URL (a
+    # NO_PROXY alone names hosts that take the default transport: all of them, then)
+    proxies = set(urllib.request.getproxies()) - {"no"}
+    direct = not ({"proxy", "mounts"} & kwargs.keys() or proxies)
     if direct and "transport" not in kwargs and isinstance(tls, ssl.SSLContext):
         kwargs["transport"] = http_pool.transport(tls, limits)
     client = httpx.AsyncClient(

@@ -183,6 +183,9 @@ def test_tls_connections_are_verified_kept_alive_and_dropped_when_closed(
 
 
 def test_a_proxy_in_the_environment_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[object] = []
+    monkeypatch.setattr(http_pool, "_readable", lambda sock: asked.append(sock) or False)
+
     async def test() -> None:
         async with Server() as proxy, Server() as target:
             monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
@@ -192,6 +195,26 @@ def test_a_proxy_in_the_environment_is_used(monkeypatch: pytest.MonkeyPatch) -> 
             assert r.status_code == 200
             assert proxy.lines == [f"POST http://127.0.0.1:{target.port}/x HTTP/1.1"]
             assert target.lines == []
+            assert asked == []  # httpx's own transport took it, not Herald's pool
+
+    run(test)
+
+
+def test_no_proxy_alone_keeps_the_direct_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[object] = []
+    readable = http_pool._readable
+    monkeypatch.setattr(http_pool, "_readable", lambda sock: asked.append(sock) or readable(sock))
+    monkeypatch.setenv("NO_PROXY", "example.org")
+
+    async def test() -> None:
+        async with Server() as target:
+            client = http.make_client(connections=4)
+            for _ in range(2):
+                r = await http.request(client, "POST", target.url("/x"), content=b"{}")
+                assert r.status_code == 200
+            await client.aclose()
+            assert target.lines == ["POST /x HTTP/1.1"] * 2 and target.connections == 1
+        assert asked  # Herald's pool asked whether the idle connection was still open
 
     run(test)
 
