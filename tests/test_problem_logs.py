@@ -10,12 +10,21 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from tests.helpers import Project, ago
 
 RUN_SECONDS = 20  # with worker.scan_interval 1s: ~20 periodic passes, plus due and file passes
+
+
+def save(path: Path, text: str) -> None:
+    """Save as editors do (a hidden file renamed over it): a pass never reads it half written
+    (a truncated file read between `open` and `write` is rightly an empty article)."""
+    hidden = path.with_name(f".{path.name}.tmp")
+    hidden.write_text(text)
+    os.replace(hidden, path)
 
 
 def problem_events(text: str) -> list[dict[str, object]]:
@@ -50,11 +59,11 @@ def test_two_broken_articles_are_logged_once_each_over_a_worker_run(project: Pro
             while time.monotonic() < end:
                 time.sleep(2)
                 # another file changes: a pass for it, which must not re-log the others
-                good.write_text(good.read_text() + f"\nMore {edits}.\n")
+                save(good, good.read_text() + f"\nMore {edits}.\n")
                 edits += 1
             first = problem_events(log.read_text())
             # the broken file changes (still broken): its problem is logged once more
-            warn.write_text(warn.read_text() + "\nEdited.\n")
+            save(warn, warn.read_text() + "\nEdited.\n")
             time.sleep(4)
         finally:
             proc.send_signal(signal.SIGTERM)
