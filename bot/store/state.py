@@ -17,12 +17,14 @@ import sqlalchemy as sa
 
 from bot.models import DeliveryStatus
 from bot.store.catalog import Store
+from bot.store.driver import in_list
 from bot.store.rows import Delivery
 from bot.store.schema import channels, deliveries, workers
 
 S = DeliveryStatus
-# a list parameter in a compiled statement, spread into one parameter per value when run
-_LIST_PARAM = re.compile(r"__\[POSTCOMPILE_(\w+)\]")
+# a list parameter in a compiled statement (with its parentheses), spread into one parameter
+# per value when run
+_LIST_PARAM = re.compile(r"\(__\[POSTCOMPILE_(\w+)\]\)")
 STALE_WORKER = 120.0  # seconds without a heartbeat after which a worker row is dead
 
 
@@ -62,11 +64,9 @@ class WorkerState:
         if "__[POSTCOMPILE_" in sql:
 
             def spread(m: re.Match[str]) -> str:
-                names = []
-                for i, value in enumerate(values.pop(m[1])):
-                    names.append(f":{m[1]}_{i}")
-                    values[f"{m[1]}_{i}"] = value
-                return ", ".join(names)
+                listed, spread_params = in_list(m[1], values.pop(m[1]))
+                values.update(spread_params)
+                return listed
 
             sql = _LIST_PARAM.sub(spread, sql)
         return sql, values
