@@ -16,10 +16,8 @@ import asyncio
 import itertools
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import httpx
 from _common import PYTHON, ROOT, machine, table
@@ -121,5 +119,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     main()
