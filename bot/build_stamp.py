@@ -36,7 +36,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -206,6 +205,8 @@ def _config_file(where: Path) -> Path:
 def _write(where: Path, data: Mapping[str, Any]) -> None:
     """`data` as JSON in `where`, replaced at once, readable by its owner only; a file that
     cannot be written is no error (it is an optimisation)."""
+    import tempfile  # only a build that did work writes its record
+
     tmp: str | None = None
     try:
         where.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -15,10 +15,12 @@ import os
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from hashlib import sha256
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
 from bot.content import walk
-from bot.models import Problem
+
+if TYPE_CHECKING:
+    from bot.models import Problem
 
 
 class FreshFiles(Sequence[walk.SourceFile]):

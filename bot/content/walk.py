@@ -12,9 +12,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
-from bot.models import Problem, Severity
+if TYPE_CHECKING:  # the models load when a problem is found: a quiet walk does without them
+    from zoneinfo import ZoneInfo
+
+    from bot.models import Problem, Severity
 
 ARTICLE_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 _ARTICLE_ENDINGS = tuple(ARTICLE_SUFFIXES)
@@ -108,6 +111,8 @@ def iter_stats(rules: ContentRules, problems: list[Problem]) -> Iterator[FileSta
     The files and links are those `iter_sources` lists; problems are appended as found."""
     root_real = os.path.realpath(rules.root)
     if not os.path.isdir(root_real):
+        from bot.models import Problem
+
         problems.append(
             Problem(str(rules.root), 0, "error", "file", "content folder does not exist")
         )
@@ -248,6 +253,8 @@ def _follow_link(
 def problem_at(
     rules: ContentRules, relpath: str, line: int, severity: Severity, name: str, message: str
 ) -> Problem:
+    from bot.models import Problem
+
     # a problem about the whole file is shown on its first line (editors and CI annotate it)
     return Problem(display_path(rules, relpath), max(line, 1), severity, name, message)
 

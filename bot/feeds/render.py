@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.resources
 import json
+import os
 import re
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -104,7 +103,10 @@ def render_feeds(
 @functools.cache
 def stylesheet() -> bytes:
     """The XSLT that shows RSS and Atom feeds as a readable page in a browser."""
-    return importlib.resources.files("bot.feeds").joinpath("static", STYLESHEET).read_bytes()
+    # read beside this module (the package is installed as files): importlib.resources would
+    # load its readers, a few milliseconds of every build that writes the feeds
+    with open(os.path.join(os.path.dirname(__file__), "static", STYLESHEET), "rb") as fh:
+        return fh.read()
 
 
 def tag_slug(tag: str) -> str:
@@ -119,7 +121,21 @@ def entry_id(article: Article, host: str) -> str:
     It never changes when the title, the body, the publish date or the URL pattern do (a tag
     URI would carry a year, and a corrected publish year would make readers see a new entry).
     """
-    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'herald://{host}/{article.id}')}"
+    return f"urn:uuid:{name_uuid(f'herald://{host}/{article.id}')}"
+
+
+# RFC 9562's namespace for URL names (uuid.NAMESPACE_URL), as bytes
+_URL_NAMESPACE = bytes.fromhex("6ba7b8119dad11d180b400c04fd430c8")
+
+
+def name_uuid(url: str) -> str:
+    """uuid.uuid5(uuid.NAMESPACE_URL, url) as text, without the uuid module: importing it
+    loads `platform` too, a few milliseconds of every build that writes the feeds."""
+    b = bytearray(hashlib.sha1(_URL_NAMESPACE + url.encode("utf-8"), usedforsecurity=False).digest()[:16])
+    b[6] = (b[6] & 0x0F) | 0x50  # version 5
+    b[8] = (b[8] & 0x3F) | 0x80  # the RFC's variant
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 # --------------------------------------------------------------------------- one feed trio

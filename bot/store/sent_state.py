@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.models import DeliveryStatus
-
 QUERY = "SELECT count(*), max(updated_at), max(reactions_at) FROM deliveries WHERE status = :status"
-PARAMS = {"status": str(DeliveryStatus.SENT)}
+# DeliveryStatus.SENT, spelt out: the quick check runs before any model is loaded
+PARAMS = {"status": "sent"}
 
 
 def as_text(row: Sequence[Any]) -> str:

@@ -17,7 +17,7 @@ import pytest
 from lxml import etree
 
 from bot.feeds.files import write_if_changed
-from bot.feeds.render import FeedMeta, render_feeds
+from bot.feeds.render import FeedMeta, name_uuid, render_feeds
 from bot.models import Article
 from tests.helpers_feedcheck import JSONFEED_SCHEMA, missing_tools, start_check
 
@@ -179,6 +179,22 @@ def test_ids_come_from_site_host_and_article_id_not_from_the_title_or_date() -> 
     assert json_items(after)[0]["id"] == guid.text
     other = render_feeds(newest_first([article(2, "First title")]), meta())
     assert rss_items(other)[0].findtext("guid") != guid.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        "herald://blog.example.org/post-1",
+        "herald://[::1]:8080/2026/été-à-paris",
+        "herald://例え.jp/記事",
+        "herald://example.org/" + "x" * 5000,
+    ],
+)
+def test_entry_ids_are_the_name_based_uuids_readers_already_hold(url: str) -> None:
+    """The ids are made without the uuid module: each is the uuid5 that module gives, so no
+    reader sees an entry it has as new."""
+    assert name_uuid(url) == str(uuid.uuid5(uuid.NAMESPACE_URL, url))
 
 
 def test_each_entry_carries_dates_author_summary_content_and_tags() -> None:
