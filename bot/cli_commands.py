@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from bot import logs
 from bot.cli_output import error, print_problems, progress_bar, scan_summary
-from bot.cli_parser import LOG_FORMATS, build_parser
+from bot.cli_parser import LOG_FORMATS, build_parser, command_in
 from bot.config_inputs import config_path
 from bot.content import progress
 from bot.errors import ConfigError, HeraldError, StartupError, StoreError, UsageError
@@ -38,7 +38,8 @@ POSTING_COMMANDS = frozenset(
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run one command line (`argv` without the program name; None: `sys.argv[1:]`)."""
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(command=command_in(words)).parse_args(words)
     if args.command == "completion":
         from bot.completion import completion_script
 

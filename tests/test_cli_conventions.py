@@ -208,3 +208,60 @@ def test_help_shows_every_command_as_the_whole_grammar_does(
     assert shown == build_parser().format_help()
     for name, what, _arguments in COMMANDS:
         assert name in shown and what[:30] in shown
+
+
+COMMAND_LINES = [
+    ["build"],
+    ["-q", "build", "--force"],
+    ["build", "--config", "other.yaml", "-v"],
+    ["--config", "build", "run", "--once"],  # a config file named like a command
+    ["--config=run", "build"],
+    ["--conf", "status", "check", "--format", "github"],  # an option shortened
+    ["--log-format", "json", "status", "--json", "--limit", "3"],
+    ["retry", "--channel", "masto", "--article", "a", "--force"],
+    ["send", "hello-world", "--channel", "hook"],
+    ["retract", "--article", "a", "--article", "b", "--confirm"],
+    ["links", "a", "--json"],
+    ["preview", "--channel", "x", "--html", "cards.html"],
+    ["preview"],
+    ["config", "--json"],
+    ["db", "upgrade", "--dry-run"],
+    ["db", "backup", "copy.sqlite3"],
+    ["healthcheck"],
+    ["completion", "zsh"],
+    ["-v", "--log-format=text", "run"],
+]
+
+
+@pytest.mark.parametrize("argv", COMMAND_LINES, ids=[" ".join(a) for a in COMMAND_LINES])
+def test_a_command_line_reads_the_same_with_only_its_command_built(argv: list[str]) -> None:
+    """`herald COMMAND ...` is parsed by a grammar that holds only that command's options:
+    every value comes out as the whole grammar gives it."""
+    from bot.cli_parser import build_parser, command_in
+
+    named = command_in(argv)
+    assert named is not None
+    whole = build_parser().parse_args(argv)
+    assert named == whole.command
+    assert vars(build_parser(command=named).parse_args(argv)) == vars(whole)
+
+
+@pytest.mark.parametrize(
+    "argv", [["--config", "x.yaml"], ["--", "build"], ["bild"], ["--version"], []]
+)
+def test_a_command_line_without_a_plain_command_gets_the_whole_grammar(argv: list[str]) -> None:
+    from bot.cli_parser import command_in
+
+    assert command_in(argv) is None
+
+
+def test_a_mistyped_option_is_reported_as_before(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli_parser import build_parser, command_in
+
+    said = []
+    for parser in (build_parser(), build_parser(command=command_in(["build", "--forse"]))):
+        with pytest.raises(SystemExit) as exited:
+            parser.parse_args(["build", "--forse"])
+        assert exited.value.code == 2
+        said.append(capsys.readouterr().err)
+    assert said[0] == said[1] and "unrecognized arguments: --forse" in said[0]
