@@ -140,10 +140,19 @@ def iter_stats(rules: ContentRules, problems: list[Problem]) -> Iterator[FileSta
                 name = entry.name
                 # the usual entry first: an article file (its name cannot be a backup's)
                 if name.lower().endswith(_ARTICLE_ENDINGS) and entry.is_file(follow_symlinks=False):
-                    if not name.startswith((".", "~$")):
-                        found = _file_stats(rules, entry, prefix + name, problems)
-                        if found is not None:
-                            yield found
+                    if name.startswith((".", "~$")):
+                        continue
+                    try:  # _file_stats, written out: this runs for every file of the folder
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError as e:
+                        problems.append(
+                            problem_at(rules, prefix + name, 0, "error", "file", os_reason(e))
+                        )
+                        continue
+                    mtime = st.st_mtime_ns
+                    if not -_INT64 <= mtime < _INT64:
+                        mtime = cache_mtime(mtime)
+                    yield prefix + name, entry.path, st.st_size, mtime
                     continue
                 if _ignored(name):
                     continue
@@ -170,7 +179,18 @@ def _file_stats(
     except OSError as e:
         problems.append(problem_at(rules, relpath, 0, "error", "file", os_reason(e)))
         return None
-    return relpath, entry.path, st.st_size, st.st_mtime_ns
+    return relpath, entry.path, st.st_size, cache_mtime(st.st_mtime_ns)
+
+
+_INT64 = 1 << 63
+
+
+def cache_mtime(mtime_ns: int) -> int:
+    """A file's modification time as the walk reports it: nanoseconds in a signed 64-bit
+    integer, the type of the metadata cache's column. A time outside it (a file dated after
+    2262 or before 1677: a wrong clock, an archive's garbage) is folded into it, so that the
+    file is still read and a change of its time still shows as a change."""
+    return mtime_ns if -_INT64 <= mtime_ns < _INT64 else mtime_ns & (_INT64 - 1)
 
 
 def source_at(rules: ContentRules, relpath: str) -> SourceFile | bool | None:
@@ -191,7 +211,7 @@ def source_at(rules: ContentRules, relpath: str) -> SourceFile | bool | None:
         return True
     if not stat.S_ISREG(st.st_mode):
         return None
-    return SourceFile(relpath, path, st.st_size, st.st_mtime_ns)
+    return SourceFile(relpath, path, st.st_size, cache_mtime(st.st_mtime_ns))
 
 
 def _is_article_name(name: str) -> bool:
@@ -246,7 +266,7 @@ def _follow_link(
         )
         return None
     if stat.S_ISREG(st.st_mode):
-        return relpath, entry.path, st.st_size, st.st_mtime_ns
+        return relpath, entry.path, st.st_size, cache_mtime(st.st_mtime_ns)
     return None
 
 

@@ -4,6 +4,7 @@ URLs are that article's problem (file, line, field, what to do); the others are 
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -291,6 +292,28 @@ def test_edge_dates_through_every_command(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
     sent = sorted(line["article"]["id"] for line in project.outbox_lines())
     assert sent == ["good-0", "good-1", "good-2"]
+
+
+def test_a_file_dated_centuries_ahead_is_published_with_the_rest(tmp_path: Path) -> None:
+    """A file whose modification time is past 2262 (a wrong clock, an archive's dates) once
+    stopped every build and worker pass with a traceback: it no longer fits the cache's
+    64-bit column. It is an article like any other now."""
+    project = Project(tmp_path)
+    project.content.mkdir(parents=True)
+    project.write_config()
+    future = project.article("future.md", "Future", ago(minutes=5), id="future")
+    project.article("plain.md", "Plain", ago(minutes=6), id="plain")
+    far = 14_831_769_600 * 10**9  # 2440-01-01
+    try:
+        os.utime(future, ns=(far, far))
+    except (OSError, OverflowError) as e:
+        pytest.skip(f"this file system keeps no such dates: {e}")
+    for args in (("build",), ("run", "--once"), ("build",)):
+        r = project.cli(*args)
+        assert r.returncode == 0 and "Traceback" not in r.stderr, r.stdout + r.stderr
+    feed = json.loads((project.feeds / "feed.json").read_text())
+    assert sorted(i["title"] for i in feed["items"]) == ["Future", "Plain"]
+    assert sorted(line["article"]["id"] for line in project.outbox_lines()) == ["future", "plain"]
 
 
 def test_a_file_name_cannot_forge_a_log_line(tmp_path: Path) -> None:
