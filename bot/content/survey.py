@@ -70,22 +70,37 @@ class Listing:
     to differ, the digests differ, which only costs a full scan."""
 
     def __init__(self) -> None:
-        self.files = 0
+        self._digested = 0  # files in the hash so far
         self._hash = sha256()
-        self._lines: list[str] = []  # hashed a few thousand at a time: one update each
+        # hashed a few thousand files at a time: the relpaths as text, then the numbers as
+        # machine integers (writing them out as digits cost more than the rest of a file)
+        self._relpaths: list[str] = []
+        self._numbers = array("q")  # size, mtime_ns of each relpath
 
     def add(self, relpath: str, size: int, mtime_ns: int) -> None:
-        self._lines.append(f"{relpath}\0{size}\0{mtime_ns}\n")
-        self.files += 1
-        if len(self._lines) >= 4096:
-            self._digest_lines()
+        self._relpaths.append(relpath)
+        self._numbers.append(size)
+        self._numbers.append(mtime_ns)
+        if len(self._relpaths) >= 4096:
+            self._digest_batch()
 
-    def _digest_lines(self) -> None:
-        self._hash.update("".join(self._lines).encode("utf-8", "surrogateescape"))
-        self._lines.clear()
+    @property
+    def files(self) -> int:
+        return self._digested + len(self._relpaths)
+
+    def _digest_batch(self) -> None:
+        if not self._relpaths:
+            return
+        # no name holds \0 and no relpath is empty: \0\0 ends the relpaths unmistakably
+        self._hash.update("\0".join(self._relpaths).encode("utf-8", "surrogateescape"))
+        self._hash.update(b"\0\0" + len(self._relpaths).to_bytes(8, "little"))
+        self._hash.update(self._numbers.tobytes())
+        self._digested += len(self._relpaths)
+        self._relpaths.clear()
+        del self._numbers[:]
 
     def hexdigest(self) -> str:
-        self._digest_lines()
+        self._digest_batch()
         return f"{self.files}:{self._hash.hexdigest()}"
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from bot.content.survey import changes
 from bot.content.walk import iter_sources
 from bot.models import Problem
@@ -82,19 +84,60 @@ def test_the_walk_reads_article_names_in_any_case_and_skips_hidden_locks_and_bac
     assert found == sorted([*read, "link.md"]) and problems == []
 
 
-def test_the_listing_digest_is_the_same_however_many_files_it_holds_at_once(
-    tmp_path: Path,
-) -> None:
-    """Listing hashes its lines in runs of a few thousand: the digest is that of every line in
-    order, as a build record written before kept it."""
-    from hashlib import sha256
-
+def _digest(lines: list[tuple[str, int, int]]) -> str:
     from bot.content.survey import Listing
 
-    lines = [(f"dir/article-{i}.md", 6000 + i, 1_700_000_000_000_000_000 + i) for i in range(9000)]
     listing = Listing()
     for line in lines:
         listing.add(*line)
-    assert listing.files == 9000
-    whole = sha256("".join(f"{r}\0{s}\0{m}\n" for r, s, m in lines).encode()).hexdigest()
-    assert listing.hexdigest() == f"9000:{whole}" == listing.hexdigest()
+    assert listing.files == len(lines)
+    return listing.hexdigest()
+
+
+def test_the_listing_digest_changes_with_any_file_and_only_then() -> None:
+    """Listing hashes the files a few thousand at a time: a change to any file's path, size or
+    time, on either side of a batch's end, another order, a file more or less, each gives
+    another digest; the same files give the same digest, asked once or twice."""
+    from bot.content.survey import Listing
+
+    lines = [(f"dir/article-{i}.md", 6000 + i, 1_700_000_000_000_000_000 + i) for i in range(9000)]
+    same = _digest(lines)
+    assert same == _digest(list(lines)) and same.startswith("9000:")
+    for i in (0, 4095, 4096, 8191, 8192, 8999):
+        r, size, mtime = lines[i]
+        for changed in ((r + "x", size, mtime), (r, size + 1, mtime), (r, size, mtime - 1)):
+            assert _digest([*lines[:i], changed, *lines[i + 1 :]]) != same
+    assert _digest(lines[:-1]) != same
+    assert _digest([*lines[1:], lines[0]]) != same
+    # a name may hold a line break and digits: it is never read as two files
+    assert _digest([("a\n1\nb", 1, 2)]) != _digest([("a", 1, 2), ("b", 1, 2)])
+    listing = Listing()
+    for line in lines[:5000]:
+        listing.add(*line)
+    assert listing.files == 5000  # counted before the digest is asked for
+    assert listing.hexdigest() == listing.hexdigest()
+
+
+def test_a_file_dated_past_2262_is_read_and_its_changes_seen(tmp_path: Path) -> None:
+    """A modification time that does not fit the cache's 64-bit column (a wrong clock, an
+    archive's garbage dates) is folded into it: the file is listed, and a new such time is
+    still a change."""
+    root = tmp_path / "content"
+    root.mkdir()
+    (root / "future.md").write_text("---\ntitle: x\n---\nbody\n")
+    (root / "past.md").write_text("---\ntitle: y\n---\nbody\n")
+    far = 14_831_769_600 * 10**9  # 2440-01-01
+    try:
+        os.utime(root / "future.md", ns=(far, far))
+        os.utime(root / "past.md", ns=(-(2**63) - 10**9, -(2**63) - 10**9))  # 1677
+    except (OSError, OverflowError) as e:
+        pytest.skip(f"this file system keeps no such dates: {e}")
+    rules = rules_for(root)
+    found, fresh, gone = changes(rules, {}, [])
+    assert found == 2 and gone == []
+    assert all(-(2**63) <= s.mtime_ns < 2**63 for s in fresh)
+    cache = {s.relpath: (s.size, s.mtime_ns) for s in fresh}
+    found, fresh, gone = changes(rules, cache, [])
+    assert (found, len(fresh), gone) == (2, 0, [])  # nothing changed
+    os.utime(root / "future.md", ns=(far + 10**9, far + 10**9))
+    assert [s.relpath for s in changes(rules, cache, [])[1]] == ["future.md"]
