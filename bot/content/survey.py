@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from hashlib import sha256
 from typing import TYPE_CHECKING, overload
 
@@ -84,6 +84,16 @@ class Listing:
         if len(self._relpaths) >= 4096:
             self._digest_batch()
 
+    def add_all(self, stats: Iterable[walk.FileStats]) -> None:
+        """`add` each of the walk's (relpath, path, size, mtime_ns), in a loop of its own."""
+        relpaths, numbers = self._relpaths, self._numbers  # emptied in place by each batch
+        for relpath, _path, size, mtime_ns in stats:
+            relpaths.append(relpath)
+            numbers.append(size)
+            numbers.append(mtime_ns)
+            if len(relpaths) >= 4096:
+                self._digest_batch()
+
     @property
     def files(self) -> int:
         return self._digested + len(self._relpaths)
@@ -109,8 +119,7 @@ def listing(rules: walk.ContentRules) -> Listing | None:
     (an unreadable folder, a link out of it): then only a full scan can tell what changed."""
     problems: list[Problem] = []
     digest = Listing()
-    for relpath, _path, size, mtime_ns in walk.iter_stats(rules, problems):
-        digest.add(relpath, size, mtime_ns)
+    digest.add_all(walk.iter_stats(rules, problems))
     return None if problems else digest
 
 
