@@ -142,6 +142,9 @@ def iter_stats(rules: ContentRules, problems: list[Problem]) -> Iterator[FileSta
                 if name.lower().endswith(_ARTICLE_ENDINGS) and entry.is_file(follow_symlinks=False):
                     if name.startswith((".", "~$")):
                         continue
+                    if not (name.isascii() or _is_utf8(name)):
+                        problems.append(_not_utf8(rules, prefix + name, "file"))
+                        continue
                     try:  # _file_stats, written out: this runs for every file of the folder
                         st = entry.stat(follow_symlinks=False)
                     except OSError as e:
@@ -157,6 +160,12 @@ def iter_stats(rules: ContentRules, problems: list[Problem]) -> Iterator[FileSta
                 if _ignored(name):
                     continue
                 relpath = prefix + name
+                if not (name.isascii() or _is_utf8(name)):
+                    if entry.is_dir() or _is_article_name(name):
+                        problems.append(
+                            _not_utf8(rules, relpath, "folder" if entry.is_dir() else "file")
+                        )
+                    continue
                 if entry.is_symlink():
                     linked = _follow_link(
                         rules, entry, relpath, root_real, visited, stack, problems
@@ -182,6 +191,30 @@ def _file_stats(
     return relpath, entry.path, st.st_size, cache_mtime(st.st_mtime_ns)
 
 
+def _is_utf8(name: str) -> bool:
+    """False for a name whose bytes are not UTF-8 (Python holds them as lone surrogates): the
+    database keeps only text, so such a file cannot be cached, published or reported on."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _not_utf8(rules: ContentRules, relpath: str, what: str) -> Problem:
+    shown = relpath.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    skipped = "its articles are skipped" if what == "folder" else "it is skipped"
+    return problem_at(
+        rules,
+        shown,
+        0,
+        "error",
+        "file",
+        f"the {what} name is not UTF-8 text (each \\xNN is a byte that is not); {skipped}: "
+        f"rename it",
+    )
+
+
 _INT64 = 1 << 63
 
 
@@ -202,6 +235,8 @@ def source_at(rules: ContentRules, relpath: str) -> SourceFile | bool | None:
     parts = relpath.split("/")
     if any(_ignored(p) for p in parts) or not _is_article_name(parts[-1]):
         return None
+    if not (relpath.isascii() or _is_utf8(relpath)):
+        return True  # the walk reports it
     path = os.path.join(rules.root, *parts)
     try:
         st = os.lstat(path)

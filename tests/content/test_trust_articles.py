@@ -316,6 +316,50 @@ def test_a_file_dated_centuries_ahead_is_published_with_the_rest(tmp_path: Path)
     assert sorted(line["article"]["id"] for line in project.outbox_lines()) == ["future", "plain"]
 
 
+def test_names_that_are_not_utf8_are_reported_and_the_rest_published(tmp_path: Path) -> None:
+    """A file or folder name in another encoding (an old archive, a Windows share) once
+    stopped every build and worker pass: the database keeps only text. Each is an error now,
+    its bytes shown as \\xNN, and every other article is published."""
+    project = Project(tmp_path)
+    project.content.mkdir(parents=True)
+    project.write_config()
+    project.article("plain.md", "Plain", ago(minutes=6), id="plain")
+    text = project.article("latin.md", "Latin", ago(minutes=5), id="latin").read_bytes()
+    (project.content / "latin.md").unlink()
+    content = os.fsencode(project.content)
+    try:
+        with open(os.path.join(content, b"caf\xe9.md"), "wb") as f:
+            f.write(text)
+        os.mkdir(os.path.join(content, b"\xe9t\xe9"))
+        with open(os.path.join(content, b"\xe9t\xe9", b"inside.md"), "wb") as f:
+            f.write(text.replace(b"latin", b"inside"))
+    except OSError as e:
+        pytest.skip(f"this file system takes only UTF-8 names: {e}")
+    r = project.cli("check")
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stdout + r.stderr
+    assert "content/caf\\xe9.md:1: error: file: the file name is not UTF-8 text" in r.stdout
+    assert "content/\\xe9t\\xe9:1: error: file: the folder name is not UTF-8" in r.stdout
+    assert "rename it" in r.stdout
+    for args in (("build",), ("run", "--once"), ("build",)):
+        r = project.cli(*args)
+        assert r.returncode == 0 and "Traceback" not in r.stderr, r.stdout + r.stderr
+    feed = json.loads((project.feeds / "feed.json").read_text())
+    assert [i["title"] for i in feed["items"]] == ["Plain"]
+    assert [line["article"]["id"] for line in project.outbox_lines()] == ["plain"]
+
+
+def test_a_watched_name_that_is_not_utf8_asks_for_a_full_walk(tmp_path: Path) -> None:
+    from bot.content.walk import source_at
+
+    root = tmp_path / "content"
+    root.mkdir()
+    try:
+        (root / os.fsdecode(b"caf\xe9.md")).write_text("---\ntitle: x\n---\n")
+    except OSError as e:
+        pytest.skip(f"this file system takes only UTF-8 names: {e}")
+    assert source_at(rules_for(root), os.fsdecode(b"caf\xe9.md")) is True
+
+
 def test_a_file_name_cannot_forge_a_log_line(tmp_path: Path) -> None:
     project = Project(tmp_path)
     project.content.mkdir(parents=True)
