@@ -30,7 +30,7 @@ from pydantic import (
     field_validator,
 )
 
-from bot import settings_env
+from bot import settings_env, yaml_guard
 from bot.build_config import BuildConfig
 from bot.channel_config import CardSettings as CardSettings
 from bot.channel_config import ChannelConfig as ChannelConfig
@@ -298,12 +298,13 @@ def read_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(shown_path(path), "", f"cannot read: {e}") from e
     try:
-        return yaml.safe_load(text)
+        return yaml_guard.safe_load(text)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         line = mark.line + 1 if mark else None
         col = f", column {mark.column + 1}" if mark else ""
-        raise ConfigError(shown_path(path), "", f"invalid YAML{col}: {e.problem}", line) from e
+        what = "YAML refused" if isinstance(e, yaml_guard.OutOfBounds) else "invalid YAML"
+        raise ConfigError(shown_path(path), "", f"{what}{col}: {e.problem}", line) from e
     except yaml.YAMLError as e:
         raise ConfigError(shown_path(path), "", f"invalid YAML: {e}") from e
 

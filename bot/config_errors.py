@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot import yaml_guard
 from bot.config import shown_path
 from bot.errors import ConfigError
 from bot.settings_env import ENV_REF  # ${VAR} and ${VAR:-default}
@@ -212,6 +213,8 @@ def yaml_syntax_problem(file: str, e: yaml.MarkedYAMLError) -> ConfigProblem:
     mark = e.problem_mark or e.context_mark
     problem = str(e.problem or e)
     message = _YAML_PROBLEMS.get(problem, f"invalid YAML: {problem}")
+    if isinstance(e, yaml_guard.OutOfBounds):
+        message = f"YAML refused: {problem}"
     if problem.startswith("mapping values are not allowed"):
         message = _YAML_PROBLEMS["mapping values are not allowed here"]
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -228,7 +231,7 @@ def read_yaml(path: Path) -> tuple[Any, Positions, list[ConfigProblem]]:
     except (OSError, UnicodeDecodeError) as e:
         return None, Positions({}, {}), [ConfigProblem(shown, 0, 0, "", f"cannot read: {e}")]
     try:
-        data = yaml.safe_load(text)
+        data = yaml_guard.safe_load(text)
     except yaml.MarkedYAMLError as e:
         return None, Positions({}, {}), [yaml_syntax_problem(shown, e)]
     except yaml.YAMLError as e:

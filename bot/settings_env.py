@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from bot import yaml_guard
 from bot.config_inputs import ENV_REF as ENV_REF
 from bot.config_inputs import PLATFORM_VARS as PLATFORM_VARS
 from bot.config_inputs import PREFIX as PREFIX
@@ -108,7 +109,7 @@ def _env_value(key: str, annotation: Any, value: str) -> Any:
     origin = getattr(annotation, "__origin__", annotation)
     if origin in (dict, list, tuple):  # a mapping or list is written as YAML (flow style)
         try:
-            return yaml.safe_load(value)
+            return yaml_guard.safe_load(value)
         except yaml.YAMLError as e:
             raise ConfigError(
                 f"environment variable {env_name(key)}", "", f"invalid YAML: {e}"

@@ -24,6 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "bot.config_inputs",
         "bot.settings_env",
         "bot.yaml_positions",
+        "bot.yaml_guard",
     ),
     ("bot.http", "bot.http_pool"),
     ("bot.content",),
