@@ -118,6 +118,24 @@ class FeedsSettings(_Strict):
 class DatabaseSettings(_Strict):
     url: str = "sqlite:///var/herald.sqlite3"
 
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, v: str) -> str:
+        scheme, found, _rest = v.partition("://")
+        if found and scheme in _DATABASE_SCHEMES:
+            return v
+        got = f"{scheme}://" if found else "no scheme"  # never the rest: it may hold a password
+        raise ValueError(
+            "must be a SQLite or PostgreSQL URL, such as sqlite:///var/herald.sqlite3 or "
+            f"postgresql://user@host/herald (got {got})"
+        )
+
+
+# what bot.store.engine opens: SQLite, and PostgreSQL through psycopg 3
+_DATABASE_SCHEMES = frozenset(
+    {"sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg"}
+)
+
 
 class PublishingSettings(_Strict):
     catch_up: Duration = timedelta(hours=24)

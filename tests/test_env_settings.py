@@ -185,3 +185,42 @@ def test_herald_config_without_a_file(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert "# config file: none" in r.stdout
     assert "content.dir" in r.stdout and f"{tmp_path}/c  (env HERALD_CONTENT__DIR)" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://herald:s3cretPW@db/herald",
+        "postgresql+asyncpg://herald:s3cretPW@db/herald",
+        "oracle://herald:s3cretPW@db",
+        "herald:s3cretPW@db",
+    ],
+)
+def test_a_database_herald_cannot_open_is_a_config_error_without_its_password(
+    project: Project, url: str
+) -> None:
+    """It once ended in a traceback (no MySQLdb, no asyncpg, a URL SQLAlchemy cannot parse),
+    exit 1; it is now the setting's error, from the environment or from bot.yaml, exit 2."""
+    project.article("a.md", "Alpha", "2026-01-01T00:00:00Z")
+    for command in (("run", "--once"), ("build",)):
+        r = project.cli_process(*command, env={"DATABASE_URL": url})
+        assert r.returncode == 2, r.stdout + r.stderr
+        said = r.stdout + r.stderr
+        assert "environment variable DATABASE_URL: database.url: must be a SQLite or " in said
+        assert "Traceback" not in said and "s3cretPW" not in said
+    project.write_config(database=url)
+    r = project.cli_process("check")
+    assert r.returncode == 2 and "s3cretPW" not in r.stdout + r.stderr
+    assert "config/bot.yaml:" in r.stdout + r.stderr
+    assert "database.url: must be a SQLite or PostgreSQL URL" in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite:///{root}/h.sqlite3", "sqlite+pysqlite:///{root}/h.sqlite3"],
+)
+def test_the_sqlite_spellings_herald_opens_are_accepted(project: Project, url: str) -> None:
+    project.article("a.md", "Alpha", "2026-01-01T00:00:00Z")
+    r = project.cli_process("build", env={"DATABASE_URL": url.format(root=project.root)})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (project.root / "h.sqlite3").exists()
