@@ -159,9 +159,10 @@ class Database:
         from bot.store.migrations import live_workers, read_version, upgrade_steps
         from bot.store.schema import meta_table, metadata
 
-        with self.engine.begin() as conn:
+        with self._schema_transaction() as conn:
             if self.is_postgres:  # serialise concurrent first starts
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK_KEY + 1})
+            _refuse_foreign_tables(conn, meta_table.name, metadata)
             metadata.create_all(conn, tables=[meta_table])
             version = read_version(conn)
             if version > SCHEMA_VERSION:
@@ -185,6 +186,28 @@ class Database:
                 log.info("database created (schema version %d)", SCHEMA_VERSION)
             for v in range(version + 1, SCHEMA_VERSION + 1) if version else ():
                 log.info("database schema upgraded to version %d", v)
+
+    @contextmanager
+    def _schema_transaction(self) -> Iterator[Connection]:
+        """One transaction for a schema's creation or upgrade, its DDL included. PostgreSQL
+        does that itself. SQLite's Python driver commits before each CREATE or ALTER on its
+        own, so a failure or a crash part way left a half-made schema that no later start
+        could complete ("table ... already exists"), and two first starts at once raced:
+        here the transaction is begun by hand, BEGIN IMMEDIATE, so a second start waits for
+        the first and then finds the schema made."""
+        if self.is_postgres:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self.engine.connect() as plain:
+            conn = plain.execution_options(isolation_level="AUTOCOMMIT")  # no implicit BEGIN
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
 
     # ------------------------------------------------------------------ schema lifecycle
     def schema_version(self) -> int:
@@ -312,3 +335,20 @@ class Database:
 def first_line(e: BaseException) -> str:
     """`Type: the first line of the message` of a database error."""
     return f"{e.__class__.__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+
+
+def _refuse_foreign_tables(conn: Connection, meta_name: str, metadata: Any) -> None:
+    """A database without Herald's herald_meta but with a table of one of Herald's names is
+    another application's: say so, and create nothing in it."""
+    import sqlalchemy as sa
+
+    present = set(sa.inspect(conn).get_table_names())
+    if meta_name in present:
+        return
+    taken = sorted(present & {t.name for t in metadata.sorted_tables})
+    if taken:
+        raise StoreError(
+            f"the database already has tables named {', '.join(taken)} that Herald did not "
+            "make (it holds no herald_meta): it belongs to another application; give Herald "
+            "a database (or, on PostgreSQL, a schema) of its own"
+        )
