@@ -164,11 +164,21 @@ class PublishingSettings(_Strict):
     # vanished at most this long before (bot.store.identity)
     rename_window: Duration = timedelta(days=1)
 
+    @field_validator("request_timeout", "deadline", "lease")
+    @classmethod
+    def _positive(cls, v: timedelta) -> timedelta:
+        return _more_than_zero(v)
+
 
 class ImageSettings(_Strict):
     max_bytes: Size = 5 * 1024 * 1024
     timeout: Duration = timedelta(seconds=10)
     allow_private: bool = False
+
+    @field_validator("timeout")
+    @classmethod
+    def _positive(cls, v: timedelta) -> timedelta:
+        return _more_than_zero(v)
 
 
 class ServerSettings(_Strict):
@@ -200,15 +210,25 @@ class ServerSettings(_Strict):
     @field_validator("header_timeout", "body_timeout", "idle_timeout", "send_timeout")
     @classmethod
     def _positive(cls, v: timedelta) -> timedelta:
-        if v.total_seconds() <= 0:
-            raise ValueError("must be more than 0")
-        return v
+        return _more_than_zero(v)
 
 
 class WorkerSettings(_Strict):
     scan_interval: Duration = timedelta(seconds=60)
     grace_period: Duration = timedelta(seconds=20)
     settle: Duration = timedelta(milliseconds=150)
+
+    @field_validator("scan_interval")
+    @classmethod
+    def _positive(cls, v: timedelta) -> timedelta:
+        return _more_than_zero(v)
+
+
+def _more_than_zero(v: timedelta) -> timedelta:
+    """A timeout, lease or interval of 0 would time every request out or never rest."""
+    if v.total_seconds() <= 0:
+        raise ValueError("must be more than 0")
+    return v
 
 
 class Settings(_Strict):

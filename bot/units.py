@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 from typing import Annotated, Any
@@ -15,18 +16,31 @@ _SIZE_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "
 _SIZE_UNITS["gib"] = 1024**3
 
 
+_LONGEST = 100 * 365 * 86400  # seconds: no setting means more than a century
+
+
 def parse_duration(value: Any) -> timedelta:
-    """`90`, `90s`, `15m`, `24h`, `7d`, `1w` -> timedelta. Plain numbers are seconds."""
+    """`90`, `90s`, `15m`, `24h`, `7d`, `1w` -> timedelta. Plain numbers are seconds; a
+    negative, endless or longer-than-a-century value is refused (timedelta would overflow)."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 90s, 15m, 24h or 7d")
     if isinstance(value, int | float):
-        return timedelta(seconds=value)
-    m = _DURATION.match(str(value))
-    if not m:
+        try:
+            seconds = float(value)
+        except OverflowError:
+            seconds = math.inf
+    else:
+        m = _DURATION.match(str(value))
+        if not m:
+            raise ValueError(f"{value!r} is not a duration such as 90s, 15m, 24h or 7d")
+        seconds = float(m.group(1)) * _DURATION_UNITS[m.group(2)]
+    if seconds < 0 or math.isnan(seconds):
         raise ValueError(f"{value!r} is not a duration such as 90s, 15m, 24h or 7d")
-    return timedelta(seconds=float(m.group(1)) * _DURATION_UNITS[m.group(2)])
+    if seconds > _LONGEST:
+        raise ValueError(f"{value!r} is longer than a century, which no setting needs")
+    return timedelta(seconds=seconds)
 
 
 def parse_size(value: Any) -> int:
@@ -34,6 +48,8 @@ def parse_size(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("expected a size such as 5 MB")
     if isinstance(value, int):
+        if value < 0:
+            raise ValueError(f"{value!r} is not a size such as 5 MB or 512 KiB")
         return value
     m = _SIZE.match(str(value))
     if not m:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot import app, config
 from bot.errors import ConfigError
@@ -118,3 +119,39 @@ def test_disabled_channel_may_reference_unset_variables(project: Project) -> Non
     )
     cfg = load(project)
     assert cfg.channels[0].enabled is False
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("max_age", "99999999999d", "is longer than a century"),  # was an OverflowError
+        ("max_age", 10**400, "is longer than a century"),
+        ("max_age", float("inf"), "is longer than a century"),
+        ("max_age", float("nan"), "is not a duration"),
+        ("lease", -10, "is not a duration"),
+        ("request_timeout", "0s", "must be more than 0"),
+        ("deadline", 0, "must be more than 0"),
+    ],
+)
+def test_a_duration_out_of_range_is_that_settings_error(
+    project: Project, key: str, value: object, said: str
+) -> None:
+    data = yaml.safe_load(project.config.read_text())
+    data.setdefault("publishing", {})[key] = value
+    project.config.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as e:
+        load(project)
+    assert f"publishing.{key}" in str(e.value) and said in str(e.value)
+    r = project.cli("check")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"publishing.{key}: " in r.stdout + r.stderr
+
+
+def test_a_worker_that_would_never_rest_or_a_negative_size_is_refused(project: Project) -> None:
+    with pytest.raises(ConfigError, match=r"worker\.scan_interval: must be more than 0"):
+        load(project, {"HERALD_WORKER__SCAN_INTERVAL": "0s"})
+    data = yaml.safe_load(project.config.read_text())
+    data["images"] = {"max_bytes": -1}
+    project.config.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError, match=r"images\.max_bytes"):
+        load(project)
