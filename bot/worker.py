@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,11 +34,13 @@ from bot.content.walk import is_article_file, is_ignored
 from bot.errors import StartupError, StoreError
 from bot.models import Problem
 from bot.publish import Publisher
+from bot.redact import foreign_text
 from bot.store import Store, worker_identity
 from bot.store.sentlog import SentLog
 
 log = logging.getLogger("herald.worker")
 FAILING_PASSES = 3  # passes in a row with a failed stage after which /healthz says unhealthy
+WATCH_RESTARTED = "file watching restarted"  # a pass's reason: it walks the whole folder
 
 
 @dataclass
@@ -78,7 +81,7 @@ class Worker:
             return
         if paths:
             self._changed |= paths
-        elif reason in ("start", "periodic scan"):
+        elif reason in ("start", "periodic scan", WATCH_RESTARTED):
             self._full_scan = True
         self._reasons.add(reason)
         self._pass_wanted.set()
@@ -166,10 +169,39 @@ class Worker:
 
     # ------------------------------------------------------------------ file events
     async def _watch(self) -> None:
+        """Watch the content folder while the worker runs. Watching can fail (watchfiles
+        raises on a file name that is not UTF-8, for one): then a full scan looks at the
+        folder at once, and watching starts again after a wait that doubles on each failure in
+        a row, up to `worker.scan_interval` (the periodic scans go on meanwhile), with another
+        full scan for what changed while nothing watched."""
         root = self.cfg.content_dir
         if not root.is_dir():
             log.error("content folder %s does not exist; watching nothing", root)
             return
+        longest = self.cfg.settings.worker.scan_interval.total_seconds()
+        failures = 0
+        while not self._stopping.is_set():
+            if failures:  # files may have come and gone while nothing watched
+                self.request_pass(WATCH_RESTARTED)
+            try:
+                async for _batch in self._watch_events(root):
+                    failures = 0
+                return  # stopping
+            except Exception as e:
+                failures += 1
+                wait = min(2.0**failures, longest)
+                log.warning(
+                    "watching %s failed (%s); scanning it all now, watching again in %.0fs",
+                    root,
+                    foreign_text(_first_cause(e)),
+                    wait,
+                )
+                self.request_pass(WATCH_RESTARTED)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=wait)
+
+    async def _watch_events(self, root: Path) -> AsyncIterator[None]:
+        """Ask for a pass for each batch of file events, once the files are still."""
         settle = self.cfg.settings.worker.settle.total_seconds()
 
         def wanted(change: Change, path: str) -> bool:
@@ -192,6 +224,7 @@ class Worker:
             paths = {Path(p) for _c, p in changes}
             await self._settle(paths, settle)
             self.request_pass("file change", paths)
+            yield
 
     async def _settle(self, paths: set[Path], settle: float, limit: float = 10.0) -> None:
         """Wait until the changed files stop changing (size and mtime steady for `settle`)."""
@@ -351,3 +384,10 @@ class Worker:
 def run_worker(cfg: Config) -> int:
     with locked_store(cfg) as store:
         return asyncio.run(Worker(cfg, store).run())
+
+
+def _first_cause(e: BaseException) -> str:
+    """What an exception says, inside the groups anyio wraps it in."""
+    while isinstance(e, BaseExceptionGroup) and e.exceptions:
+        e = e.exceptions[0]
+    return f"{type(e).__name__}: {e}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
@@ -153,3 +154,33 @@ def test_http_endpoint_and_websub_through_the_running_worker(project: Project) -
             assert hook.wait_for(lambda: "two" in hook.posts_by_article, timeout=10)
             assert hub.wait_for(lambda: len(hub.published) > before, timeout=10)
         assert all(t.startswith("https://blog.example.org/feeds/") for t in hub.published)
+
+
+def test_watching_goes_on_after_a_file_name_it_cannot_read(project: Project) -> None:
+    """watchfiles raises on a file name that is not UTF-8: the worker's file watching ended
+    there, silently, and new articles waited for the periodic scan (a minute by default).
+    Now the failure is logged, the folder scanned at once (the name reported), and watching
+    goes on: an article written right after is posted within seconds."""
+    with WebhookReceiver() as hook:
+        hook_config(project, hook)
+        project.article("first.md", "First", ago(minutes=5), id="first")
+        with worker(project) as proc:
+            wait_ready(project)
+            assert hook.wait_for(lambda: "first" in hook.posts_by_article, timeout=10)
+            text = project.article("latin.md", "Latin", ago(seconds=5), id="latin").read_bytes()
+            (project.content / "latin.md").unlink()
+            try:
+                with open(os.path.join(os.fsencode(project.content), b"caf\xe9.md"), "wb") as f:
+                    f.write(text)
+            except OSError as e:
+                pytest.skip(f"this file system takes only UTF-8 names: {e}")
+            time.sleep(1.0)
+            project.article("after.md", "After", ago(seconds=1), id="after")
+            assert hook.wait_for(lambda: "after" in hook.posts_by_article, timeout=12), (
+                project.root / "worker.log"
+            ).read_text()
+            assert proc.poll() is None
+        log = (project.root / "worker.log").read_text()
+        assert "watching" in log and "failed" in log and "scanning it all now" in log
+        assert "content/caf\\xe9.md:1: error: file: the file name is not UTF-8 text" in log
+        assert hook.posts_by_article == {"first": 1, "after": 1}
