@@ -15,7 +15,6 @@ import logging
 import os
 import signal
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,23 +23,21 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from watchfiles import Change, awatch
 
+from bot import watching
 from bot.app import locked_store
 from bot.app.passes import one_pass
 from bot.config import Config
 from bot.content.library import ScanResult
-from bot.content.walk import is_article_file, is_ignored
 from bot.errors import StartupError, StoreError
 from bot.models import Problem
 from bot.publish import Publisher
-from bot.redact import foreign_text
 from bot.store import Store, worker_identity
 from bot.store.sentlog import SentLog
+from bot.watching import FolderWatch
 
 log = logging.getLogger("herald.worker")
 FAILING_PASSES = 3  # passes in a row with a failed stage after which /healthz says unhealthy
-WATCH_RESTARTED = "file watching restarted"  # a pass's reason: it walks the whole folder
 
 
 @dataclass
@@ -81,7 +78,7 @@ class Worker:
             return
         if paths:
             self._changed |= paths
-        elif reason in ("start", "periodic scan", WATCH_RESTARTED):
+        elif reason in ("start", "periodic scan", watching.RESTARTED):
             self._full_scan = True
         self._reasons.add(reason)
         self._pass_wanted.set()
@@ -166,87 +163,6 @@ class Worker:
             misfire_grace_time=None,
         )
         log.debug("next due at %s", when.isoformat())
-
-    # ------------------------------------------------------------------ file events
-    async def _watch(self) -> None:
-        """Watch the content folder while the worker runs. Watching can fail (watchfiles
-        raises on a file name that is not UTF-8, for one): then a full scan looks at the
-        folder at once, and watching starts again after a wait that doubles on each failure in
-        a row, up to `worker.scan_interval` (the periodic scans go on meanwhile), with another
-        full scan for what changed while nothing watched."""
-        root = self.cfg.content_dir
-        if not root.is_dir():
-            log.error("content folder %s does not exist; watching nothing", root)
-            return
-        longest = self.cfg.settings.worker.scan_interval.total_seconds()
-        failures = 0
-        while not self._stopping.is_set():
-            if failures:  # files may have come and gone while nothing watched
-                self.request_pass(WATCH_RESTARTED)
-            try:
-                async for _batch in self._watch_events(root):
-                    failures = 0
-                return  # stopping
-            except Exception as e:
-                failures += 1
-                wait = min(2.0**failures, longest)
-                log.warning(
-                    "watching %s failed (%s); scanning it all now, watching again in %.0fs",
-                    root,
-                    foreign_text(_first_cause(e)),
-                    wait,
-                )
-                self.request_pass(WATCH_RESTARTED)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=wait)
-
-    async def _watch_events(self, root: Path) -> AsyncIterator[None]:
-        """Ask for a pass for each batch of file events, once the files are still."""
-        settle = self.cfg.settings.worker.settle.total_seconds()
-
-        def wanted(change: Change, path: str) -> bool:
-            name = os.path.basename(path)
-            if is_article_file(name):
-                return True
-            # a folder made, moved in or taken away: the pass walks the whole folder, which
-            # finds the files written into a new folder before it was watched (a file moved
-            # into a new sub-folder is a rename too)
-            return not is_ignored(name) and (change == Change.deleted or os.path.isdir(path))
-
-        async for changes in awatch(
-            root,
-            watch_filter=wanted,
-            stop_event=self._stopping,
-            debounce=400,
-            step=30,
-            rust_timeout=1000,
-        ):
-            paths = {Path(p) for _c, p in changes}
-            await self._settle(paths, settle)
-            self.request_pass("file change", paths)
-            yield
-
-    async def _settle(self, paths: set[Path], settle: float, limit: float = 10.0) -> None:
-        """Wait until the changed files stop changing (size and mtime steady for `settle`)."""
-
-        def snapshot() -> dict[Path, tuple[int, int] | None]:
-            out: dict[Path, tuple[int, int] | None] = {}
-            for p in paths:
-                try:
-                    st = p.stat()
-                    out[p] = (st.st_size, st.st_mtime_ns)
-                except OSError:
-                    out[p] = None
-            return out
-
-        end = time.monotonic() + limit
-        before = snapshot()
-        while time.monotonic() < end:
-            await asyncio.sleep(settle)
-            after = snapshot()
-            if after == before:
-                return
-            before = after
 
     # ------------------------------------------------------------------ health
     def health(self) -> Any:
@@ -359,7 +275,14 @@ class Worker:
                 len(pub.channels),
             )
             passes = asyncio.create_task(self._pass_loop())
-            watcher = asyncio.create_task(self._watch())
+            watch = FolderWatch(
+                self.cfg.content_dir,
+                settle=wcfg.settle.total_seconds(),
+                longest_wait=wcfg.scan_interval.total_seconds(),
+                stopping=self._stopping,
+                request_pass=self.request_pass,
+            )
+            watcher = asyncio.create_task(watch.run())
             self.request_pass("start")
             await self._stopping.wait()
             self.scheduler.shutdown(wait=False)
@@ -384,10 +307,3 @@ class Worker:
 def run_worker(cfg: Config) -> int:
     with locked_store(cfg) as store:
         return asyncio.run(Worker(cfg, store).run())
-
-
-def _first_cause(e: BaseException) -> str:
-    """What an exception says, inside the groups anyio wraps it in."""
-    while isinstance(e, BaseExceptionGroup) and e.exceptions:
-        e = e.exceptions[0]
-    return f"{type(e).__name__}: {e}"

@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.publish",),
     ("bot.app", "bot.build_stamp"),
     ("bot.web",),
-    ("bot.worker",),
+    ("bot.worker", "bot.watching"),
     (
         "bot.cli",
         "bot.cli_commands",

@@ -184,3 +184,52 @@ def test_watching_goes_on_after_a_file_name_it_cannot_read(project: Project) -> 
         assert "watching" in log and "failed" in log and "scanning it all now" in log
         assert "content/caf\\xe9.md:1: error: file: the file name is not UTF-8 text" in log
         assert hook.posts_by_article == {"first": 1, "after": 1}
+
+
+def test_a_content_folder_replaced_while_running_is_watched(project: Project) -> None:
+    """A deploy that swaps the content folder (the old one moved away, a new one put in its
+    place) left the worker watching the old folder: new articles waited for the periodic
+    scan. It now watches the folder that is there."""
+    with WebhookReceiver() as hook:
+        hook_config(project, hook)
+        project.article("first.md", "First", ago(minutes=5), id="first")
+        with worker(project) as proc:
+            wait_ready(project)
+            assert hook.wait_for(lambda: "first" in hook.posts_by_article, timeout=10)
+            fresh = project.root / "content.new"
+            fresh.mkdir()
+            (fresh / "first.md").write_bytes((project.content / "first.md").read_bytes())
+            project.content.rename(project.root / "content.old")
+            fresh.rename(project.content)
+            time.sleep(3)  # the worker looks at the folder every 2 s
+            project.article("after.md", "After", ago(seconds=1), id="after")
+            assert hook.wait_for(lambda: "after" in hook.posts_by_article, timeout=12), (
+                project.root / "worker.log"
+            ).read_text()
+            assert proc.poll() is None
+        assert (
+            "was replaced; watching the one there now" in (project.root / "worker.log").read_text()
+        )
+        assert hook.posts_by_article == {"first": 1, "after": 1}
+
+
+def test_a_content_folder_gone_for_a_while_is_watched_when_it_is_back(project: Project) -> None:
+    """A folder taken away (an unmounted volume) and put back later: watching resumes."""
+    with WebhookReceiver() as hook:
+        hook_config(project, hook)
+        project.article("first.md", "First", ago(minutes=5), id="first")
+        with worker(project) as proc:
+            wait_ready(project)
+            assert hook.wait_for(lambda: "first" in hook.posts_by_article, timeout=10)
+            project.content.rename(project.root / "away")
+            time.sleep(5)
+            (project.root / "away").rename(project.content)
+            time.sleep(3)
+            project.article("back.md", "Back", ago(seconds=1), id="back")
+            assert hook.wait_for(lambda: "back" in hook.posts_by_article, timeout=12), (
+                project.root / "worker.log"
+            ).read_text()
+            assert proc.poll() is None
+        log = (project.root / "worker.log").read_text()
+        assert "does not exist; watching it once it does" in log
+        assert hook.posts_by_article == {"first": 1, "back": 1}
