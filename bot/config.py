@@ -40,6 +40,7 @@ from bot.config_inputs import DEFAULT_CONFIG as DEFAULT_CONFIG
 from bot.config_inputs import config_path as config_path
 from bot.errors import ConfigError
 from bot.units import Duration as Duration
+from bot.units import PositiveDuration
 from bot.units import Size as Size
 from bot.units import parse_duration as parse_duration
 from bot.units import parse_size as parse_size
@@ -145,9 +146,9 @@ class PublishingSettings(_Strict):
     attempts: int = Field(default=3, ge=1, le=20)
     pause_after: int = Field(default=5, ge=1)
     pause_for: Duration = timedelta(minutes=15)
-    request_timeout: Duration = timedelta(seconds=20)
-    deadline: Duration = timedelta(minutes=2)
-    lease: Duration = timedelta(seconds=60)
+    request_timeout: PositiveDuration = timedelta(seconds=20)
+    deadline: PositiveDuration = timedelta(minutes=2)
+    lease: PositiveDuration = timedelta(seconds=60)
     # saves of an article within this time of each other make one edit of its posts
     edit_settle: Duration = timedelta(minutes=5)
     # a vanished file: `ignore` (its posts stay) or `retract` after `retract_after`
@@ -164,21 +165,11 @@ class PublishingSettings(_Strict):
     # vanished at most this long before (bot.store.identity)
     rename_window: Duration = timedelta(days=1)
 
-    @field_validator("request_timeout", "deadline", "lease")
-    @classmethod
-    def _positive(cls, v: timedelta) -> timedelta:
-        return _more_than_zero(v)
-
 
 class ImageSettings(_Strict):
     max_bytes: Size = 5 * 1024 * 1024
-    timeout: Duration = timedelta(seconds=10)
+    timeout: PositiveDuration = timedelta(seconds=10)
     allow_private: bool = False
-
-    @field_validator("timeout")
-    @classmethod
-    def _positive(cls, v: timedelta) -> timedelta:
-        return _more_than_zero(v)
 
 
 class ServerSettings(_Strict):
@@ -188,10 +179,12 @@ class ServerSettings(_Strict):
     token: SecretStr | None = None
     # at most this many connections at once (and never more than RLIMIT_NOFILE / 4)
     max_connections: int = Field(default=512, ge=1, le=1_000_000)
-    header_timeout: Duration = timedelta(seconds=10)  # the request line and headers
-    body_timeout: Duration = timedelta(seconds=10)  # a request body after its headers
-    idle_timeout: Duration = timedelta(seconds=30)  # a kept-alive connection between requests
-    send_timeout: Duration = timedelta(seconds=30)  # a client that stops reading its answer
+    header_timeout: PositiveDuration = timedelta(seconds=10)  # the request line and headers
+    body_timeout: PositiveDuration = timedelta(seconds=10)  # a request body after its headers
+    idle_timeout: PositiveDuration = timedelta(
+        seconds=30
+    )  # a kept-alive connection between requests
+    send_timeout: PositiveDuration = timedelta(seconds=30)  # a client that stops reading its answer
     max_requests_per_connection: int = Field(default=100, ge=1)
     max_request_size: Size = 16 * 1024  # request line + headers, and body
 
@@ -207,28 +200,11 @@ class ServerSettings(_Strict):
             raise ValueError("must be printable ASCII without spaces (e.g. from `openssl rand`)")
         return v
 
-    @field_validator("header_timeout", "body_timeout", "idle_timeout", "send_timeout")
-    @classmethod
-    def _positive(cls, v: timedelta) -> timedelta:
-        return _more_than_zero(v)
-
 
 class WorkerSettings(_Strict):
-    scan_interval: Duration = timedelta(seconds=60)
+    scan_interval: PositiveDuration = timedelta(seconds=60)
     grace_period: Duration = timedelta(seconds=20)
     settle: Duration = timedelta(milliseconds=150)
-
-    @field_validator("scan_interval")
-    @classmethod
-    def _positive(cls, v: timedelta) -> timedelta:
-        return _more_than_zero(v)
-
-
-def _more_than_zero(v: timedelta) -> timedelta:
-    """A timeout, lease or interval of 0 would time every request out or never rest."""
-    if v.total_seconds() <= 0:
-        raise ValueError("must be more than 0")
-    return v
 
 
 class Settings(_Strict):
