@@ -109,10 +109,21 @@ def stylesheet() -> bytes:
         return fh.read()
 
 
+# characters of a tag's file name part: a file system takes 255 bytes a name, and the feed's
+# name adds `.atom.xml`; a longer slug (a long tag, or a short one in a script that unidecode
+# spells out at length) is cut and made unique with a digest of the tag
+LONGEST_TAG_SLUG = 200
+
+
 def tag_slug(tag: str) -> str:
     """The file name part for a tag's feed: ASCII, lower case, dashes (`C++ & Go` -> `c-go`)."""
     slug = re.sub(r"[^a-z0-9]+", "-", unidecode(tag).lower()).strip("-")
-    return slug or "tag-" + hashlib.sha256(tag.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    if slug and len(slug) <= LONGEST_TAG_SLUG:
+        return slug
+    digest = hashlib.sha256(tag.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    if not slug:
+        return "tag-" + digest
+    return slug[: LONGEST_TAG_SLUG - len(digest) - 1].rstrip("-") + "-" + digest
 
 
 def entry_id(article: Article, host: str) -> str:

@@ -19,6 +19,7 @@ from lxml import etree
 from bot.feeds.files import write_if_changed
 from bot.feeds.render import FeedMeta, name_uuid, render_feeds
 from bot.models import Article
+from tests.helpers import Project, ago
 from tests.helpers_feedcheck import JSONFEED_SCHEMA, missing_tools, start_check
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -365,6 +366,33 @@ def test_per_tag_feeds_hold_only_their_tag() -> None:
     )
     assert b'href="../feed.xsl"' in files["tags/python.xml"]
     assert "tags/web.xml" not in render_feeds(entries, meta())
+
+
+def test_a_long_tag_gets_a_feed_file_name_every_file_system_takes(tmp_path: Path) -> None:
+    """A tag of 300 letters, or 80 Chinese characters that unidecode spells out at four times
+    the length, once made a tag feed name past the 255 bytes a file name may have: no feed of
+    the site was written and, the feeds not written, nothing was posted. Long slugs are cut
+    and told apart by a digest of the tag; short ones are as they were."""
+    from bot.feeds.render import LONGEST_TAG_SLUG, tag_slug
+
+    long_tags = ["x" * 300, "y" * 250 + " one", "y" * 250 + " two", "中文标签" * 20]
+    slugs = [tag_slug(t) for t in long_tags]
+    assert all(len(s) <= LONGEST_TAG_SLUG and len(f"{s}.atom.xml".encode()) < 255 for s in slugs)
+    assert len(set(slugs)) == len(slugs)  # one prefix, two tags: two feeds
+    assert slugs[1].startswith("y" * 100) and slugs[3].startswith("zhong-wen-biao-qian")
+    assert [tag_slug(t) for t in ("C++ & Go", "python", "🙂")] == ["c-go", "python", tag_slug("🙂")]
+    assert tag_slug("🙂").startswith("tag-")
+
+    project = Project(tmp_path)
+    project.content.mkdir(parents=True)
+    project.write_config(feeds={"dir": str(project.feeds), "limit": 50, "per_tag": True})
+    project.article("long.md", "Long tags", ago(minutes=5), id="long", tags=long_tags)
+    project.article("plain.md", "Plain", ago(minutes=6), id="plain", tags=["python"])
+    r = project.cli("run", "--once")
+    assert r.returncode == 0 and "File name too long" not in r.stdout + r.stderr, r.stderr
+    written = {p.name for p in (project.feeds / "tags").iterdir()}
+    assert {f"{s}.atom.xml" for s in slugs} | {"python.xml"} <= written
+    assert sorted(line["article"]["id"] for line in project.outbox_lines()) == ["long", "plain"]
 
 
 # --------------------------------------------------------------------------- browser view
