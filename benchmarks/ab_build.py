@@ -26,11 +26,15 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from _common import temp_project, write_articles
 
+T = TypeVar("T")
 CACHEGRIND = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
 
 
@@ -92,31 +96,26 @@ def main() -> None:
     counted: dict[tuple[str, str], list[int]] = {key: [] for key in results}
     env, added = project.env(), args.articles
 
-    def reset() -> None:
+    def three_builds(
+        name: str, measure: Callable[[], T], into: dict[tuple[str, str], list[T]]
+    ) -> None:
+        """Cold (an empty database), again with nothing changed, again after one new article."""
+        nonlocal added
         for suffix in ("", "-wal", "-shm"):
             Path(str(project.database) + suffix).unlink(missing_ok=True)
         shutil.rmtree(project.root / "feeds", ignore_errors=True)
+        into[(name, "cold")].append(measure())
+        into[(name, "unchanged")].append(measure())
+        write_articles(project.content, added, 1, newest=datetime.now(UTC) - timedelta(seconds=30))
+        added += 1
+        into[(name, "+1 article")].append(measure())
 
     for round_ in range(args.rounds):
         order = list(trees.items()) if round_ % 2 == 0 else list(reversed(trees.items()))
         for name, tree in order:
-            reset()
-            results[(name, "cold")].append(build(tree, project.config, env))
-            results[(name, "unchanged")].append(build(tree, project.config, env))
-            write_articles(
-                project.content, added, 1, newest=datetime.now(UTC) - timedelta(seconds=30)
-            )
-            added += 1
-            results[(name, "+1 article")].append(build(tree, project.config, env))
+            three_builds(name, partial(build, tree, project.config, env), results)
             if args.instructions:  # the same three builds again, counted
-                reset()
-                counted[(name, "cold")].append(instructions(tree, project.config, env))
-                counted[(name, "unchanged")].append(instructions(tree, project.config, env))
-                write_articles(
-                    project.content, added, 1, newest=datetime.now(UTC) - timedelta(seconds=30)
-                )
-                added += 1
-                counted[(name, "+1 article")].append(instructions(tree, project.config, env))
+                three_builds(name, partial(instructions, tree, project.config, env), counted)
         print(f"round {round_ + 1}/{args.rounds} done", file=sys.stderr)
     print(f"{args.articles} articles, {args.rounds} alternating rounds, load {os.getloadavg()}")
     for (name, kind), runs in results.items():

@@ -6,7 +6,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -156,80 +156,71 @@ def test_http_endpoint_and_websub_through_the_running_worker(project: Project) -
         assert all(t.startswith("https://blog.example.org/feeds/") for t in hub.published)
 
 
-def test_watching_goes_on_after_a_file_name_it_cannot_read(project: Project) -> None:
-    """watchfiles raises on a file name that is not UTF-8: the worker's file watching ended
-    there, silently, and new articles waited for the periodic scan (a minute by default).
-    Now the failure is logged, the folder scanned at once (the name reported), and watching
-    goes on: an article written right after is posted within seconds."""
+def posted_after(project: Project, upset: Callable[[], None], *, settle: float) -> str:
+    """A running worker posts `first.md`; `upset` does something to its content folder; after
+    `settle` seconds an article is written, which must be posted within seconds (the periodic
+    scan is a minute away). The worker's log."""
     with WebhookReceiver() as hook:
         hook_config(project, hook)
         project.article("first.md", "First", ago(minutes=5), id="first")
         with worker(project) as proc:
             wait_ready(project)
             assert hook.wait_for(lambda: "first" in hook.posts_by_article, timeout=10)
-            text = project.article("latin.md", "Latin", ago(seconds=5), id="latin").read_bytes()
-            (project.content / "latin.md").unlink()
-            try:
-                with open(os.path.join(os.fsencode(project.content), b"caf\xe9.md"), "wb") as f:
-                    f.write(text)
-            except OSError as e:
-                pytest.skip(f"this file system takes only UTF-8 names: {e}")
-            time.sleep(1.0)
+            upset()
+            time.sleep(settle)
             project.article("after.md", "After", ago(seconds=1), id="after")
+            log = project.root / "worker.log"
             assert hook.wait_for(lambda: "after" in hook.posts_by_article, timeout=12), (
-                project.root / "worker.log"
-            ).read_text()
+                log.read_text()
+            )
             assert proc.poll() is None
-        log = (project.root / "worker.log").read_text()
-        assert "watching" in log and "failed" in log and "scanning it all now" in log
-        assert "content/caf\\xe9.md:1: error: file: the file name is not UTF-8 text" in log
         assert hook.posts_by_article == {"first": 1, "after": 1}
+        return log.read_text()
+
+
+def test_watching_goes_on_after_a_file_name_it_cannot_read(project: Project) -> None:
+    """watchfiles raises on a file name that is not UTF-8: the worker's file watching ended
+    there, silently, and new articles waited for the periodic scan (a minute by default).
+    Now the failure is logged, the folder scanned at once (the name reported), and watching
+    goes on: an article written right after is posted within seconds."""
+
+    def latin_name() -> None:
+        text = project.article("latin.md", "Latin", ago(seconds=5), id="latin").read_bytes()
+        (project.content / "latin.md").unlink()
+        try:
+            with open(os.path.join(os.fsencode(project.content), b"caf\xe9.md"), "wb") as f:
+                f.write(text)
+        except OSError as e:
+            pytest.skip(f"this file system takes only UTF-8 names: {e}")
+
+    log = posted_after(project, latin_name, settle=1.0)
+    assert "watching" in log and "failed" in log and "scanning it all now" in log
+    assert "content/caf\\xe9.md:1: error: file: the file name is not UTF-8 text" in log
 
 
 def test_a_content_folder_replaced_while_running_is_watched(project: Project) -> None:
     """A deploy that swaps the content folder (the old one moved away, a new one put in its
     place) left the worker watching the old folder: new articles waited for the periodic
     scan. It now watches the folder that is there."""
-    with WebhookReceiver() as hook:
-        hook_config(project, hook)
-        project.article("first.md", "First", ago(minutes=5), id="first")
-        with worker(project) as proc:
-            wait_ready(project)
-            assert hook.wait_for(lambda: "first" in hook.posts_by_article, timeout=10)
-            fresh = project.root / "content.new"
-            fresh.mkdir()
-            (fresh / "first.md").write_bytes((project.content / "first.md").read_bytes())
-            project.content.rename(project.root / "content.old")
-            fresh.rename(project.content)
-            time.sleep(3)  # the worker looks at the folder every 2 s
-            project.article("after.md", "After", ago(seconds=1), id="after")
-            assert hook.wait_for(lambda: "after" in hook.posts_by_article, timeout=12), (
-                project.root / "worker.log"
-            ).read_text()
-            assert proc.poll() is None
-        assert (
-            "was replaced; watching the one there now" in (project.root / "worker.log").read_text()
-        )
-        assert hook.posts_by_article == {"first": 1, "after": 1}
+
+    def swap() -> None:
+        fresh = project.root / "content.new"
+        fresh.mkdir()
+        (fresh / "first.md").write_bytes((project.content / "first.md").read_bytes())
+        project.content.rename(project.root / "content.old")
+        fresh.rename(project.content)
+
+    log = posted_after(project, swap, settle=3.0)  # the worker looks every 2 s
+    assert "was replaced; watching the one there now" in log
 
 
 def test_a_content_folder_gone_for_a_while_is_watched_when_it_is_back(project: Project) -> None:
     """A folder taken away (an unmounted volume) and put back later: watching resumes."""
-    with WebhookReceiver() as hook:
-        hook_config(project, hook)
-        project.article("first.md", "First", ago(minutes=5), id="first")
-        with worker(project) as proc:
-            wait_ready(project)
-            assert hook.wait_for(lambda: "first" in hook.posts_by_article, timeout=10)
-            project.content.rename(project.root / "away")
-            time.sleep(5)
-            (project.root / "away").rename(project.content)
-            time.sleep(3)
-            project.article("back.md", "Back", ago(seconds=1), id="back")
-            assert hook.wait_for(lambda: "back" in hook.posts_by_article, timeout=12), (
-                project.root / "worker.log"
-            ).read_text()
-            assert proc.poll() is None
-        log = (project.root / "worker.log").read_text()
-        assert "does not exist; watching it once it does" in log
-        assert hook.posts_by_article == {"first": 1, "back": 1}
+
+    def away_and_back() -> None:
+        project.content.rename(project.root / "away")
+        time.sleep(5)
+        (project.root / "away").rename(project.content)
+
+    log = posted_after(project, away_and_back, settle=3.0)
+    assert "does not exist; watching it once it does" in log
