@@ -7,6 +7,7 @@ comes from the database, so a scan of unchanged content reads no article file.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import os
@@ -30,8 +31,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("herald.scan")
 BATCH = 1000
-# What the reader makes of a file; a cache written by an older reader is read again once
-# (2: the `social:` overrides are read into Article.social).
+# What the reader makes of a file; a cache written by an older reader, or under other reading
+# rules (`reader_key`), is read again once (2: the `social:` overrides in Article.social).
 READER_VERSION = "2"
 READER_KEY = "content_reader"
 PARALLEL_FROM = 3000  # files to parse before it pays to start worker processes
@@ -48,6 +49,24 @@ def rules_for(cfg: Config | BuildConfig, display_base: Path | None = None) -> wa
         field_map=dict(c.field_map),
         display_base=display_base,
     )
+
+
+def reader_key(rules: walk.ContentRules) -> str:
+    """The reader's version and the settings that shape what it makes of a file: the site's
+    URL and time zone, the permalink pattern, the field map, the size limit and the folder.
+    The cache holds each article as read under them (its URL, its dates in the site's zone):
+    when one changes, every file is read again, once."""
+    shaping = json.dumps(
+        [
+            str(rules.root),
+            rules.site_url,
+            str(rules.timezone),
+            rules.permalink,
+            rules.max_file_size,
+            sorted(rules.field_map.items()),
+        ]
+    )
+    return f"{READER_VERSION}:{hashlib.sha256(shaping.encode()).hexdigest()[:16]}"
 
 
 @dataclass
@@ -215,8 +234,10 @@ def scan(
         )
         return result
     cache = store.cached_files()
-    outdated = bool(cache) and store.meta_value(READER_KEY) != READER_VERSION
-    if outdated:  # rows an older reader wrote: every file is read again, once
+    reader = reader_key(rules)
+    outdated = bool(cache) and store.meta_value(READER_KEY) != reader
+    if outdated:  # rows an older reader wrote, or under other settings: all read again, once
+        log.info("scan: the reader or the settings it reads by changed; reading every file again")
         cache = {path: (-1, -1) for path in cache}
         changed = None
     looked_up = _look_up(rules, changed, cache) if changed is not None else None
@@ -244,7 +265,7 @@ def scan(
     result.parsed = len(stale)
     result.renamed = len(store.recognise_renames(now, c.rename_window))
     if outdated or not cache:
-        store.set_meta_value(READER_KEY, READER_VERSION)
+        store.set_meta_value(READER_KEY, reader)
     if result.changed:
         log.info("scan: %d files, %d read, %d removed", result.files, result.parsed, result.removed)
     result.folder = list(walk_problems) + departures.alias_warnings(rules, store.inherited_ids())

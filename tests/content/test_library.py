@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -80,3 +81,31 @@ def test_duplicate_slugs_and_ids_name_both_files_and_shadow_the_later(project: P
     assert all(p.severity == "error" for p in result.problems if p.field in ("slug", "id"))
     assert "b/a.md" in found[1][2] and "a.md" in found[2][2]
     assert result.shadowed == {"b/a.md", "c.md"}
+
+
+def test_settings_that_shape_an_article_read_every_file_again(project: Project) -> None:
+    """The cache holds each article as read under the site's URL, time zone, permalink and
+    field map. Changing one of them in bot.yaml once left every unchanged file as it was
+    read before: the feeds kept the old domain's links, a new time zone moved no date, a new
+    field map was ignored, until each file happened to be edited."""
+    path = project.article("a.md", "Alpha", "2026-01-02T10:00:00", id="alpha")
+    path.write_text(path.read_text().replace("title:", "summary: From the summary\ntitle:", 1))
+    assert project.cli("build").returncode == 0
+    item = json.loads((project.feeds / "feed.json").read_text())["items"][0]
+    assert item["url"].startswith("https://blog.example.org/")
+    assert item["date_published"] == "2026-01-02T10:00:00Z"
+    assert "From the summary" not in json.dumps(item)
+
+    project.write_config(
+        site={"url": "https://new.example.org", "timezone": "Asia/Tokyo"},
+        content={"permalink": "{site_url}/p/{slug}/", "field_map": {"summary": "description"}},
+    )
+    built = project.cli("build")
+    assert built.returncode == 0, built.stderr
+    item = json.loads((project.feeds / "feed.json").read_text())["items"][0]
+    assert item["url"] == "https://new.example.org/p/alpha/"
+    assert item["date_published"] == "2026-01-02T01:00:00Z"  # 10:00 in Tokyo
+    assert item["summary"] == "From the summary"
+    assert "reading every file again" in built.stderr
+    again = project.cli("build")  # read once: the next scan trusts the cache again
+    assert "reading every file again" not in again.stderr
