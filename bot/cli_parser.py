@@ -48,6 +48,17 @@ def _path(text: str) -> Path:
     return Path(text)
 
 
+def _rows(text: str) -> int:
+    """A number of rows to show: a whole number from 1 to 100,000."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 100_000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to 100000")
+    return n
+
+
 def _check(c: argparse.ArgumentParser) -> None:
     c.add_argument(
         "--format",
@@ -71,7 +82,7 @@ def _run(r: argparse.ArgumentParser) -> None:
 
 def _status(s: argparse.ArgumentParser) -> None:
     s.add_argument("--json", action="store_true", help="print JSON")
-    s.add_argument("--limit", type=int, default=20, help="rows per section (default 20)")
+    s.add_argument("--limit", type=_rows, default=20, help="rows per section (default 20)")
 
 
 def _retry(rt: argparse.ArgumentParser) -> None:

@@ -265,3 +265,13 @@ def test_a_mistyped_option_is_reported_as_before(capsys: pytest.CaptureFixture[s
         assert exited.value.code == 2
         said.append(capsys.readouterr().err)
     assert said[0] == said[1] and "unrecognized arguments: --forse" in said[0]
+
+
+@pytest.mark.parametrize("limit", ["-5", "0", "99999999999999999999", "ten"])
+def test_a_status_limit_out_of_range_is_a_usage_error(project: Project, limit: str) -> None:
+    """`--limit 99999999999999999999` ended in an OverflowError traceback (SQLite's integers
+    are 64-bit), and a negative one printed nothing, quietly."""
+    project.article("a.md", "Alpha", ago(hours=1))
+    r = project.cli_process("status", "--limit", limit)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert f"argument --limit: '{limit}' is not a whole number from 1 to 100000" in r.stderr

@@ -101,7 +101,10 @@ def backup(store: Store, dest: Path) -> int:
         raise StoreError("an in-memory database cannot be backed up")
     if dest.exists():
         raise StoreError(f"{dest} exists already; choose a new file name")
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StoreError(f"cannot back up to {dest}: {e.strerror or e}") from e
     source = sqlite3.connect(store.sqlite_path)
     try:
         target = sqlite3.connect(dest)
@@ -110,6 +113,7 @@ def backup(store: Store, dest: Path) -> int:
         finally:
             target.close()
     except sqlite3.Error as e:
+        dest.unlink(missing_ok=True)  # no half copy is left to be taken for a backup
         raise StoreError(f"cannot back up {store.sqlite_path} to {dest}: {e}") from e
     finally:
         source.close()

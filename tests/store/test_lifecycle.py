@@ -198,3 +198,17 @@ def test_a_database_newer_than_this_herald(project: Project) -> None:
     up = project.cli("db", "upgrade", "--dry-run")
     assert up.returncode == 2 and "newer than this Herald" in up.stderr
     assert "Traceback" not in up.stderr
+
+
+def test_a_backup_that_cannot_be_written_is_an_error_and_leaves_no_file(
+    project: Project, tmp_path: Path
+) -> None:
+    project.article("kept.md", "Kept", ago(hours=1), id="kept")
+    assert project.cli("run", "--once").returncode == 0
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    for dest in (blocked / "backup.sqlite3", Path("/proc/herald-backup.sqlite3")):
+        r = project.cli_process("db", "backup", str(dest))
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert r.stderr.startswith("error: cannot back up ") and str(dest) in r.stderr
+        assert not dest.exists()
