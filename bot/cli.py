@@ -34,6 +34,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         from bot.cli_commands import run
 
+        # a console that cannot show a character (PYTHONIOENCODING=ascii, a legacy code page)
+        # gets it escaped, as stderr does, not a UnicodeEncodeError half-way through the output
+        reconfigure = getattr(sys.stdout, "reconfigure", None)
+        if reconfigure is not None and sys.stdout.errors == "strict":
+            reconfigure(errors="backslashreplace")
         return run(args)
     except BrokenPipeError:
         from typing import TextIO

@@ -275,3 +275,14 @@ def test_a_status_limit_out_of_range_is_a_usage_error(project: Project, limit: s
     r = project.cli_process("status", "--limit", limit)
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     assert f"argument --limit: '{limit}' is not a whole number from 1 to 100000" in r.stderr
+
+
+def test_a_console_that_cannot_show_a_character_gets_it_escaped(project: Project) -> None:
+    """`preview` of an accented title on a console that takes ASCII only
+    (PYTHONIOENCODING=ascii, a legacy code page) ended in a UnicodeEncodeError half-way."""
+    project.article("a.md", "Café crème 🙂", ago(minutes=5), id="cafe")
+    for command in (("preview",), ("status",), ("links", "cafe")):
+        r = project.cli_process(*command, env={"PYTHONIOENCODING": "ascii"})
+        assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    r = project.cli_process("preview", env={"PYTHONIOENCODING": "ascii"})
+    assert "Caf\\xe9 cr\\xe8me \\U0001f642" in r.stdout
