@@ -173,6 +173,9 @@ class ArticleBuilder(FieldReader):
         updated = self.date(data, "updated_date")
         texts = {name: self.text(data, name) for name in TEXT_FIELDS}
         fixed_id = self.text(data, "id")
+        if fixed_id is not None and len(fixed_id) > LONGEST_KEPT:
+            self.add(self.line_of("id"), "error", "id", _too_long("it", fixed_id, "a shorter id"))
+            return None
         article_id = fixed_id or self.src.relpath.rsplit(".", 1)[0]
         slug = self.slug(data, title, article_id)
         url = self.url(published, slug, article_id)
@@ -250,7 +253,12 @@ class ArticleBuilder(FieldReader):
                 f"cannot build the article URL from content.permalink: {shown(str(e))}",
             )
             return None
-        return to_uri(url)
+        url = to_uri(url)
+        if len(url) > LONGEST_KEPT:
+            fix = "a shorter slug or id, or a shorter content.permalink"
+            self.add(self.line_of("title"), "error", "url", _too_long("the URL", url, fix))
+            return None
+        return url
 
     def extra(self, data: dict[Any, Any]) -> dict[str, str]:
         """Other scalar fields as text (read_time, ...); lists, mappings and sets are left out.
@@ -304,6 +312,16 @@ class ArticleBuilder(FieldReader):
                 "differently than it is written; kept as written, remove them unless you meant "
                 "them",
             )
+
+
+# the longest id, path or URL the database keeps (a VARCHAR(1024) column, which PostgreSQL
+# enforces: one longer value once failed the whole scan's batch there)
+LONGEST_KEPT = 1024
+
+
+def _too_long(what: str, value: str, fix: str) -> str:
+    kept = f"{LONGEST_KEPT:,}"
+    return f"{what} is {len(value):,} characters long; Herald keeps at most {kept}: write {fix}"
 
 
 def body_hash(body: str) -> str:

@@ -145,6 +145,9 @@ def iter_stats(rules: ContentRules, problems: list[Problem]) -> Iterator[FileSta
                     if not (name.isascii() or _is_utf8(name)):
                         problems.append(_not_utf8(rules, prefix + name, "file"))
                         continue
+                    if len(prefix) + len(name) > LONGEST_RELPATH:
+                        problems.append(_too_deep(rules, prefix + name))
+                        continue
                     try:  # _file_stats, written out: this runs for every file of the folder
                         st = entry.stat(follow_symlinks=False)
                     except OSError as e:
@@ -183,6 +186,9 @@ def iter_stats(rules: ContentRules, problems: list[Problem]) -> Iterator[FileSta
 def _file_stats(
     rules: ContentRules, entry: os.DirEntry[str], relpath: str, problems: list[Problem]
 ) -> FileStats | None:
+    if len(relpath) > LONGEST_RELPATH:
+        problems.append(_too_deep(rules, relpath))
+        return None
     try:
         st = entry.stat(follow_symlinks=False)
     except OSError as e:
@@ -215,6 +221,22 @@ def _not_utf8(rules: ContentRules, relpath: str, what: str) -> Problem:
     )
 
 
+# the longest relpath the metadata cache keeps (a VARCHAR(1024) column; PostgreSQL enforces it)
+LONGEST_RELPATH = 1024
+
+
+def _too_deep(rules: ContentRules, relpath: str) -> Problem:
+    return problem_at(
+        rules,
+        relpath,
+        0,
+        "error",
+        "file",
+        f"its path in the content folder is {len(relpath):,} characters long; Herald keeps at "
+        f"most {LONGEST_RELPATH:,}: move it to a shallower folder or shorten the names",
+    )
+
+
 _INT64 = 1 << 63
 
 
@@ -235,7 +257,7 @@ def source_at(rules: ContentRules, relpath: str) -> SourceFile | bool | None:
     parts = relpath.split("/")
     if any(_ignored(p) for p in parts) or not _is_article_name(parts[-1]):
         return None
-    if not (relpath.isascii() or _is_utf8(relpath)):
+    if not (relpath.isascii() or _is_utf8(relpath)) or len(relpath) > LONGEST_RELPATH:
         return True  # the walk reports it
     path = os.path.join(rules.root, *parts)
     try:
@@ -301,6 +323,9 @@ def _follow_link(
         )
         return None
     if stat.S_ISREG(st.st_mode):
+        if len(relpath) > LONGEST_RELPATH:
+            problems.append(_too_deep(rules, relpath))
+            return None
         return relpath, entry.path, st.st_size, cache_mtime(st.st_mtime_ns)
     return None
 

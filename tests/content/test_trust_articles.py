@@ -374,3 +374,31 @@ def test_a_file_name_cannot_forge_a_log_line(tmp_path: Path) -> None:
         assert "\u202e" not in out
     assert "evil\\nERROR fake line" in r.stderr  # the log shows the name, escaped
     assert "content/evil\\u202e.md:3: error: publish_date" in r.stdout  # check output too
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_an_id_path_or_url_longer_than_the_database_keeps_is_that_articles_error(
+    tmp_path: Path, database: str, request: pytest.FixtureRequest
+) -> None:
+    """PostgreSQL enforces the 1,024 characters of the id, path and URL columns: one article
+    with a longer one failed the scan's whole batch there ("value too long"), so nothing was
+    published. Each is now that article's error, on either database."""
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else None
+    project = Project(tmp_path)
+    project.content.mkdir(parents=True)
+    project.write_config(database=url, content={"permalink": "{site_url}/{id}/"})
+    project.article("plain.md", "Plain", ago(minutes=6), id="plain")
+    project.article("long-id.md", "Long id", ago(minutes=5), id="i" * 2000)
+    project.article("long-url.md", "Long URL", ago(minutes=5), id="u" * 1000)
+    deep = "/".join(["d" * 200] * 6)
+    project.article(f"{deep}/deep.md", "Deep", ago(minutes=5), id="deep")
+    r = project.cli("check")
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    said = r.stdout
+    assert "content/long-id.md:4: error: id: it is 2,000 characters long" in said
+    assert "error: url: the URL is 1," in said and "a shorter slug or id" in said
+    assert "its path in the content folder is 1,213 characters long" in said
+    for args in (("build",), ("run", "--once")):
+        r = project.cli(*args)
+        assert r.returncode == 0 and "Traceback" not in r.stderr, r.stdout + r.stderr
+    assert [line["article"]["id"] for line in project.outbox_lines()] == ["plain"]
