@@ -64,13 +64,17 @@ class Recorder(Lifecycle):
     ) -> PassResult:
         # one transaction: the delivery is sent, the channel counts as healthy, and what
         # follows from it (`then`) is written
+        post_id, url, dropped = kept_receipt(receipt)
+        if dropped:
+            log.warning("%s on %s: %s", d.article_id, d.channel, dropped)
+            note = f"{note}; {dropped}" if note else dropped
         await self.write_outcome(
             d,
             lambda now: self.log.mark_sent(
                 d,
                 now,
-                receipt.post_id or None,
-                receipt.url,
+                post_id,
+                url,
                 text_hash(post.text),
                 foreign_text(note) if note else None,
                 then,
@@ -223,3 +227,25 @@ class Recorder(Lifecycle):
             return None, f"no answer within {LOOKUP_DEADLINE:g} s"
         except Exception as e:  # a hostile answer must not stop recovery of the others
             return None, foreign_text(f"{type(e).__name__}: {e}")
+
+
+# the sent-log's post_id and post_url columns (bot.store.schema): PostgreSQL refuses longer
+# values, and a refused write left a post that went out `sending` until the worker stopped
+POST_ID_KEPT, POST_URL_KEPT = 512, 1024
+
+
+def kept_receipt(receipt: Receipt) -> tuple[str | None, str | None, str | None]:
+    """(post id, URL, what was left out) of a network's answer as the sent-log keeps it: an id
+    or URL longer than its column is not kept (no network gives one; a broken or hostile
+    server may), and the post is still recorded as sent."""
+    post_id, url = receipt.post_id or None, receipt.url
+    dropped = []
+    if post_id is not None and len(post_id) > POST_ID_KEPT:
+        dropped.append(f"the network's post id ({len(post_id):,} characters)")
+        post_id = None
+    if url is not None and len(url) > POST_URL_KEPT:
+        dropped.append(f"its post URL ({len(url):,} characters)")
+        url = None
+    if not dropped:
+        return post_id, url, None
+    return post_id, url, " and ".join(dropped) + " not kept: longer than Herald keeps"

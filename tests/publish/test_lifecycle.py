@@ -335,3 +335,29 @@ def test_a_correction_refused_as_too_long_is_refitted_as_a_correction(project: P
         assert reply["in_reply_to_id"] == post["id"]
         assert reply["text"].startswith("Corrected: Price words")  # its own template
         assert reply["text"].endswith("https://blog.example.org/articles/a/")  # link kept
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_post_id_longer_than_the_sent_log_keeps_is_still_a_sent_post(
+    project: Project, masto: FakeMastodon, database: str, request: pytest.FixtureRequest
+) -> None:
+    """A server that answers with a 600-character post id: PostgreSQL refused to record it
+    (post_id is 512 characters), so a post that went out stayed `sending`. It is `sent` now,
+    the id not kept and said so; the next pass posts nothing again."""
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else None
+    setup(project, masto)
+    if url is not None:
+        text = project.config.read_text()
+        project.config.write_text(text.replace(f"sqlite:///{project.root / 'herald.sqlite3'}", url))
+    ids = iter(range(10**6))
+    masto._next_id = lambda: "9" * 600 + str(next(ids))  # type: ignore[method-assign]
+    project.article("a.md", "Alpha", ago(minutes=5), id="alpha")
+    r = project.cli("run", "--once")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "deliveries: 1 sent" in r.stdout
+    row = project.status()["recent"][0]
+    assert row["status"] == "sent" and row["post_id"] is None, row
+    assert "the network's post id (601 characters) not kept" in str(row), row
+    assert "not kept: longer than Herald keeps" in r.stderr
+    again = project.cli("run", "--once")
+    assert again.returncode == 0 and len(masto.posts) == 1
