@@ -189,17 +189,14 @@ def build_parser(
     global_options(p, after_command=False)
     p.add_argument("--version", action="version", version=f"herald {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    if commands_only:
-        for name, what, _arguments in COMMANDS:
-            sub.add_parser(name, help=what, add_help=False)
-        return p
-    common = argparse.ArgumentParser(add_help=False)
-    global_options(common, after_command=True)
+    common = None if commands_only else argparse.ArgumentParser(add_help=False)
+    if common is not None:
+        global_options(common, after_command=True)
     for name, what, arguments in COMMANDS:
-        if command is not None and name != command:
-            sub.add_parser(name, help=what, add_help=False)
-            continue
-        arguments(sub.add_parser(name, help=what, description=what, parents=[common]))
+        if common is None or (command is not None and name != command):
+            sub.add_parser(name, help=what, add_help=False)  # listed, without its options
+        else:
+            arguments(sub.add_parser(name, help=what, description=what, parents=[common]))
     return p
 
 
