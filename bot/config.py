@@ -181,9 +181,7 @@ class ServerSettings(_Strict):
     max_connections: int = Field(default=512, ge=1, le=1_000_000)
     header_timeout: PositiveDuration = timedelta(seconds=10)  # the request line and headers
     body_timeout: PositiveDuration = timedelta(seconds=10)  # a request body after its headers
-    idle_timeout: PositiveDuration = timedelta(
-        seconds=30
-    )  # a kept-alive connection between requests
+    idle_timeout: PositiveDuration = timedelta(seconds=30)  # kept-alive, between requests
     send_timeout: PositiveDuration = timedelta(seconds=30)  # a client that stops reading its answer
     max_requests_per_connection: int = Field(default=100, ge=1)
     max_request_size: Size = 16 * 1024  # request line + headers, and body

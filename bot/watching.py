@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import stat
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -153,7 +154,7 @@ def _identity(root: Path) -> tuple[int, int] | None:
         st = os.stat(root)
     except OSError:
         return None
-    return (st.st_dev, st.st_ino) if os.path.isdir(root) else None
+    return (st.st_dev, st.st_ino) if stat.S_ISDIR(st.st_mode) else None
 
 
 def _first_cause(e: BaseException) -> str:
