@@ -35,6 +35,7 @@ from bot.content.similarity import signature
 from bot.content.social import read_social
 from bot.content.urls import to_uri
 from bot.content.walk import (
+    LONGEST_KEPT,
     ContentRules,
     SourceFile,
     is_inside,
@@ -312,11 +313,6 @@ class ArticleBuilder(FieldReader):
                 "differently than it is written; kept as written, remove them unless you meant "
                 "them",
             )
-
-
-# the longest id, path or URL the database keeps (a VARCHAR(1024) column, which PostgreSQL
-# enforces: one longer value once failed the whole scan's batch there)
-LONGEST_KEPT = 1024
 
 
 def _too_long(what: str, value: str, fix: str) -> str:

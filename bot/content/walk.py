@@ -138,15 +138,15 @@ def iter_stats(rules: ContentRules, problems: list[Problem]) -> Iterator[FileSta
                     problems.append(problem_at(rules, where, 0, "error", "file", os_reason(e)))
                     break
                 name = entry.name
-                # the usual entry first: an article file (its name cannot be a backup's)
-                if name.lower().endswith(_ARTICLE_ENDINGS) and entry.is_file(follow_symlinks=False):
+                # the usual entry first: an article file with a plain name, not too deep (its
+                # name cannot be a backup's); any other name takes the general checks below
+                if (
+                    name.isascii()
+                    and len(prefix) + len(name) <= LONGEST_KEPT
+                    and name.lower().endswith(_ARTICLE_ENDINGS)
+                    and entry.is_file(follow_symlinks=False)
+                ):
                     if name.startswith((".", "~$")):
-                        continue
-                    if not (name.isascii() or _is_utf8(name)):
-                        problems.append(_not_utf8(rules, prefix + name, "file"))
-                        continue
-                    if len(prefix) + len(name) > LONGEST_RELPATH:
-                        problems.append(_too_deep(rules, prefix + name))
                         continue
                     try:  # _file_stats, written out: this runs for every file of the folder
                         st = entry.stat(follow_symlinks=False)
@@ -186,7 +186,7 @@ def iter_stats(rules: ContentRules, problems: list[Problem]) -> Iterator[FileSta
 def _file_stats(
     rules: ContentRules, entry: os.DirEntry[str], relpath: str, problems: list[Problem]
 ) -> FileStats | None:
-    if len(relpath) > LONGEST_RELPATH:
+    if len(relpath) > LONGEST_KEPT:
         problems.append(_too_deep(rules, relpath))
         return None
     try:
@@ -221,8 +221,9 @@ def _not_utf8(rules: ContentRules, relpath: str, what: str) -> Problem:
     )
 
 
-# the longest relpath the metadata cache keeps (a VARCHAR(1024) column; PostgreSQL enforces it)
-LONGEST_RELPATH = 1024
+# the longest path, id or URL the database keeps: its VARCHAR(1024) columns, which PostgreSQL
+# enforces (one longer value once failed the scan's whole batch there)
+LONGEST_KEPT = 1024
 
 
 def _too_deep(rules: ContentRules, relpath: str) -> Problem:
@@ -233,7 +234,7 @@ def _too_deep(rules: ContentRules, relpath: str) -> Problem:
         "error",
         "file",
         f"its path in the content folder is {len(relpath):,} characters long; Herald keeps at "
-        f"most {LONGEST_RELPATH:,}: move it to a shallower folder or shorten the names",
+        f"most {LONGEST_KEPT:,}: move it to a shallower folder or shorten the names",
     )
 
 
@@ -257,7 +258,7 @@ def source_at(rules: ContentRules, relpath: str) -> SourceFile | bool | None:
     parts = relpath.split("/")
     if any(_ignored(p) for p in parts) or not _is_article_name(parts[-1]):
         return None
-    if not (relpath.isascii() or _is_utf8(relpath)) or len(relpath) > LONGEST_RELPATH:
+    if not (relpath.isascii() or _is_utf8(relpath)) or len(relpath) > LONGEST_KEPT:
         return True  # the walk reports it
     path = os.path.join(rules.root, *parts)
     try:
@@ -323,7 +324,7 @@ def _follow_link(
         )
         return None
     if stat.S_ISREG(st.st_mode):
-        if len(relpath) > LONGEST_RELPATH:
+        if len(relpath) > LONGEST_KEPT:
             problems.append(_too_deep(rules, relpath))
             return None
         return relpath, entry.path, st.st_size, cache_mtime(st.st_mtime_ns)
